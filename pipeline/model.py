@@ -1,0 +1,315 @@
+"""Plain value types shared by every layer. No I/O, no Dagger.
+
+Everything here is frozen and ordered so that reports built from it are deterministic.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Iterable, Mapping
+
+import attrs
+
+
+class Severity(enum.IntEnum):
+    """One ordered severity scale. Every tool's levels are mapped onto it (see each tool module)."""
+
+    UNKNOWN = 0
+    INFO = 1
+    LOW = 2
+    MEDIUM = 3
+    HIGH = 4
+    CRITICAL = 5
+
+    @classmethod
+    def parse(cls, value: str) -> Severity:
+        """Parse a severity name, case-insensitively. Raises ValueError naming the accepted values."""
+        key = value.strip().upper()
+        try:
+            return cls[key]
+        except KeyError:
+            names = ", ".join(s.name for s in cls)
+            raise ValueError(f"unknown severity {value!r}; use one of {names}") from None
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+class Category(enum.StrEnum):
+    """What kind of problem a finding is. The gate has a threshold per category."""
+
+    SAST = "sast"
+    SECRET = "secret"
+    DEPENDENCY = "dependency"
+    MISCONFIGURATION = "misconfiguration"
+    IMAGE_VULNERABILITY = "image-vulnerability"
+    LICENSE = "license"
+
+    @classmethod
+    def parse(cls, value: str) -> Category:
+        try:
+            return cls(value.strip().lower())
+        except ValueError:
+            names = ", ".join(c.value for c in cls)
+            raise ValueError(f"unknown category {value!r}; use one of {names}") from None
+
+    @property
+    def is_vulnerability(self) -> bool:
+        return self in (Category.DEPENDENCY, Category.IMAGE_VULNERABILITY)
+
+
+@attrs.frozen(order=True)
+class Location:
+    """Where a finding is. `path` is relative to the scanned root, '/'-separated.
+
+    For image findings `path` names the place inside the image (e.g. a package database or a
+    lock file inside a layer), prefixed with ``image:``.
+    """
+
+    path: str
+    start_line: int | None = None
+    end_line: int | None = None
+    start_column: int | None = None
+    end_column: int | None = None
+
+    def render(self) -> str:
+        if self.start_line is None:
+            return self.path
+        return f"{self.path}:{self.start_line}"
+
+
+@attrs.frozen(order=True)
+class Package:
+    """A package a vulnerability or license finding is about."""
+
+    name: str
+    version: str
+    ecosystem: str = ""
+    """purl type where known (pypi, npm, deb, golang, ...), else the tool's own word."""
+    purl: str = ""
+    fixed_version: str = ""
+    """Empty when no fix is known."""
+
+
+@attrs.frozen(order=True)
+class Finding:
+    """One problem found by one or more tools.
+
+    `fingerprint` is stable across runs and machines: it never includes a message, a secret's value,
+    a timestamp or a path outside the scanned root.
+    """
+
+    category: Category
+    rule_id: str
+    """The tool's rule id, or the vulnerability id (CVE-…, GHSA-…) for vulnerabilities."""
+    severity: Severity
+    message: str
+    tools: tuple[str, ...]
+    """Which tools reported it (sorted, at least one)."""
+    locations: tuple[Location, ...] = ()
+    package: Package | None = None
+    title: str = ""
+    help_uri: str = ""
+    tags: tuple[str, ...] = ()
+    fingerprint: str = attrs.field(default="", eq=False, order=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not self.tools:
+            raise ValueError("a finding needs at least one tool")
+        if not self.fingerprint:
+            object.__setattr__(self, "fingerprint", fingerprint_of(self))
+
+    @property
+    def tool(self) -> str:
+        return self.tools[0]
+
+    @property
+    def fixable(self) -> bool:
+        return self.package is not None and bool(self.package.fixed_version)
+
+    def merge_key(self) -> tuple[str, ...]:
+        return merge_key(self)
+
+
+def merge_key(f: Finding) -> tuple[str, ...]:
+    """Identity of the *thing* a finding is about, so that several tools' reports of it merge once.
+
+    - a vulnerability: same id in the same package and version (lock file and image alike);
+    - a secret: same file and line, whichever tool found it and whatever it calls the rule;
+    - anything else: same rule at the same place.
+    """
+    first = f.locations[0] if f.locations else Location("")
+    if f.category.is_vulnerability and f.package is not None:
+        return ("vuln", f.rule_id, f.package.ecosystem, f.package.name, f.package.version)
+    if f.category is Category.SECRET:
+        return ("secret", first.path, str(first.start_line or 0))
+    if f.category is Category.LICENSE and f.package is not None:
+        return ("license", f.rule_id, f.package.ecosystem, f.package.name, f.package.version)
+    return (f.category.value, f.rule_id, first.path, str(first.start_line or 0))
+
+
+def fingerprint_of(f: Finding) -> str:
+    digest = hashlib.sha256("\x1f".join(merge_key(f)).encode()).hexdigest()
+    return digest[:32]
+
+
+def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
+    """Merge findings about the same thing (see `merge_key`) and sort the result deterministically.
+
+    The merged finding keeps the highest severity, the union of tools and locations, the first
+    non-empty message/title/help text in tool order, and the most specific category
+    (dependency before image-vulnerability).
+    """
+    groups: dict[tuple[str, ...], list[Finding]] = {}
+    for f in findings:
+        groups.setdefault(f.merge_key(), []).append(f)
+    merged = [_merge_group(g) for g in groups.values()]
+    merged.sort(key=sort_key)
+    return tuple(merged)
+
+
+def _merge_group(group: list[Finding]) -> Finding:
+    if len(group) == 1:
+        return group[0]
+    group = sorted(group, key=lambda f: (f.tools, f.message))
+    best = max(group, key=lambda f: f.severity)
+    category = min((f.category for f in group), key=lambda c: list(Category).index(c))
+    package = next((f.package for f in group if f.package and f.package.fixed_version), group[0].package)
+    return Finding(
+        category=category,
+        rule_id=min(f.rule_id for f in group),
+        severity=best.severity,
+        message=best.message or next((f.message for f in group if f.message), ""),
+        tools=tuple(sorted({t for f in group for t in f.tools})),
+        locations=tuple(sorted({loc for f in group for loc in f.locations})),
+        package=package,
+        title=next((f.title for f in group if f.title), ""),
+        help_uri=next((f.help_uri for f in group if f.help_uri), ""),
+        tags=tuple(sorted({t for f in group for t in f.tags})),
+    )
+
+
+def sort_key(f: Finding) -> tuple[int, str, str, str, str]:
+    """Most severe first, then by category, rule and place: the order of every report."""
+    where = f.locations[0].render() if f.locations else (f.package.name if f.package else "")
+    return (-int(f.severity), f.category.value, f.rule_id, where, f.fingerprint)
+
+
+@attrs.frozen
+class ToolRun:
+    """What one tool reported, parsed. `findings` are not yet merged across tools."""
+
+    tool: str
+    version: str
+    findings: tuple[Finding, ...]
+    exit_code: int = 0
+    notes: tuple[str, ...] = ()
+    """Anything the user should know that is not a finding (e.g. files the tool skipped)."""
+
+
+class Decision(enum.StrEnum):
+    DENY = "deny"
+    WARN = "warn"
+
+
+@attrs.frozen(order=True)
+class Reason:
+    """One rule that denied or warned, with what caused it."""
+
+    rule_id: str
+    decision: Decision
+    message: str
+    remedy: str = ""
+    findings: tuple[str, ...] = ()
+    """Fingerprints of the findings that caused this reason (sorted)."""
+
+
+@attrs.frozen
+class Verdict:
+    """The gate's answer. `passed` is False as soon as there is one denial."""
+
+    passed: bool
+    denials: tuple[Reason, ...] = ()
+    warnings: tuple[Reason, ...] = ()
+    notes: tuple[str, ...] = ()
+    """E.g. exceptions that matched nothing, results left out of a capped report."""
+    policy: str = "thresholds"
+    """Which gate decided (the first threshold gate, or the Rego policy set)."""
+
+    @property
+    def reasons(self) -> tuple[Reason, ...]:
+        return (*self.denials, *self.warnings)
+
+
+def count_by_severity(findings: Iterable[Finding]) -> Mapping[Severity, int]:
+    counts = dict.fromkeys(Severity, 0)
+    for f in findings:
+        counts[f.severity] += 1
+    return counts
+
+
+@attrs.frozen(order=True)
+class Component:
+    """One entry of an SBOM, normalized across CycloneDX and SPDX."""
+
+    name: str
+    version: str
+    purl: str = ""
+    type: str = ""
+    """purl type where known (deb, pypi, npm, …), else the SBOM's own component type."""
+    licenses: tuple[str, ...] = ()
+    """SPDX license ids or expressions, sorted."""
+
+
+@attrs.frozen
+class SbomSummary:
+    """What the gate and the reports need of an SBOM."""
+
+    format: str
+    """"cyclonedx" or "spdx"."""
+    spec_version: str
+    components: tuple[Component, ...]
+    tool: str = ""
+
+    @property
+    def licenses(self) -> tuple[str, ...]:
+        return tuple(sorted({lic for c in self.components for lic in c.licenses}))
+
+
+class BasePin(enum.StrEnum):
+    """How the Dockerfile names its final base image."""
+
+    DIGEST = "digest"
+    TAG = "tag"
+    NONE = "none"
+    """No tag at all, or `latest`: moves under your feet."""
+    SCRATCH = "scratch"
+
+
+@attrs.frozen
+class ImageFacts:
+    """Facts about the built image that the gate reads. Read from the image config and the Dockerfile."""
+
+    config_digest: str
+    """sha256:… of the image config blob: the identity the scan, the push and the provenance share."""
+    platform: str = "linux/amd64"
+    user: str = ""
+    """As in the config ("" means root)."""
+    entrypoint: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()
+    exposed_ports: tuple[str, ...] = ()
+    labels: tuple[tuple[str, str], ...] = ()
+    """Sorted (key, value) pairs of the image config labels."""
+    base_image: str = ""
+    """The final stage's FROM as written in the Dockerfile (after ARG substitution)."""
+    base_pin: BasePin = BasePin.NONE
+    size: int = 0
+    """Bytes, sum of the compressed layer sizes where known, else of the uncompressed tarball."""
+    layers: int = 0
+
+    @property
+    def runs_as_root(self) -> bool:
+        user = self.user.split(":", 1)[0].strip()
+        return user in ("", "root", "0")

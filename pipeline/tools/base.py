@@ -1,0 +1,127 @@
+"""What every tool module provides: a pinned image, an `Invocation` per use, and a parser.
+
+An `Invocation` is pure data: the argv *inside the container* (paths under the mount points below),
+what to mount where, where the report lands, and which exit codes mean "clean", "found something" or
+"failed". The Dagger stage runs it in the tool's image; the contract tests run the very same argv on the
+host with the mount points mapped to temporary folders (`Invocation.localized`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from pipeline.errors import ToolFailed, ToolOutputError
+
+# Mount points every tool container uses. Inputs are mounted read-only at these paths;
+# outputs are written under OUT, which is always writable (also for non-root images).
+SRC = "/src"
+IN = "/in"
+OUT = "/tmp/seaworthy-out"
+CACHE = "/cache"
+
+
+@attrs.frozen
+class Image:
+    """A tool image pinned to an exact version tag, and to a digest where one was verified from the publisher.
+
+    `ref` is what `Container.from_` gets. Users lock digests by setting `digest` (see README, "Pinning").
+    """
+
+    repository: str
+    tag: str
+    digest: str = ""
+
+    @property
+    def ref(self) -> str:
+        base = f"{self.repository}:{self.tag}"
+        return f"{base}@{self.digest}" if self.digest else base
+
+
+@attrs.frozen
+class ExitCodes:
+    """How a tool's exit code reads. Anything not listed is a tool failure."""
+
+    clean: frozenset[int] = frozenset({0})
+    findings: frozenset[int] = frozenset()
+
+    def check(self, tool: str, code: int, stderr: str) -> bool:
+        """Return True when the tool reports findings, False when clean; raise ToolFailed otherwise."""
+        if code in self.clean:
+            return False
+        if code in self.findings:
+            return True
+        raise ToolFailed(tool, code, stderr)
+
+
+@attrs.frozen
+class Invocation:
+    """One use of a tool: run `argv` in `image` with `mounts`, then read `report` (a path under OUT)."""
+
+    tool: str
+    image: Image
+    argv: tuple[str, ...]
+    report: str
+    """Container path of the machine-readable output. When `stdout_to_report`, stdout is redirected there."""
+    exit_codes: ExitCodes = ExitCodes()
+    mounts: Mapping[str, str] = attrs.field(factory=dict)
+    """Container path -> what the stage mounts there ("source", "dockerfile", "rules", "image", …)."""
+    env: Mapping[str, str] = attrs.field(factory=dict)
+    """Plain environment. Secrets never go here: stages add them as secret variables."""
+    workdir: str = "/"
+    stdout_to_report: bool = False
+
+    def localized(self, mapping: Mapping[str, str]) -> Invocation:
+        """The same invocation with container path prefixes replaced by host paths (contract tests)."""
+
+        def swap(value: str) -> str:
+            # longest prefix first so that /tmp/seaworthy-out wins over /tmp
+            for cpath in sorted(mapping, key=len, reverse=True):
+                host = mapping[cpath]
+                if value == cpath or value.startswith(cpath + "/"):
+                    return host + value[len(cpath) :]
+                marker = "=" + cpath
+                if marker in value:
+                    head, _, tail = value.partition(marker)
+                    if tail == "" or tail.startswith("/"):
+                        return f"{head}={host}{tail}"
+            return value
+
+        return attrs.evolve(
+            self,
+            argv=tuple(swap(a) for a in self.argv),
+            report=swap(self.report),
+            env={k: swap(v) for k, v in self.env.items()},
+            workdir=swap(self.workdir),
+            mounts={swap(k): v for k, v in self.mounts.items()},
+        )
+
+
+def load_json(tool: str, text: str) -> Any:
+    """Parse a tool's JSON output, failing closed on empty, truncated or non-JSON text."""
+    if not text.strip():
+        raise ToolOutputError(tool, "the report is empty")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        if exc.pos >= len(text.rstrip()) - 1:
+            raise ToolOutputError(tool, f"the JSON report is truncated ({where})") from None
+        raise ToolOutputError(tool, f"the report is not JSON ({exc.msg} at {where})") from None
+
+
+def expect_dict(tool: str, value: Any, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ToolOutputError(tool, f"{what} is {type(value).__name__}, expected an object")
+    return value  # pyright: ignore[reportUnknownVariableType]
+
+
+def expect_list(tool: str, value: Any, what: str) -> list[Any]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ToolOutputError(tool, f"{what} is {type(value).__name__}, expected a list")
+    return value  # pyright: ignore[reportUnknownVariableType]
