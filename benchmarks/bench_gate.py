@@ -1,0 +1,115 @@
+"""How long the Rego gate takes on a large input (regorus, the bundled policies).
+
+    .venv/bin/python benchmarks/bench_gate.py [N_FINDINGS] [N_EXCEPTIONS]
+
+Prints the time to build the input document, serialize it, evaluate the gate and read the verdict.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import sys
+import time
+
+from pipeline.model import (
+    BasePin,
+    Category,
+    Component,
+    Finding,
+    ImageFacts,
+    Location,
+    Package,
+    SbomSummary,
+    Severity,
+)
+from pipeline.model_gate import BuildFacts
+from pipeline.policy.config import GateConfig
+from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
+from pipeline.policy.exceptions import parse_exceptions
+from pipeline.policy.input import build_input
+from pipeline.policy.verdict import read_verdict
+
+
+def findings(n: int) -> list[Finding]:
+    cats = list(Category)
+    out: list[Finding] = []
+    for i in range(n):
+        cat = cats[i % len(cats)]
+        pkg = None
+        if cat.is_vulnerability or cat is Category.LICENSE:
+            pkg = Package(
+                f"pkg{i % 500}",
+                f"1.{i % 7}",
+                "pypi",
+                f"pkg:pypi/pkg{i % 500}@1.{i % 7}",
+                "2.0" if i % 3 else "",
+            )
+        out.append(
+            Finding(
+                category=cat,
+                rule_id=f"CVE-2024-{i % 5000:05d}" if cat.is_vulnerability else f"rule-{i % 300}",
+                severity=Severity(i % 6),
+                message="m",
+                tools=("trivy",),
+                locations=(Location(f"src/mod{i % 100}/file{i}.py", i % 400 + 1),),
+                package=pkg,
+            )
+        )
+    return out
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    n_exc = int(sys.argv[2]) if len(sys.argv) > 2 else 20
+    fs = findings(n)
+    waivers = parse_exceptions(
+        [
+            {
+                "target": f"rule-{i}",
+                "path": "src/mod1*/**",
+                "owner": "o",
+                "reason": "r",
+                "expires": "2030-01-01",
+            }
+            for i in range(n_exc)
+        ]
+    )
+    comps = tuple(
+        Component(f"c{i}", "1", licenses=("MIT OR GPL-2.0-only",) if i % 2 else ("GPL-3.0-only",))
+        for i in range(2000)
+    )
+    facts = [ImageFacts("sha256:" + "a" * 64, user="app", base_image="x:1", base_pin=BasePin.TAG)]
+    build = BuildFacts((("linux/amd64", "sha256:" + "a" * 64),), platforms=("linux/amd64",))
+
+    t0 = time.perf_counter()
+    doc = build_input(
+        fs,
+        sbom=SbomSummary("cyclonedx", "1.6", comps),
+        facts=facts,
+        build=build,
+        config=GateConfig(),
+        exceptions=waivers,
+        today=datetime.date(2026, 6, 1),
+    )
+    t1 = time.perf_counter()
+    size = len(json.dumps(doc))
+    t2 = time.perf_counter()
+    result = evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)
+    t3 = time.perf_counter()
+    verdict = read_verdict(result)
+    t4 = time.perf_counter()
+    print(f"findings={n} exceptions={n_exc} components={len(comps)} input={size / 1e6:.1f} MB")
+    print(f"build_input      {t1 - t0:6.2f} s")
+    print(f"json.dumps       {t2 - t1:6.2f} s")
+    print(f"regorus (load+eval, incl. its own JSON) {t3 - t2:6.2f} s")
+    print(f"read_verdict     {t4 - t3:6.2f} s")
+    print(f"total            {t4 - t0:6.2f} s")
+    print(f"denials={[r.rule_id for r in verdict.denials]} warnings={[r.rule_id for r in verdict.warnings]}")
+    print(
+        f"fingerprints in reasons={sum(len(r.findings) for r in verdict.reasons)} notes={len(verdict.notes)}"
+    )
+
+
+if __name__ == "__main__":
+    main()

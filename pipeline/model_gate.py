@@ -1,0 +1,131 @@
+"""Value types the policy gate shares with the formats layer: exceptions (waivers) and build facts.
+
+Plain frozen values, no I/O. They belong with the rest of the model in `pipeline/model.py`; they live here
+only until the lead merges them (the import path `pipeline.model_gate` then becomes `pipeline.model`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+import attrs
+
+from pipeline.model import Finding
+
+
+@attrs.frozen(order=True)
+class ExceptionScope:
+    """Where an exception applies. Empty fields mean "anywhere"; every given field must match."""
+
+    package: str = ""
+    """Package name, exactly as the scanner reports it (e.g. `requests`, `@types/node`, `libc6`)."""
+    version: str = ""
+    """Package version; only with `package`."""
+    path: str = ""
+    """Glob over finding locations, '/'-separated, relative to the scanned root (`**` crosses folders)."""
+    image: str = ""
+    """Glob over the built image's repository (`BuildFacts.image`), e.g. `registry.example/app*`."""
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.package or self.version or self.path or self.image)
+
+
+@attrs.frozen(order=True)
+class Exception_:
+    """One `[[exceptions]]` table: a reviewed, owned, expiring waiver.
+
+    `targets` are finding rule ids (CVE-…, GHSA-…, tool rule ids), finding fingerprints, or rule ids of the
+    gate itself (`image.root-user`, …).
+    """
+
+    index: int
+    """Position in the exception file (0-based): how messages name it, as `exceptions[index]`."""
+    targets: tuple[str, ...]
+    owner: str
+    reason: str
+    expires: datetime.date
+    """Last day the exception is valid; from the next day on it fails the gate."""
+    scope: ExceptionScope = ExceptionScope()
+    justification: str = ""
+    """Optional OpenVEX justification (e.g. `vulnerable_code_not_in_execute_path`) for vulnerabilities."""
+    source: str = ""
+    """File the exception came from (for messages)."""
+
+    @property
+    def name(self) -> str:
+        return f"exceptions[{self.index}]"
+
+    def expired(self, today: datetime.date) -> bool:
+        return today > self.expires
+
+
+@attrs.frozen
+class BuildFacts:
+    """What the build recorded, so the gate can check that the scanned image is the built one."""
+
+    config_digests: tuple[tuple[str, str], ...] = ()
+    """Sorted (platform, sha256:… config digest) pairs, one per built platform."""
+    dockerfile: str = "Dockerfile"
+    platforms: tuple[str, ...] = ()
+    image: str = ""
+    """Repository the image is built for (e.g. `registry.example/app`), no tag or digest; may be empty."""
+
+
+def glob_match(pattern: str, path: str) -> bool:
+    """Glob as the gate's Rego `glob.match(pattern, ["/"], path)`: `*` and `?` stay within one folder,
+    `**` crosses folders, `[...]` is a character class, `{a,b}` alternatives."""
+    return _glob_regex(pattern).fullmatch(path) is not None
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if ch == "*":
+            out.append("[^/]*")
+        elif ch == "?":
+            out.append("[^/]")
+        elif ch == "[":
+            end = pattern.find("]", i + 1)
+            if end < 0:
+                out.append(re.escape(ch))
+            else:
+                body = pattern[i + 1 : end]
+                if body.startswith("!"):
+                    body = "^" + body[1:]
+                out.append(f"[{body}]")
+                i = end
+        elif ch == "{":
+            end = pattern.find("}", i + 1)
+            if end < 0:
+                out.append(re.escape(ch))
+            else:
+                alts = pattern[i + 1 : end].split(",")
+                out.append("(?:" + "|".join(_glob_regex(a).pattern for a in alts) + ")")
+                i = end
+        else:
+            out.append(re.escape(ch))
+        i += 1
+    return re.compile("".join(out))
+
+
+def covers(exception: Exception_, finding: Finding, *, image: str = "") -> bool:
+    """Whether `exception` waives `finding` (the Python mirror of the gate's `covers`; expiry not checked)."""
+    if finding.rule_id not in exception.targets and finding.fingerprint not in exception.targets:
+        return False
+    scope = exception.scope
+    if scope.package:
+        if finding.package is None or finding.package.name != scope.package:
+            return False
+        if scope.version and finding.package.version != scope.version:
+            return False
+    if scope.path and not any(glob_match(scope.path, loc.path) for loc in finding.locations):
+        return False
+    return not scope.image or (bool(image) and glob_match(scope.image, image))

@@ -1,0 +1,207 @@
+"""The gate's input document, schema `seaworthy.gate-input/v1` (documented in docs/policy.md).
+
+`build_input` is deterministic: the same model objects give the same document, byte for byte once
+serialized with sorted keys. Everything the rules need is computed here or in Rego from this document only.
+"""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from pipeline.model import Finding, ImageFacts, SbomSummary, sort_key
+from pipeline.model_gate import BuildFacts, Exception_
+from pipeline.policy.config import GateConfig
+
+SCHEMA = "seaworthy.gate-input/v1"
+
+_MAX_ALTERNATIVES = 64
+"""Cap on the alternatives one license expression expands to (AND of ORs multiplies them)."""
+
+
+def build_input(
+    findings: Sequence[Finding],
+    *,
+    sbom: SbomSummary | None,
+    facts: Sequence[ImageFacts],
+    build: BuildFacts | None,
+    config: GateConfig,
+    exceptions: Sequence[Exception_],
+    today: datetime.date,
+) -> dict[str, Any]:
+    """The gate input. `today` decides which exceptions are expired (the gate compares dates as text)."""
+    return {
+        "schema": SCHEMA,
+        "today": today.isoformat(),
+        "config": config.to_input(),
+        "findings": [_finding(f) for f in sorted(findings, key=sort_key)],
+        "sbom": None if sbom is None else _sbom(sbom),
+        "images": [_image(f) for f in sorted(facts, key=lambda f: (f.platform, f.config_digest))],
+        "build": None if build is None else _build(build),
+        "exceptions": [_exception(e) for e in sorted(exceptions, key=lambda e: e.index)],
+    }
+
+
+def _finding(f: Finding) -> dict[str, Any]:
+    pkg = f.package
+    return {
+        "category": f.category.value,
+        "rule_id": f.rule_id,
+        "severity": f.severity.name,
+        "rank": int(f.severity),
+        "fixable": f.fixable,
+        "package": None
+        if pkg is None
+        else {
+            "name": pkg.name,
+            "version": pkg.version,
+            "ecosystem": pkg.ecosystem,
+            "purl": pkg.purl,
+            "fixed_version": pkg.fixed_version,
+        },
+        "locations": [{"path": loc.path, "line": loc.start_line} for loc in f.locations],
+        "where": _where(f),
+        "tools": sorted(f.tools),
+        "fingerprint": f.fingerprint,
+    }
+
+
+def _where(f: Finding) -> str:
+    if f.package is not None and f.category.is_vulnerability:
+        return f"{f.package.name} {f.package.version}".strip()
+    if f.locations:
+        return f.locations[0].render()
+    return f.package.name if f.package else ""
+
+
+def _sbom(s: SbomSummary) -> dict[str, Any]:
+    components = sorted(s.components)
+    return {
+        "format": s.format,
+        "spec_version": s.spec_version,
+        "tool": s.tool,
+        "components_count": len(components),
+        "components": [
+            {
+                "name": c.name,
+                "version": c.version,
+                "purl": c.purl,
+                "type": c.type,
+                "licenses": sorted(c.licenses),
+                "license_alternatives": license_alternatives(c.licenses),
+            }
+            for c in components
+        ],
+    }
+
+
+def _image(f: ImageFacts) -> dict[str, Any]:
+    return {
+        "config_digest": f.config_digest,
+        "platform": f.platform,
+        "user": f.user,
+        "runs_as_root": f.runs_as_root,
+        "base_image": f.base_image,
+        "base_pin": f.base_pin.value,
+        "labels": dict(sorted(f.labels)),
+    }
+
+
+def _build(b: BuildFacts) -> dict[str, Any]:
+    return {
+        "config_digests": dict(sorted(b.config_digests)),
+        "dockerfile": b.dockerfile,
+        "platforms": sorted(b.platforms),
+        "image": b.image,
+    }
+
+
+def _exception(e: Exception_) -> dict[str, Any]:
+    return {
+        "index": e.index,
+        "name": e.name,
+        "targets": sorted(e.targets),
+        "package": e.scope.package,
+        "version": e.scope.version,
+        "path": e.scope.path,
+        "image": e.scope.image,
+        "owner": e.owner,
+        "reason": e.reason,
+        "expires": e.expires.isoformat(),
+    }
+
+
+# --- SPDX license expressions -> alternatives ------------------------------------------------------------
+
+_TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
+
+
+def license_alternatives(licenses: Sequence[str]) -> list[list[str]]:
+    """The ways a component may be used, as sorted lists of lower-case license ids (disjunctive normal form).
+
+    Several entries are all required (AND). `MIT OR GPL-2.0-only` gives `[["gpl-2.0-only"], ["mit"]]`;
+    `A AND (B OR C)` gives `[["a","b"], ["a","c"]]`. `X WITH exception` counts as X. Text that is not an
+    SPDX expression counts as one license named by the whole (lower-cased) text.
+    """
+    if not licenses:
+        return []
+    parts = [_dnf(lic) for lic in licenses]
+    return _unique(_and_all(parts))
+
+
+def _unique(alts: list[list[str]]) -> list[list[str]]:
+    return [list(a) for a in sorted({tuple(sorted(set(alt))) for alt in alts})]
+
+
+def _and_all(parts: list[list[list[str]]]) -> list[list[str]]:
+    out: list[list[str]] = [[]]
+    for part in parts:
+        out = [a + b for a, b in itertools.product(out, part)][:_MAX_ALTERNATIVES]
+    return out
+
+
+def _dnf(expression: str) -> list[list[str]]:
+    tokens = [m.group(1) for m in _TOKEN.finditer(expression)]
+    try:
+        result, pos = _or(tokens, 0)
+        if pos != len(tokens):
+            raise ValueError(expression)
+    except (ValueError, IndexError):
+        return [[expression.strip().lower()]]
+    return result
+
+
+def _or(tokens: list[str], pos: int) -> tuple[list[list[str]], int]:
+    alts, pos = _and(tokens, pos)
+    while pos < len(tokens) and tokens[pos].upper() == "OR":
+        more, pos = _and(tokens, pos + 1)
+        alts = (alts + more)[:_MAX_ALTERNATIVES]
+    return alts, pos
+
+
+def _and(tokens: list[str], pos: int) -> tuple[list[list[str]], int]:
+    alts, pos = _atom(tokens, pos)
+    while pos < len(tokens) and tokens[pos].upper() == "AND":
+        more, pos = _atom(tokens, pos + 1)
+        alts = _and_all([alts, more])
+    return alts, pos
+
+
+def _atom(tokens: list[str], pos: int) -> tuple[list[list[str]], int]:
+    token = tokens[pos]
+    if token == "(":
+        alts, pos = _or(tokens, pos + 1)
+        if tokens[pos] != ")":
+            raise ValueError("unbalanced parenthesis")
+        return alts, pos + 1
+    if token in (")",) or token.upper() in ("AND", "OR", "WITH"):
+        raise ValueError(f"unexpected {token}")
+    pos += 1
+    if pos < len(tokens) and tokens[pos].upper() == "WITH":
+        pos += 2  # the exception id; the license it modifies is what the lists name
+        if pos > len(tokens):
+            raise ValueError("WITH without an exception id")
+    return [[token.lower()]], pos

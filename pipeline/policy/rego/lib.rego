@@ -1,0 +1,131 @@
+# Seaworthy gate library: what every rule module (bundled or yours) reads.
+# Schema of `input`: docs/policy.md ("seaworthy.gate-input/v1").
+package seaworthy.lib
+
+import rego.v1
+
+ranks := {"UNKNOWN": 0, "INFO": 1, "LOW": 2, "MEDIUM": 3, "HIGH": 4, "CRITICAL": 5}
+
+vulnerability_categories := {"dependency", "image-vulnerability"}
+
+config := input.config
+
+# Exceptions in force today (an exception is valid through its `expires` day).
+active_exceptions := [e | some e in input.exceptions; not expired(e)]
+
+expired_exceptions := [e | some e in input.exceptions; expired(e)]
+
+expired(e) if e.expires < input.today
+
+# --- which exception covers which finding --------------------------------------------------------------
+
+covers(e, f) if {
+	_targets_finding(e, f)
+	_package_ok(e, f)
+	_path_ok(e, f)
+	image_scope_ok(e)
+}
+
+_targets_finding(e, f) if f.rule_id in e.targets
+
+_targets_finding(e, f) if f.fingerprint in e.targets
+
+_package_ok(e, _) if e.package == ""
+
+_package_ok(e, f) if {
+	e.package != ""
+	f.package.name == e.package
+	_version_ok(e, f)
+}
+
+_version_ok(e, _) if e.version == ""
+
+_version_ok(e, f) if {
+	e.version != ""
+	f.package.version == e.version
+}
+
+_path_ok(e, _) if e.path == ""
+
+_path_ok(e, f) if {
+	e.path != ""
+	some loc in f.locations
+	glob.match(e.path, ["/"], loc.path)
+}
+
+image_scope_ok(e) if e.image == ""
+
+image_scope_ok(e) if {
+	e.image != ""
+	is_string(input.build.image)
+	glob.match(e.image, ["/"], input.build.image)
+}
+
+# Ids and fingerprints named by exceptions in force: only findings carrying one are checked further.
+_targeted := {t | some e in active_exceptions; some t in e.targets}
+
+# [exception name, fingerprint] for every finding an exception in force covers.
+covered contains [e.name, f.fingerprint] if {
+	count(_targeted) > 0
+	some f in input.findings
+	f.rule_id in _targeted
+	some e in active_exceptions
+	covers(e, f)
+}
+
+covered contains [e.name, f.fingerprint] if {
+	count(_targeted) > 0
+	some f in input.findings
+	f.fingerprint in _targeted
+	some e in active_exceptions
+	covers(e, f)
+}
+
+waived_fingerprints := {fp | some [_, fp] in covered}
+
+# The findings the rules see: everything not waived by an exception in force, most severe first.
+findings := input.findings if count(waived_fingerprints) == 0
+
+findings := [f | some f in input.findings; not f.fingerprint in waived_fingerprints] if {
+	count(waived_fingerprints) > 0
+}
+
+# --- helpers for rules -----------------------------------------------------------------------------------
+
+# Threshold rank per category (a severity name in the config; UNKNOWN means "any finding").
+# Categories set to null ("off") are absent, so nothing of theirs is ever at or above a limit.
+limits := {c: ranks[upper(l)] | some c, l in config.thresholds; is_string(l)}
+
+# With `fixable_only`, vulnerabilities without a fixed version do not count. Other categories always count.
+always_counted := {c | some c, _ in config.thresholds; not _fixable_filtered(c)}
+
+_fixable_filtered(c) if {
+	config.fixable_only
+	c in vulnerability_categories
+}
+
+# Findings that break their category's threshold (after exceptions and the fixable-only switch).
+over_threshold := [f |
+	some f in findings
+	f.rank >= limits[f.category]
+	_counts(f)
+]
+
+_counts(f) if f.category in always_counted
+
+_counts(f) if f.fixable
+
+# "rule at place, rule at place, … and N more", from the first `n` findings.
+summary(fs, n) := s if {
+	shown := [sprintf("%s at %s", [f.rule_id, f.where]) | some f in array.slice(fs, 0, n)]
+	rest := count(fs) - count(shown)
+	s := with_rest(concat(", ", shown), rest)
+}
+
+with_rest(text, 0) := text
+
+with_rest(text, rest) := sprintf("%s and %d more", [text, rest]) if rest > 0
+
+fingerprints(fs) := sort([f.fingerprint | some f in fs])
+
+reason(id, msg, remedy, fps) := {"id": id, "msg": msg, "remedy": remedy, "findings": fps}

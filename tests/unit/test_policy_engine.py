@@ -1,0 +1,228 @@
+"""User policies, error handling and the OPA invocation around the gate (real regorus, real files)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import PolicyError, ToolOutputError
+from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
+from pipeline.policy.verdict import read_verdict
+from pipeline.tools import opa
+from tests.policy_helpers import evaluate, good_build, good_image, ids
+
+EXTRA_RULE = """package seaworthy.rules.acme_ports
+
+import rego.v1
+
+deny contains r if {
+	some img in input.images
+	img.labels["com.acme.ssh"] == "yes"
+	r := {"id": "acme.no-ssh", "msg": "port 22 is exposed", "remedy": "remove EXPOSE 22", "findings": []}
+}
+"""
+
+OVERRIDE_ROOT = """package seaworthy.rules.acme_root
+
+import rego.v1
+
+overrides contains "image.root-user"
+
+# root is tolerated for images labelled as init containers, but only as a warning
+warn contains r if {
+	some img in input.images
+	img.runs_as_root
+	img.labels["com.acme.init"] == "true"
+	r := {"id": "image.root-user", "msg": "init container runs as root", "remedy": "", "findings": []}
+}
+
+deny contains data.seaworthy.lib.reason("image.root-user", "runs as root", "add USER", []) if {
+	some img in input.images
+	img.runs_as_root
+	not img.labels["com.acme.init"]
+}
+"""
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text)
+    return path
+
+
+def test_user_policy_adds_a_rule(tmp_path: Path) -> None:
+    _write(tmp_path / "policy", "ports.rego", EXTRA_RULE)
+    labelled = good_image(labels=(*good_image().labels, ("com.acme.ssh", "yes")))
+    verdict, _ = evaluate(facts=[labelled], build=good_build(), policy_dirs=[tmp_path / "policy"])
+    assert ids(verdict.denials) == ["acme.no-ssh"]
+    assert verdict.denials[0].remedy == "remove EXPOSE 22"
+    verdict, _ = evaluate(facts=[good_image()], build=good_build(), policy_dirs=[tmp_path / "policy"])
+    assert verdict.passed
+
+
+def test_user_policy_overrides_a_bundled_rule_by_id(tmp_path: Path) -> None:
+    _write(tmp_path / "policy", "root.rego", OVERRIDE_ROOT)
+    init = good_image(user="", labels=(*good_image().labels, ("com.acme.init", "true")))
+    verdict, _ = evaluate(facts=[init], build=good_build(), policy_dirs=[tmp_path / "policy"])
+    assert verdict.passed
+    assert [(r.rule_id, r.message) for r in verdict.warnings] == [
+        ("image.root-user", "init container runs as root")
+    ]
+
+    verdict, _ = evaluate(facts=[good_image(user="")], build=good_build(), policy_dirs=[tmp_path / "policy"])
+    assert [(r.rule_id, r.message) for r in verdict.denials] == [("image.root-user", "runs as root")]
+    # without the user policy the bundled message is back
+    verdict, _ = evaluate(facts=[init], build=good_build())
+    assert verdict.denials[0].message.startswith("the image runs as root")
+
+
+def test_user_policy_cannot_reuse_a_bundled_package(tmp_path: Path) -> None:
+    _write(tmp_path / "p", "image.rego", "package seaworthy.rules.image\n\nimport rego.v1\n\nx := 1\n")
+    with pytest.raises(
+        PolicyError, match=r"image\.rego: package seaworthy\.rules\.image is a bundled package"
+    ):
+        evaluate(policy_dirs=[tmp_path / "p"])
+
+
+def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
+    bad = _write(
+        tmp_path / "p",
+        "broken.rego",
+        'package seaworthy.rules.broken\n\nimport rego.v1\n\ndeny contains r if {\n\tr := {"id": "x"\n}\n',
+    )
+    with pytest.raises(PolicyError) as err:
+        evaluate(policy_dirs=[tmp_path / "p"])
+    first = str(err.value).splitlines()[0]
+    assert (
+        first.startswith(f"{bad}:8:")
+        and "does not parse" in first
+        and "Stack backtrace" not in str(err.value)
+    )
+
+
+def test_v0_syntax_is_rejected_with_location(tmp_path: Path) -> None:
+    old = _write(tmp_path / "p", "old.rego", 'package seaworthy.rules.old\n\ndeny[msg] { msg := "x" }\n')
+    with pytest.raises(PolicyError, match=rf"^{old}:3:"):
+        evaluate(policy_dirs=[tmp_path / "p"])
+
+
+def test_missing_or_empty_policy_dir(tmp_path: Path) -> None:
+    with pytest.raises(PolicyError, match="does not exist"):
+        evaluate(policy_dirs=[tmp_path / "nope"])
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "README.md").write_text("no rules")
+    with pytest.raises(PolicyError, match=r"holds no \.rego file"):
+        evaluate(policy_dirs=[tmp_path / "empty"])
+    with pytest.raises(PolicyError, match="no policy folder"):
+        evaluate_with_regorus([], {})
+
+
+@pytest.mark.parametrize(
+    ("rule", "match"),
+    [
+        (
+            'deny contains "plain string" if { true }',
+            r"rule data\.seaworthy\.rules\.shape\.deny returned 'plain string'",
+        ),
+        ('warn contains {"msg": "no id"} if { true }', r"rule data\.seaworthy\.rules\.shape\.warn returned"),
+        ('deny := ["a list"]', r"rule data\.seaworthy\.rules\.shape\.deny returned \['a list'\]"),
+    ],
+)
+def test_wrong_shape_names_the_rule(tmp_path: Path, rule: str, match: str) -> None:
+    _write(tmp_path / "p", "shape.rego", f"package seaworthy.rules.shape\n\nimport rego.v1\n\n{rule}\n")
+    with pytest.raises(PolicyError, match=match):
+        evaluate(policy_dirs=[tmp_path / "p"])
+
+
+def test_wrong_field_types_name_the_rule_id() -> None:
+    base = {"deny": [], "warn": [], "notes": [], "exceptions_applied": [], "malformed": []}
+    bad_findings = {**base, "deny": [{"id": "acme.x", "msg": "m", "findings": "abc"}]}
+    with pytest.raises(PolicyError, match=r"rule 'acme\.x' \(deny\) has 'findings'"):
+        read_verdict(bad_findings)
+    with pytest.raises(PolicyError, match=r"rule 'acme\.y' \(warn\) has no string 'msg'"):
+        read_verdict({**base, "warn": [{"id": "acme.y", "msg": 3}]})
+    with pytest.raises(PolicyError, match="no 'deny' member"):
+        read_verdict({"warn": []})
+
+
+def test_gate_query_undefined_without_bundled_policies(tmp_path: Path) -> None:
+    _write(tmp_path / "p", "x.rego", "package other\n\nimport rego.v1\n\nx := 1\n")
+    with pytest.raises(PolicyError, match="undefined"):
+        evaluate_with_regorus([tmp_path / "p"], {})
+
+
+def test_opa_invocation_mounts_bundled_and_user_policies() -> None:
+    inv = opa.eval_gate(2)
+    assert inv.image.repository == "openpolicyagent/opa" and inv.image.tag.split("-")[0].startswith("1.")
+    assert inv.argv[:4] == ("/opa", "eval", "--format", "json")
+    assert inv.argv[-3:] == ("--input", opa.INPUT, "data.seaworthy.gate")
+    data_dirs = [inv.argv[i + 1] for i, a in enumerate(inv.argv) if a == "--data"]
+    assert data_dirs == [opa.POLICY_BUNDLED, "/in/policy/user-0", "/in/policy/user-1"]
+    assert (
+        inv.mounts[opa.POLICY_BUNDLED] == "policy:bundled"
+        and inv.mounts["/in/policy/user-1"] == "policy:user:1"
+    )
+    assert inv.stdout_to_report and inv.report.startswith("/tmp/seaworthy-out/")
+
+
+def test_opa_parse_reads_the_same_document_regorus_gives() -> None:
+    _, result = evaluate(facts=[good_image(user="")], build=good_build())
+    opa_output = json.dumps(
+        {
+            "result": [
+                {
+                    "expressions": [
+                        {"value": result, "text": "data.seaworthy.gate", "location": {"row": 1, "col": 1}}
+                    ]
+                }
+            ]
+        }
+    )
+    assert read_verdict(opa.parse(opa_output)) == read_verdict(result)
+
+
+@pytest.mark.parametrize(
+    ("text", "match"),
+    [
+        ("", "empty"),
+        ('{"result": [{"expressions": [{"value": {"deny"', "truncated"),
+        ("{}", "undefined"),
+        (
+            '{"errors": [{"message": "rego_parse_error: unexpected }", '
+            '"location": {"file": "/in/policy/user-0/a.rego", "row": 4}}]}',
+            r"a\.rego:4: rego_parse_error",
+        ),
+        ('{"result": [{"expressions": [{"value": true}]}]}', "expected an object"),
+    ],
+)
+def test_opa_parse_fails_closed(text: str, match: str) -> None:
+    with pytest.raises(ToolOutputError, match=match):
+        opa.parse(text)
+
+
+def test_bundled_dir_is_the_package_folder() -> None:
+    names = sorted(p.name for p in BUNDLED_POLICY_DIR.rglob("*.rego"))
+    assert names == [
+        "collect.rego",
+        "gate.rego",
+        "image.rego",
+        "lib.rego",
+        "licenses.rego",
+        "sbom.rego",
+        "thresholds.rego",
+    ]
+
+
+def test_user_policy_texts_are_checked_like_folders() -> None:
+    from pipeline.policy.engine import check_user_policy_texts
+
+    check_user_policy_texts({"mine.rego": "package seaworthy.rules.mine\n"}, where="policy")
+    with pytest.raises(PolicyError, match=r"policy folder policy holds no \.rego file"):
+        check_user_policy_texts({}, where="policy")
+    with pytest.raises(PolicyError, match=r"policy/a\.rego: package seaworthy\.rules\.image is a bundled package"):
+        check_user_policy_texts({"a.rego": "package seaworthy.rules.image\n"}, where="policy")
+    with pytest.raises(PolicyError, match=r"policy/b\.rego: no package declaration"):
+        check_user_policy_texts({"b.rego": "deny contains x if { x := 1 }\n"}, where="policy")

@@ -1,0 +1,150 @@
+"""The exception file: validation, and how the gate applies it (real regorus, real policy files)."""
+
+from __future__ import annotations
+
+import datetime
+import tomllib
+
+import pytest
+
+from pipeline.errors import ConfigError
+from pipeline.model import Category, Severity
+from pipeline.policy.exceptions import load_exceptions, parse_exceptions
+from tests.policy_helpers import evaluate, exceptions, finding, good_build, good_image, ids, vuln
+
+OK = {"target": "CVE-2018-18074", "owner": "team-app", "reason": "not reachable", "expires": "2026-12-31"}
+
+
+def test_parses_toml_tables_with_dates_and_scopes() -> None:
+    doc = tomllib.loads(
+        """
+        [[exceptions]]
+        target = "CVE-2018-18074"
+        package = "requests"
+        version = "2.19.0"
+        owner = "team-app"
+        reason = "only talks to our own hosts"
+        expires = 2026-12-31
+        justification = "vulnerable_code_not_in_execute_path"
+
+        [[exceptions]]
+        target = ["image.root-user"]
+        image = "registry.example/*"
+        owner = "platform"
+        reason = "legacy port 80 binding, migration ticket OPS-12"
+        expires = "2026-07-01"
+        """
+    )
+    first, second = load_exceptions(doc)
+    assert first.name == "exceptions[0]" and first.targets == ("CVE-2018-18074",)
+    assert first.scope.package == "requests" and first.scope.version == "2.19.0"
+    assert first.expires == datetime.date(2026, 12, 31)
+    assert second.scope.image == "registry.example/*" and second.expires == datetime.date(2026, 7, 1)
+    assert first.expired(datetime.date(2027, 1, 1)) and not first.expired(datetime.date(2026, 12, 31))
+
+
+@pytest.mark.parametrize("missing", ["owner", "reason", "expires", "target"])
+def test_missing_key_names_exception_key_and_fix(missing: str) -> None:
+    table = {k: v for k, v in OK.items() if k != missing}
+    with pytest.raises(ConfigError) as err:
+        parse_exceptions([OK, table])
+    first_line = str(err.value).splitlines()[0]
+    assert "exceptions[1]" in first_line and repr(missing) in first_line and "add " in first_line
+
+
+@pytest.mark.parametrize("bad", ["2026-13-01", "31/12/2026", "soon", "2026-1-1"])
+def test_unparseable_date(bad: str) -> None:
+    with pytest.raises(ConfigError, match=r"exceptions\[0\]: 'expires' .* YYYY-MM-DD"):
+        parse_exceptions([{**OK, "expires": bad}])
+
+
+def test_other_validation_errors() -> None:
+    with pytest.raises(ConfigError, match=r"unknown key 'ownr'.*did you mean 'owner'"):
+        parse_exceptions([{**OK, "ownr": "x"}])
+    with pytest.raises(ConfigError, match="'version' needs 'package'"):
+        parse_exceptions([{**OK, "version": "1"}])
+    with pytest.raises(ConfigError, match="scoped by image only"):
+        parse_exceptions([{**OK, "target": "image.root-user", "path": "Dockerfile"}])
+    with pytest.raises(ConfigError, match="cannot be waived"):
+        parse_exceptions([{**OK, "target": "exception.expired"}])
+    with pytest.raises(ConfigError, match="not an OpenVEX justification"):
+        parse_exceptions([{**OK, "justification": "because"}])
+    with pytest.raises(ConfigError, match="date without a time"):
+        parse_exceptions([{**OK, "expires": datetime.datetime(2026, 1, 1, 12, 0)}])
+    with pytest.raises(ConfigError, match="array of tables"):
+        load_exceptions({"exceptions": {"target": "x"}})
+    with pytest.raises(ConfigError, match=r"waivers\.toml: unexpected top-level key\(s\) gate"):
+        load_exceptions({"gate": {}, "exceptions": [OK]}, source="waivers.toml", own_file=True)
+    assert len(load_exceptions({"gate": {}, "exceptions": [OK]})) == 1
+
+
+def test_exception_suppresses_exactly_its_target() -> None:
+    waived = vuln("CVE-2018-18074")
+    other = vuln("CVE-2019-10906", "jinja2", "2.10", "2.10.1")
+    verdict, _ = evaluate([waived, other], waivers=exceptions({"target": "CVE-2018-18074"}))
+    assert ids(verdict.denials) == ["threshold.dependency"]
+    assert verdict.denials[0].findings == (other.fingerprint,)
+    assert any("exception applied: exceptions[0]" in n and "1 finding(s)" in n for n in verdict.notes)
+
+    verdict, _ = evaluate([waived], waivers=exceptions({"target": "CVE-2018-18074"}))
+    assert verdict.passed and verdict.reasons == ()
+
+
+def test_fingerprint_and_scopes() -> None:
+    a = finding(Category.SAST, "R1", Severity.HIGH, path="src/app/a.py")
+    b = finding(Category.SAST, "R1", Severity.HIGH, path="tests/b.py")
+    verdict, _ = evaluate([a, b], waivers=exceptions({"target": a.fingerprint}))
+    assert verdict.denials[0].findings == (b.fingerprint,)
+    verdict, _ = evaluate([a, b], waivers=exceptions({"target": "R1", "path": "tests/**"}))
+    assert verdict.denials[0].findings == (a.fingerprint,)
+    verdict, _ = evaluate(
+        [a, b], waivers=exceptions({"target": "R1", "path": "*.py"})
+    )  # * stays in one folder
+    assert len(verdict.denials[0].findings) == 2
+
+    old = vuln("CVE-1", "requests", "2.19.0")
+    new = vuln("CVE-1", "requests", "2.31.0")
+    other_pkg = vuln("CVE-1", "urllib3", "1.23")
+    verdict, _ = evaluate(
+        [old, new, other_pkg],
+        waivers=exceptions({"target": "CVE-1", "package": "requests", "version": "2.19.0"}),
+    )
+    assert set(verdict.denials[0].findings) == {new.fingerprint, other_pkg.fingerprint}
+
+
+def test_gate_rule_exception_with_image_scope() -> None:
+    root = good_image(user="")
+    waiver = exceptions({"target": "image.root-user", "image": "registry.example/*"})
+    verdict, _ = evaluate(facts=[root], build=good_build(), waivers=waiver)
+    assert verdict.passed
+    assert any("waived rule(s) image.root-user" in n for n in verdict.notes)
+
+    verdict, _ = evaluate(facts=[root], build=good_build(image="other.example/app"), waivers=waiver)
+    assert ids(verdict.denials) == ["image.root-user"]
+    assert any("exceptions[0]" in n and "matched nothing" in n for n in verdict.notes)
+
+
+def test_expired_exception_fails_the_gate_and_does_not_apply() -> None:
+    f = vuln("CVE-2018-18074")
+    waiver = exceptions({"target": "CVE-2018-18074", "expires": "2026-05-31", "owner": "alice"})
+    verdict, _ = evaluate([f], waivers=waiver, today=datetime.date(2026, 6, 1))
+    assert ids(verdict.denials) == ["exception.expired", "threshold.dependency"]
+    expired = next(r for r in verdict.denials if r.rule_id == "exception.expired")
+    assert (
+        "exceptions[0]" in expired.message and "alice" in expired.message and "2026-05-31" in expired.message
+    )
+    # valid through its last day
+    assert evaluate([f], waivers=waiver, today=datetime.date(2026, 5, 31))[0].passed
+
+
+def test_expired_exception_fails_even_when_nothing_else_does() -> None:
+    verdict, _ = evaluate(waivers=exceptions({"target": "CVE-0", "expires": "2020-01-01"}))
+    assert ids(verdict.denials) == ["exception.expired"]
+
+
+def test_unmatched_exception_is_reported_not_failed() -> None:
+    verdict, _ = evaluate([finding(severity=Severity.LOW)], waivers=exceptions({"target": "CVE-2000-1"}))
+    assert verdict.passed
+    assert verdict.notes == (
+        "exceptions[0] (CVE-2000-1, owner team-app) matched nothing: remove it, or fix its target or scope",
+    )
