@@ -150,8 +150,20 @@ def merge_key(f: Finding) -> tuple[str, ...]:
     return (f.category.value, f.rule_id, first.path, str(first.start_line or 0))
 
 
+def location_key(loc: Location) -> tuple[str, int, int, int, int]:
+    """Total order of locations (None sorts first), for deterministic output."""
+    return (
+        loc.path,
+        loc.start_line if loc.start_line is not None else -1,
+        loc.end_line if loc.end_line is not None else -1,
+        loc.start_column if loc.start_column is not None else -1,
+        loc.end_column if loc.end_column is not None else -1,
+    )
+
+
 def fingerprint_of(f: Finding) -> str:
-    digest = hashlib.sha256("\x1f".join(merge_key(f)).encode()).hexdigest()
+    # surrogatepass: undecodable file names reach us as lone surrogates and must still fingerprint
+    digest = hashlib.sha256("\x1f".join(merge_key(f)).encode("utf-8", "surrogatepass")).hexdigest()
     return digest[:32]
 
 
@@ -183,7 +195,7 @@ def _merge_group(group: list[Finding]) -> Finding:
         severity=best.severity,
         message=best.message or next((f.message for f in group if f.message), ""),
         tools=tuple(sorted({t for f in group for t in f.tools})),
-        locations=tuple(sorted({loc for f in group for loc in f.locations})),
+        locations=tuple(sorted({loc for f in group for loc in f.locations}, key=location_key)),
         package=package,
         title=next((f.title for f in group if f.title), ""),
         help_uri=next((f.help_uri for f in group if f.help_uri), ""),

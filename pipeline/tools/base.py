@@ -20,7 +20,7 @@ from pipeline.errors import ToolFailed, ToolOutputError
 # outputs are written under OUT, which is always writable (also for non-root images).
 SRC = "/src"
 IN = "/in"
-OUT = "/tmp/seaworthy-out"
+OUT = "/tmp/seaworthy-out"  # noqa: S108 - a path inside the tool container
 CACHE = "/cache"
 
 
@@ -67,9 +67,9 @@ class Invocation:
     report: str
     """Container path of the machine-readable output. When `stdout_to_report`, stdout is redirected there."""
     exit_codes: ExitCodes = ExitCodes()
-    mounts: Mapping[str, str] = attrs.field(factory=dict)
+    mounts: Mapping[str, str] = attrs.field(factory=dict[str, str])
     """Container path -> what the stage mounts there ("source", "dockerfile", "rules", "image", …)."""
-    env: Mapping[str, str] = attrs.field(factory=dict)
+    env: Mapping[str, str] = attrs.field(factory=dict[str, str])
     """Plain environment. Secrets never go here: stages add them as secret variables."""
     workdir: str = "/"
     stdout_to_report: bool = False
@@ -88,6 +88,10 @@ class Invocation:
                     head, _, tail = value.partition(marker)
                     if tail == "" or tail.startswith("/"):
                         return f"{head}={host}{tail}"
+                # transport prefixes such as oci-archive:/in/image.tar
+                head, sep, tail = value.partition(":" + cpath)
+                if sep and (tail == "" or tail.startswith("/")) and head.replace("-", "").isalpha():
+                    return f"{head}:{host}{tail}"
             return value
 
         return attrs.evolve(

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Install everything the tests need on a fresh machine (Debian 12, root, PyPI/Debian/npm reachable).
+# Idempotent: a second run only checks. Called by scripts/test.sh.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+APT_PACKAGES=(podman buildah skopeo umoci runc debootstrap docker-registry apache2-utils busybox-static
+  ca-certificates curl)
+SEMGREP_VERSION=1.185.0
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) != 0 ]]; then
+    echo "setup: these Debian packages are missing and installing them needs root: ${missing[*]}" >&2
+    exit 1
+  fi
+  log "apt-get install ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if ! command -v uv >/dev/null 2>&1; then
+  log "installing uv"
+  python3 -m pip install -q uv
+fi
+
+log "main venv (.venv) from uv.lock"
+uv sync --no-sources --locked --quiet
+
+if [[ ! -x .venv-semgrep/bin/semgrep ]] || [[ $(.venv-semgrep/bin/semgrep --version 2>/dev/null) != "$SEMGREP_VERSION" ]]; then
+  log "semgrep $SEMGREP_VERSION in its own venv (.venv-semgrep: its opentelemetry pins clash with dagger-io)"
+  rm -rf .venv-semgrep
+  uv venv --quiet --python "$(command -v python3)" .venv-semgrep
+  uv pip install --quiet --python .venv-semgrep/bin/python "semgrep==$SEMGREP_VERSION"
+fi
+
+# pyright (PyPI wrapper) fetches its node package on first use; do it here so a failure is a setup failure.
+.venv/bin/pyright --version >/dev/null
+
+log "ready: $(.venv/bin/trivy --version 2>/dev/null | head -1); gitleaks $(.venv/bin/gitleaks version 2>/dev/null); \
+$(.venv/bin/hadolint --version 2>/dev/null); semgrep $(.venv-semgrep/bin/semgrep --version 2>/dev/null); \
+syft $(.venv/bin/syft version 2>/dev/null | awk '/^Version/ {print $2}')"

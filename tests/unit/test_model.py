@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import pytest
+
+from pipeline.model import (
+    Category,
+    Finding,
+    ImageFacts,
+    Location,
+    Severity,
+    merge_findings,
+)
+from tests.factories import finding, vuln
+
+
+def test_severity_scale_is_ordered_and_parses_case_insensitively() -> None:
+    assert Severity.CRITICAL > Severity.HIGH > Severity.MEDIUM > Severity.LOW > Severity.INFO > Severity.UNKNOWN
+    assert Severity.parse(" high ") is Severity.HIGH
+    with pytest.raises(ValueError, match="unknown severity 'SEVERE'; use one of UNKNOWN, INFO"):
+        Severity.parse("SEVERE")
+
+
+def test_category_parse_names_the_choices() -> None:
+    assert Category.parse("Image-Vulnerability") is Category.IMAGE_VULNERABILITY
+    with pytest.raises(ValueError, match="use one of sast, secret"):
+        Category.parse("vulns")
+
+
+def test_fingerprint_is_stable_and_ignores_message() -> None:
+    a = finding(message="one wording")
+    b = finding(message="another wording")
+    assert a.fingerprint == b.fingerprint
+    assert len(a.fingerprint) == 32
+    assert finding(line=2).fingerprint != a.fingerprint
+    # a known value pins the algorithm: changing it would break users' baselines and exceptions
+    assert finding().fingerprint == "fbaac27535f10bd7a6cbdae43e715892"
+    assert Finding(Category.SAST, "rule", Severity.HIGH, "m", ("x",), (Location("app.py", 1),)).fingerprint == (
+        a.fingerprint
+    )
+
+
+def test_finding_requires_a_tool() -> None:
+    with pytest.raises(ValueError, match="at least one tool"):
+        Finding(Category.SAST, "r", Severity.LOW, "m", ())
+
+
+def test_same_cve_in_lock_file_and_image_merges_into_one_finding_with_two_locations() -> None:
+    src = vuln(severity=Severity.MEDIUM, path="requirements.txt")
+    img = vuln(
+        severity=Severity.HIGH,
+        category=Category.IMAGE_VULNERABILITY,
+        path="image:app/venv/lib/python3.11/site-packages",
+    )
+    merged = merge_findings([img, src])
+    assert len(merged) == 1
+    (m,) = merged
+    assert m.severity is Severity.HIGH
+    assert m.category is Category.DEPENDENCY
+    assert [loc.path for loc in m.locations] == ["image:app/venv/lib/python3.11/site-packages", "requirements.txt"]
+    assert m.tools == ("trivy",)
+
+
+def test_same_secret_at_same_place_from_two_tools_merges() -> None:
+    a = finding(Category.SECRET, "aws-access-token", Severity.HIGH, tool="gitleaks", path="config.py", line=3)
+    b = finding(Category.SECRET, "aws-access-key-id", Severity.CRITICAL, tool="trivy", path="config.py", line=3)
+    c = finding(Category.SECRET, "github-pat", Severity.CRITICAL, tool="trivy", path="config.py", line=5)
+    merged = merge_findings([a, b, c])
+    assert len(merged) == 2
+    first = merged[0]
+    assert first.tools in (("gitleaks", "trivy"), ("trivy",))
+    both = next(m for m in merged if m.locations[0].start_line == 3)
+    assert both.tools == ("gitleaks", "trivy")
+    assert both.severity is Severity.CRITICAL
+
+
+def test_different_rules_at_same_place_stay_apart_and_order_is_deterministic() -> None:
+    items = [
+        finding(rule_id="b", severity=Severity.LOW),
+        finding(rule_id="a", severity=Severity.LOW),
+        finding(rule_id="c", severity=Severity.CRITICAL),
+    ]
+    one = merge_findings(items)
+    two = merge_findings(list(reversed(items)))
+    assert one == two
+    assert [f.rule_id for f in one] == ["c", "a", "b"]
+
+
+def test_image_facts_root_detection() -> None:
+    assert ImageFacts(config_digest="sha256:x").runs_as_root
+    assert ImageFacts(config_digest="sha256:x", user="0:0").runs_as_root
+    assert ImageFacts(config_digest="sha256:x", user="root").runs_as_root
+    assert not ImageFacts(config_digest="sha256:x", user="10001:10001").runs_as_root
+
+
+def test_merge_sorts_locations_with_missing_lines_and_columns() -> None:
+    a = Finding(Category.SECRET, "x", Severity.HIGH, "m", ("a",), (Location("a.py", 3, 3, 1, None),))
+    b = Finding(Category.SECRET, "y", Severity.HIGH, "m", ("b",), (Location("a.py", 3, 3, 5, 9),))
+    (merged,) = merge_findings([a, b])
+    assert merged.locations == (Location("a.py", 3, 3, 1, None), Location("a.py", 3, 3, 5, 9))
+
+
+def test_fingerprint_survives_undecodable_file_names() -> None:
+    f = finding(path="bad\udcff\ud800name.py")
+    assert len(f.fingerprint) == 32
