@@ -25,7 +25,10 @@ class ToolFailed(SeaworthyError):
         self.tool = tool
         self.exit_code = exit_code
         self.tool_message = message.strip()
-        tail = self.tool_message[-2000:] if self.tool_message else "(the tool printed nothing)"
+        msg = self.tool_message
+        if len(msg) > 3000:  # keep the head (Go panics say what happened first) and the tail
+            msg = f"{msg[:1000]}\n[…]\n{msg[-2000:]}"
+        tail = msg or "(the tool printed nothing)"
         super().__init__(
             f"{tool} failed with exit code {exit_code}; this is a tool failure, not a clean result. "
             f"Fix the cause it reports and run again.\n{tail}"

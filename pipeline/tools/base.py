@@ -112,7 +112,7 @@ def load_json(tool: str, text: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
-        if exc.pos >= len(text.rstrip()) - 1:
+        if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
             raise ToolOutputError(tool, f"the JSON report is truncated ({where})") from None
         raise ToolOutputError(tool, f"the report is not JSON ({exc.msg} at {where})") from None
 
