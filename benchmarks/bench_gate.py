@@ -76,8 +76,7 @@ def main() -> None:
         ]
     )
     comps = tuple(
-        Component(f"c{i}", "1", licenses=("MIT OR GPL-2.0-only",) if i % 2 else ("GPL-3.0-only",))
-        for i in range(2000)
+        Component(f"c{i}", "1", licenses=("MIT OR GPL-2.0-only",) if i % 2 else ("GPL-3.0-only",)) for i in range(2000)
     )
     facts = [ImageFacts("sha256:" + "a" * 64, user="app", base_image="x:1", base_pin=BasePin.TAG)]
     build = BuildFacts((("linux/amd64", "sha256:" + "a" * 64),), platforms=("linux/amd64",))
@@ -106,9 +105,7 @@ def main() -> None:
     print(f"read_verdict     {t4 - t3:6.2f} s")
     print(f"total            {t4 - t0:6.2f} s")
     print(f"denials={[r.rule_id for r in verdict.denials]} warnings={[r.rule_id for r in verdict.warnings]}")
-    print(
-        f"fingerprints in reasons={sum(len(r.findings) for r in verdict.reasons)} notes={len(verdict.notes)}"
-    )
+    print(f"fingerprints in reasons={sum(len(r.findings) for r in verdict.reasons)} notes={len(verdict.notes)}")
 
 
 if __name__ == "__main__":

@@ -195,8 +195,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str = CONFIG_FILE) -> Confi
     generator = _str(sb, "generator", source, "sbom.", "trivy")
     if generator not in SBOM_GENERATORS:
         raise ConfigError(
-            f"{source}: sbom.generator = {generator!r} is not supported; "
-            f"use one of {', '.join(SBOM_GENERATORS)}."
+            f"{source}: sbom.generator = {generator!r} is not supported; use one of {', '.join(SBOM_GENERATORS)}."
         )
 
     gt = _table(data, "gate", source)
@@ -225,9 +224,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str = CONFIG_FILE) -> Confi
     gate = GateSettings(
         thresholds=thresholds,
         fixable_only=_bool(gt, "fixable_only", source, "gate.", False),
-        required_labels=_str_list(
-            gt, "required_labels", source, "gate.", default=GateSettings().required_labels
-        ),
+        required_labels=_str_list(gt, "required_labels", source, "gate.", default=GateSettings().required_labels),
         license_deny=_str_list(gt, "license_deny", source, "gate."),
         license_warn=(_str_list(gt, "license_warn", source, "gate.") if "license_warn" in gt else None),
         policy_dirs=_str_list(gt, "policy_dirs", source, "gate."),
@@ -257,9 +254,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str = CONFIG_FILE) -> Confi
 
 def parse_threshold(value: object, *, where: str) -> Severity | None:
     if not isinstance(value, str):
-        raise ConfigError(
-            f'{where} must be a severity name, "any" or "off", got {_tname(value)}; e.g. "HIGH".'
-        )
+        raise ConfigError(f'{where} must be a severity name, "any" or "off", got {_tname(value)}; e.g. "HIGH".')
     word = value.strip().lower()
     if word == "off":
         return None
@@ -339,9 +334,7 @@ def _bool(table: Mapping[str, Any], key: str, source: str, prefix: str, default:
     return _typed(table, key, source, prefix, default, bool, f"true or false, e.g. {key} = true")
 
 
-def _int(
-    table: Mapping[str, Any], key: str, source: str, prefix: str, default: int, *, minimum: int = 0
-) -> int:
+def _int(table: Mapping[str, Any], key: str, source: str, prefix: str, default: int, *, minimum: int = 0) -> int:
     value = _typed(table, key, source, prefix, default, int, f"a whole number, e.g. {key} = {default}")
     if value < minimum:
         raise ConfigError(f"{source}: {prefix}{key} must be at least {minimum}, got {value}.")

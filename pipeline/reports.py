@@ -44,8 +44,6 @@ def write_reports(
     return {
         SARIF: sarif.data,
         JUNIT: render_junit(runs, findings, verdict),
-        SUMMARY: render_markdown(runs, findings, verdict, notes=all_notes, top=top).encode(
-            "utf-8", "replace"
-        ),
+        SUMMARY: render_markdown(runs, findings, verdict, notes=all_notes, top=top).encode("utf-8", "replace"),
         REPORT: render_report(runs, findings, verdict, image=image, sboms=sboms, notes=all_notes),
     }

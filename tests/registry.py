@@ -72,9 +72,7 @@ class Registry:
     ) -> tuple[int, dict[str, str], bytes]:
         """One HTTP request (path: /v2/... or a full URL). Answers 4xx/5xx instead of raising."""
         url = path if path.startswith("http") else self.url + path
-        req = urllib.request.Request(
-            url, data=data, method=method, headers={**self.auth_header(), **(headers or {})}
-        )
+        req = urllib.request.Request(url, data=data, method=method, headers={**self.auth_header(), **(headers or {})})
         try:
             with urllib.request.urlopen(req, context=self.ssl_context(), timeout=30) as resp:
                 return resp.status, dict(resp.headers.items()), resp.read()
@@ -167,9 +165,7 @@ def start_registry(
             pass
         if time.monotonic() > deadline:
             reg.stop()
-            raise AssertionError(
-                f"docker-registry did not answer on {reg.url} in {timeout} s:\n{reg.log.read_text()}"
-            )
+            raise AssertionError(f"docker-registry did not answer on {reg.url} in {timeout} s:\n{reg.log.read_text()}")
         time.sleep(0.05)
 
 
@@ -200,9 +196,7 @@ def push_blob(reg: Registry, repo: str, data: bytes) -> str:
     return digest
 
 
-def _layer(
-    reg: Registry, repo: str, layer: tuple[bytes, str] | tuple[bytes, str, dict[str, str]]
-) -> dict[str, object]:
+def _layer(reg: Registry, repo: str, layer: tuple[bytes, str] | tuple[bytes, str, dict[str, str]]) -> dict[str, object]:
     data, media_type = layer[0], layer[1]
     desc: dict[str, object] = {
         "mediaType": media_type,

@@ -158,9 +158,7 @@ def statement(
         raise InputError("statement predicate type is empty; pass the predicate type URI")
     return {
         "_type": STATEMENT_V1,
-        "subject": [
-            {"name": subject_name, "digest": {"sha256": sha256_hex(manifest_digest, "image digest")}}
-        ],
+        "subject": [{"name": subject_name, "digest": {"sha256": sha256_hex(manifest_digest, "image digest")}}],
         "predicateType": predicate_type,
         "predicate": dict(predicate),
     }
@@ -288,9 +286,7 @@ def slsa_provenance_predicate(build: BuildRecord, facts: ImageFacts) -> dict[str
 def provenance_statement(
     subject_name: str, manifest_digest: str, build: BuildRecord, facts: ImageFacts
 ) -> dict[str, Any]:
-    return statement(
-        subject_name, manifest_digest, SLSA_PROVENANCE_V1, slsa_provenance_predicate(build, facts)
-    )
+    return statement(subject_name, manifest_digest, SLSA_PROVENANCE_V1, slsa_provenance_predicate(build, facts))
 
 
 def provenance_config_digest(predicate: Mapping[str, Any]) -> str:
@@ -368,10 +364,7 @@ def vuln_predicate(scan: ScanRecord, result: Mapping[str, Any]) -> dict[str, Any
     """
     if scan.finished_on < scan.started_on:
         raise InputError("scan finish time is before its start time; pass the times the scan really ran")
-    uri = (
-        scan.scanner_uri
-        or f"{_SCANNER_PURLS.get(scan.scanner, 'pkg:generic/' + scan.scanner)}@{scan.version}"
-    )
+    uri = scan.scanner_uri or f"{_SCANNER_PURLS.get(scan.scanner, 'pkg:generic/' + scan.scanner)}@{scan.version}"
     return {
         "invocation": {
             "parameters": None,

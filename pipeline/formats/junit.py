@@ -48,9 +48,7 @@ def render_junit(
     for f in sort_findings(findings):
         by_tool.setdefault(f.tool, []).append(f)
     for tool in sorted(by_tool):
-        suites.append(
-            _tool_suite(tool, tools.get(tool, []), by_tool[tool], denied, warned, max_passing_per_suite)
-        )
+        suites.append(_tool_suite(tool, tools.get(tool, []), by_tool[tool], denied, warned, max_passing_per_suite))
 
     totals = dict.fromkeys(("tests", "failures", "errors", "skipped"), 0)
     for suite in suites:
@@ -99,9 +97,7 @@ def _gate_suite(verdict: Verdict) -> ET.Element:
     cases: list[ET.Element] = []
     for r in sorted(verdict.denials):
         case = _case(r.rule_id, classname)
-        failure = ET.SubElement(
-            case, "failure", {"message": xml_text(r.message), "type": Decision.DENY.value}
-        )
+        failure = ET.SubElement(case, "failure", {"message": xml_text(r.message), "type": Decision.DENY.value})
         failure.text = xml_text(_reason_text(r))
         cases.append(case)
     for r in sorted(verdict.warnings):
@@ -114,9 +110,7 @@ def _gate_suite(verdict: Verdict) -> ET.Element:
         if verdict.passed:
             ET.SubElement(case, "system-out").text = f"passed (policy: {xml_text(verdict.policy)})"
         else:
-            ET.SubElement(
-                case, "failure", {"message": "the gate failed without naming a reason", "type": "deny"}
-            )
+            ET.SubElement(case, "failure", {"message": "the gate failed without naming a reason", "type": "deny"})
         cases.insert(0, case)
     return _finish(suite, cases, list(verdict.notes))
 
@@ -164,9 +158,7 @@ def _tool_suite(
         text = xml_text(_finding_text(f))
         if blocking:
             message = f"{f.severity.name} {f.rule_id}: {f.message or f.title or f.rule_id}"
-            ET.SubElement(
-                case, "failure", {"message": xml_text(message), "type": f.severity.name}
-            ).text = text
+            ET.SubElement(case, "failure", {"message": xml_text(message), "type": f.severity.name}).text = text
         elif warning:
             ET.SubElement(case, "skipped", {"message": xml_text(f"warning: {f.rule_id}")})
             ET.SubElement(case, "system-out").text = text

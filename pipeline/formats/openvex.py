@@ -54,8 +54,7 @@ def left_out(
         other = [
             t
             for t in exc.targets
-            if t not in vulns
-            and not any(f.fingerprint == t and f.category.is_vulnerability for f in findings)
+            if t not in vulns and not any(f.fingerprint == t and f.category.is_vulnerability for f in findings)
         ]
         if other:
             notes.append(
@@ -95,9 +94,7 @@ def render_openvex(
             statement: dict[str, Any] = {
                 "vulnerability": {"name": vuln_id},
                 "products": [product_entry],
-                "status_notes": (
-                    f"Seaworthy {exc.name}, owner {exc.owner}, valid through {exc.expires.isoformat()}"
-                ),
+                "status_notes": (f"Seaworthy {exc.name}, owner {exc.owner}, valid through {exc.expires.isoformat()}"),
             }
             if exc.justification:
                 statement["status"] = "not_affected"

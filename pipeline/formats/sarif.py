@@ -48,9 +48,7 @@ from pipeline.formats._common import (
 from pipeline.model import Category, Finding, Location, Severity, ToolRun
 
 SARIF_VERSION = "2.1.0"
-SARIF_SCHEMA_URI = (
-    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-)
+SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "seaworthy/v1"
 SRCROOT = "%SRCROOT%"
 
@@ -319,10 +317,7 @@ def _document(
     return {
         "$schema": SARIF_SCHEMA_URI,
         "version": SARIF_VERSION,
-        "runs": [
-            _run(tool, tool_runs.get(tool, []), by_tool[tool], results[tool], limits)
-            for tool in sorted(by_tool)
-        ],
+        "runs": [_run(tool, tool_runs.get(tool, []), by_tool[tool], results[tool], limits) for tool in sorted(by_tool)],
     }
 
 

@@ -92,9 +92,7 @@ def _entries(exc: Exception_, findings: Sequence[Finding], image: str) -> list[t
         purls: tuple[str, ...] = ()
         if section == "vulnerabilities" and (exc.scope.package or by_fingerprint):
             purls = tuple(
-                sorted(
-                    {_purl(f, keep_version=bool(exc.scope.version) or by_fingerprint) for f in group} - {""}
-                )
+                sorted({_purl(f, keep_version=bool(exc.scope.version) or by_fingerprint) for f in group} - {""})
             )
             if not purls:
                 continue  # cannot narrow to the package: leave it out rather than waive every package

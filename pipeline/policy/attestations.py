@@ -159,16 +159,12 @@ def _subject(i: int, st: Statement, digest: str) -> Check:
 def _freshness(vulns: list[Statement], now: datetime, policy: VerificationPolicy) -> Check:
     name = "vulnerability-scan-age"
     if not vulns:
-        return Check(
-            name, False, "no vulnerability attestation, so the scan age is unknown; attest a fresh scan"
-        )
+        return Check(name, False, "no vulnerability attestation, so the scan age is unknown; attest a fresh scan")
     times: list[datetime] = []
     for st in vulns:
         metadata = as_map(st.predicate.get("metadata")) or {}
         try:
-            times.append(
-                parse_time(metadata.get("scanFinishedOn"), "vulnerability attestation scanFinishedOn")
-            )
+            times.append(parse_time(metadata.get("scanFinishedOn"), "vulnerability attestation scanFinishedOn"))
         except InputError as exc:
             return Check(name, False, f"{exc}; re-attest the scan with a valid scanFinishedOn")
     newest = max(times)

@@ -30,8 +30,7 @@ def policy_files(policy_dir: str | Path) -> tuple[Path, ...]:
     root = Path(policy_dir)
     if not root.is_dir():
         raise PolicyError(
-            f"policy folder {root} does not exist; create it with your .rego files "
-            f"or remove it from gate.policy_dirs."
+            f"policy folder {root} does not exist; create it with your .rego files or remove it from gate.policy_dirs."
         )
     files = tuple(sorted(p for p in root.rglob("*.rego") if p.is_file()))
     if not files:

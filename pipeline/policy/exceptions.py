@@ -94,9 +94,7 @@ def load_exceptions(
     return parse_exceptions(tables, source=source)  # pyright: ignore[reportUnknownArgumentType]
 
 
-def parse_exceptions(
-    tables: Sequence[Mapping[str, Any]], *, source: str = "seaworthy.toml"
-) -> tuple[Exception_, ...]:
+def parse_exceptions(tables: Sequence[Mapping[str, Any]], *, source: str = "seaworthy.toml") -> tuple[Exception_, ...]:
     """Validate `[[exceptions]]` tables. Errors name the exception (`exceptions[i]`), the key and the fix."""
     return tuple(_parse_one(i, t, source) for i, t in enumerate(tables))
 
@@ -112,9 +110,7 @@ def active(exceptions: Sequence[Exception_], today: datetime.date) -> tuple[Exce
 def _parse_one(index: int, table: Mapping[str, Any], source: str) -> Exception_:
     where = f"{source}: exceptions[{index}]"
     if not isinstance(table, Mapping):  # pyright: ignore[reportUnnecessaryIsInstance]
-        raise ConfigError(
-            f"{where} is not a table; write it as [[exceptions]] with target, owner, reason, expires."
-        )
+        raise ConfigError(f"{where} is not a table; write it as [[exceptions]] with target, owner, reason, expires.")
     for key in table:
         if key not in _KEYS:
             close = difflib.get_close_matches(str(key), _KEYS, n=1)
@@ -144,9 +140,7 @@ def _parse_one(index: int, table: Mapping[str, Any], source: str) -> Exception_:
         )
     for target in targets:
         if target in UNWAIVABLE:
-            raise ConfigError(
-                f"{where}: {target!r} cannot be waived; renew (or remove) the expired exception instead."
-            )
+            raise ConfigError(f"{where}: {target!r} cannot be waived; renew (or remove) the expired exception instead.")
         if target in BUNDLED_RULE_IDS and (scope.package or scope.path):
             raise ConfigError(
                 f"{where}: gate rule {target!r} can be scoped by image only; drop package/path, "

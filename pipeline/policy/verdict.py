@@ -50,8 +50,7 @@ def _check_malformed(items: Any) -> None:
 def _reasons(result: Mapping[str, Any], kind: str, decision: Decision) -> tuple[Reason, ...]:
     if kind not in result:
         raise PolicyError(
-            f"the gate result has no {kind!r} member; "
-            f"evaluate data.seaworthy.gate with the bundled gate.rego."
+            f"the gate result has no {kind!r} member; evaluate data.seaworthy.gate with the bundled gate.rego."
         )
     items: Any = result[kind]
     if not isinstance(items, list):
@@ -78,9 +77,7 @@ def _reason(item: Any, kind: str, decision: Decision) -> Reason:
         raise PolicyError(f"{name} ({kind}) has a 'remedy' that is not a string; it must be {_SHAPE}.")
     findings: Any = entry.get("findings", [])
     if not isinstance(findings, list) or not all(isinstance(x, str) for x in findings):  # pyright: ignore[reportUnknownVariableType]
-        raise PolicyError(
-            f"{name} ({kind}) has 'findings' that are not a list of fingerprints; it must be {_SHAPE}."
-        )
+        raise PolicyError(f"{name} ({kind}) has 'findings' that are not a list of fingerprints; it must be {_SHAPE}.")
     return Reason(
         rule_id=rid,
         decision=decision,

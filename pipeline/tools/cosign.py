@@ -50,9 +50,7 @@ _DIGEST_REF = re.compile(
 # cosign's exit codes for `verify` (cmd/cosign/errors/exit_codes.go): a negative answer, not a crash.
 EXIT_NO_SIGNATURE = 10
 EXIT_NO_MATCHING_SIGNATURE = 12
-_VERIFY_CODES = ExitCodes(
-    clean=frozenset({0}), findings=frozenset({EXIT_NO_SIGNATURE, EXIT_NO_MATCHING_SIGNATURE})
-)
+_VERIFY_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset({EXIT_NO_SIGNATURE, EXIT_NO_MATCHING_SIGNATURE}))
 # `verify-attestation` exits 1 for every failure; `read_verify_attestation` tells them apart by message.
 _VERIFY_ATT_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset({1}))
 
@@ -385,9 +383,7 @@ def verify(
 ) -> CosignCall:
     """`cosign verify` by digest. `key` is `PUBLIC_KEY` (mounted file) or a KMS reference."""
     require_digest_ref(ref, "verify(ref=…) / --ref")
-    argv, secret_env, secret_files, env, mounts = _verifier_args(
-        key, identity, issuer, identity_regexp, "verify"
-    )
+    argv, secret_env, secret_files, env, mounts = _verifier_args(key, identity, issuer, identity_regexp, "verify")
     reg_env, reg_files, reg_plain = _registry_args(registry_auth)
     full = ["cosign", "verify", "--output", "json", *argv]
     if not tlog:
@@ -533,9 +529,7 @@ def _json_values(text: str) -> list[Any]:
         try:
             value, end = decoder.raw_decode(stripped, pos)
         except json.JSONDecodeError as exc:
-            raise ToolOutputError(
-                NAME, f"verification output is not JSON ({exc.msg} at char {exc.pos})"
-            ) from None
+            raise ToolOutputError(NAME, f"verification output is not JSON ({exc.msg} at char {exc.pos})") from None
         items = as_list(value)
         values.extend(items if items is not None else [value])
         pos = end
@@ -579,9 +573,7 @@ def read_verify(exit_code: int, stdout: str, stderr: str) -> SignatureCheck:
     return SignatureCheck(True, f"{len(payloads)} valid signature(s)", tuple(payloads))
 
 
-def read_verify_attestation(
-    predicate_type: str, exit_code: int, stdout: str, stderr: str
-) -> AttestationCheck:
+def read_verify_attestation(predicate_type: str, exit_code: int, stdout: str, stderr: str) -> AttestationCheck:
     """Read `cosign verify-attestation`: DSSE envelopes (base64 payload) -> decoded statements.
 
     Only statements of `predicate_type` are kept (cosign already filters; this is belt and braces).
@@ -591,9 +583,7 @@ def read_verify_attestation(
             return AttestationCheck(predicate_type, False, _cosign_message(stderr))
         raise ToolFailed(NAME, exit_code, stderr)
     if not stdout.strip():
-        raise ToolOutputError(
-            NAME, f"cosign verify-attestation succeeded but printed no {predicate_type} attestation"
-        )
+        raise ToolOutputError(NAME, f"cosign verify-attestation succeeded but printed no {predicate_type} attestation")
     statements: list[Statement] = []
     for i, raw in enumerate(_json_values(stdout)):
         envelope = as_map(raw)
@@ -607,6 +597,4 @@ def read_verify_attestation(
             statements.append(st)
     if not statements:
         return AttestationCheck(predicate_type, False, f"no verified attestation of type {predicate_type}")
-    return AttestationCheck(
-        predicate_type, True, f"{len(statements)} verified attestation(s)", tuple(statements)
-    )
+    return AttestationCheck(predicate_type, True, f"{len(statements)} verified attestation(s)", tuple(statements))

@@ -76,9 +76,7 @@ _DIGEST_RE = re.compile(r"^(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
 _TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
 _PATH_COMPONENT_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$")
 _DOMAIN_COMPONENT = r"(?:[a-z0-9]|[a-z0-9][a-z0-9-]*[a-z0-9])"
-_DOMAIN_RE = re.compile(
-    rf"^(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-f0-9:]+\])(?::[0-9]{{1,5}})?$"
-)
+_DOMAIN_RE = re.compile(rf"^(?:{_DOMAIN_COMPONENT}(?:\.{_DOMAIN_COMPONENT})*|\[[a-f0-9:]+\])(?::[0-9]{{1,5}})?$")
 _NAME_MAX = 255
 
 
@@ -130,8 +128,7 @@ def parse_digest(value: str, *, what: str = "digest") -> str:
     text = value.strip()
     if not _DIGEST_RE.match(text):
         raise InputError(
-            f"{what} {value!r} is not a content digest; "
-            "give it as sha256: followed by 64 lower-case hex digits"
+            f"{what} {value!r} is not a content digest; give it as sha256: followed by 64 lower-case hex digits"
         )
     return text
 
@@ -155,9 +152,7 @@ def normalize_reference(ref: str) -> Reference:
     if any(c.isspace() for c in text):
         raise bad("contains whitespace", "remove the spaces (a reference is one word)")
     if "://" in text:
-        raise bad(
-            "has a scheme or transport prefix", "give it without one, like registry.example.com/team/app:1.0"
-        )
+        raise bad("has a scheme or transport prefix", "give it without one, like registry.example.com/team/app:1.0")
     digest = ""
     if "@" in text:
         text, _, digest_text = text.partition("@")
@@ -185,9 +180,7 @@ def normalize_reference(ref: str) -> Reference:
     if sep and ("." in first or ":" in first or first.lower() == "localhost"):
         registry, path = first.lower(), rest
         if not _DOMAIN_RE.match(registry):
-            raise bad(
-                f"has an invalid registry host {first!r}", "use host[:port], like registry.example.com:5000"
-            )
+            raise bad(f"has an invalid registry host {first!r}", "use host[:port], like registry.example.com:5000")
     else:
         registry, path = DOCKER_HUB, text
     if registry in _DOCKER_HUB_ALIASES:
@@ -264,9 +257,7 @@ def push(
             f"give a tag only, like {ref.name}:{ref.tag or '1.0'}"
         )
     if not ref.tag:
-        raise InputError(
-            f"image reference {ref}: a push destination needs a tag; add one, like {ref.name}:1.0"
-        )
+        raise InputError(f"image reference {ref}: a push destination needs a tag; add one, like {ref.name}:1.0")
     if retry_times < 0:
         raise ValueError("retry_times must be >= 0")
     flags, mounts = _registry_flags("dest-", tls_verify=tls_verify, cert_dir=cert_dir, authfile=authfile)
@@ -438,8 +429,7 @@ def auth_config_json(registry: str, username: str, password: str) -> str:
     host = registry.strip().lower()
     if not host or "/" in host or not _DOMAIN_RE.match(host):
         raise InputError(
-            f"registry {registry!r} is not a registry host; "
-            "give host[:port] only, like ghcr.io or localhost:5000"
+            f"registry {registry!r} is not a registry host; give host[:port] only, like ghcr.io or localhost:5000"
         )
     if not username or ":" in username or any(c.isspace() for c in username):
         raise InputError(
@@ -477,9 +467,7 @@ def normalize_platform(platform: str) -> str:
     """``os/arch[/variant]`` normalized like containerd: arm64/v8, amd64/v1 lose the variant; arm gets v7."""
     parts = [p.strip().lower() for p in platform.split("/")]
     if len(parts) not in (2, 3) or not all(parts):
-        raise InputError(
-            f"platform {platform!r} is not os/arch[/variant]; use e.g. linux/amd64 or linux/arm64"
-        )
+        raise InputError(f"platform {platform!r} is not os/arch[/variant]; use e.g. linux/amd64 or linux/arm64")
     os_name, arch = parts[0], _ARCH_ALIASES.get(parts[1], parts[1])
     variant = parts[2] if len(parts) == 3 else ""
     if (arch == "arm64" and variant == "v8") or (arch == "amd64" and variant == "v1"):
@@ -544,9 +532,7 @@ def parse_manifest(text: str, *, expected_digest: str | None = None, what: str =
     doc = expect_dict(NAME, _load(text, what), what)
     actual = digest_of(text)
     if expected_digest is not None and actual != expected_digest:
-        raise ToolOutputError(
-            NAME, f"the {what} read back hashes to {actual}, not to the requested {expected_digest}"
-        )
+        raise ToolOutputError(NAME, f"the {what} read back hashes to {actual}, not to the requested {expected_digest}")
     if doc.get("schemaVersion") != 2:
         raise ToolOutputError(NAME, f"the {what} has schemaVersion {doc.get('schemaVersion')!r}, expected 2")
     media_type = doc.get("mediaType")
@@ -576,9 +562,7 @@ def parse_manifest(text: str, *, expected_digest: str | None = None, what: str =
             if child_type in MANIFEST_TYPES and isinstance(plat, dict) and not platform:
                 continue  # unknown/unknown: an attestation or other non-runnable entry
             size = entry.get("size")
-            children.append(
-                Descriptor(digest, str(child_type), platform, size if isinstance(size, int) else 0)
-            )
+            children.append(Descriptor(digest, str(child_type), platform, size if isinstance(size, int) else 0))
         if not children:
             raise ToolOutputError(NAME, f"the {what} lists no image manifests")
         return Manifest(actual, str(media_type), children=tuple(children))
@@ -613,9 +597,7 @@ def parse_config(text: str, *, expected_digest: str | None = None) -> ImageConfi
     os_name, arch, variant = doc.get("os"), doc.get("architecture"), doc.get("variant") or ""
     if not isinstance(os_name, str) or not isinstance(arch, str) or not os_name or not arch:
         raise ToolOutputError(NAME, "the image config has no os/architecture")
-    text_platform = (
-        f"{os_name}/{arch}/{variant}" if isinstance(variant, str) and variant else f"{os_name}/{arch}"
-    )
+    text_platform = f"{os_name}/{arch}/{variant}" if isinstance(variant, str) and variant else f"{os_name}/{arch}"
     return ImageConfig(actual, normalize_platform(text_platform))
 
 

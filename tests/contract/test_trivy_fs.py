@@ -94,9 +94,7 @@ def test_bad_project_reports_exactly_the_fixture_cves_with_fixed_versions(
     assert run_.version == "0.76.0"
     deps = [f for f in run_.findings if f.category is Category.DEPENDENCY]
     got = {
-        f.rule_id: (f.package.name, f.package.version, f.package.fixed_version, f.severity)
-        for f in deps
-        if f.package
+        f.rule_id: (f.package.name, f.package.version, f.package.fixed_version, f.severity) for f in deps if f.package
     }
     assert got == FIXTURE_CVES
     assert len(deps) == 4
@@ -127,9 +125,7 @@ def test_bad_project_secrets_without_their_values(bad_scan: tuple[ToolRun, Path,
     secrets = {f.rule_id: f for f in run_.findings if f.category is Category.SECRET}
     assert set(secrets) == {"aws-access-key-id", "aws-secret-access-key", "github-pat"}
     assert secrets["aws-access-key-id"].locations[0].start_line == line_of(config, r"AKIA[A-Z2-7]{16}")
-    assert secrets["aws-secret-access-key"].locations[0].start_line == line_of(
-        config, r"^AWS_SECRET_ACCESS_KEY"
-    )
+    assert secrets["aws-secret-access-key"].locations[0].start_line == line_of(config, r"^AWS_SECRET_ACCESS_KEY")
     assert secrets["github-pat"].locations[0].start_line == line_of(config, r"ghp_")
     assert {f.locations[0].path for f in secrets.values()} == {"config.py"}
     values = re.findall(r'"((?:AKIA|ghp_)[^"]+|[A-Za-z0-9/+]{40})"', config.read_text())

@@ -75,9 +75,7 @@ def test_trivy_accepts_the_ignore_file_and_hides_exactly_the_waived(tmp_path: Pa
         {"target": pat.fingerprint, "expires": "2099-12-31"},
         {"target": "CVE-2019-10906", "expires": "2026-01-01"},  # expired: must stay visible
     )
-    text = render_trivyignore(
-        waivers, findings=[vuln("CVE-2018-18074"), pat], today=datetime.date(2026, 6, 1)
-    )
+    text = render_trivyignore(waivers, findings=[vuln("CVE-2018-18074"), pat], today=datetime.date(2026, 6, 1))
     ignorefile = tmp_path / "seaworthy.trivyignore.yaml"
     ignorefile.write_text(text)
 

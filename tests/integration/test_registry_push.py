@@ -88,8 +88,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> BuiltImages:
         pytest.fail("/bin/busybox is missing; run scripts/setup.sh (apt: busybox-static)")
     root = tmp_path_factory.mktemp("push-images")
     (root / "containers.conf").write_text(
-        '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n'
-        '[engine]\nruntime = "runc"\n'
+        '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n'
     )
     (root / "storage.conf").write_text(
         f'[storage]\ndriver = "vfs"\ngraphroot = "{root}/graph"\nrunroot = "{root}/run"\n'
@@ -111,9 +110,7 @@ def images(tmp_path_factory: pytest.TempPathFactory) -> BuiltImages:
         if variant:
             config += ["--variant", variant]
         _run([*config, ctr], env, "buildah config")
-        out = _run(
-            ["buildah", "commit", "--quiet", "--rm", ctr, f"localhost/seaworthy-push/{name}:1"], env, "commit"
-        )
+        out = _run(["buildah", "commit", "--quiet", "--rm", ctr, f"localhost/seaworthy-push/{name}:1"], env, "commit")
         return "sha256:" + out.strip().splitlines()[-1]  # the image id is the config digest
 
     amd, arm = build("amd64", "amd64", ""), build("arm64", "arm64", "v8")
@@ -371,9 +368,7 @@ def test_without_all_platforms_only_one_image_lands_and_the_comparison_says_so(
     assert "linux/amd64" not in str(info.value)
 
 
-def test_htpasswd_over_http_with_mounted_auth_file(
-    dirs: Dirs, auth_registry: Registry, images: BuiltImages
-) -> None:
+def test_htpasswd_over_http_with_mounted_auth_file(dirs: Dirs, auth_registry: Registry, images: BuiltImages) -> None:
     stage_image(dirs, images.multi)
     access = write_authfile(dirs, auth_registry.address)
     pub = publish(dirs, f"{auth_registry.address}/team/app:auth", access)
@@ -386,9 +381,7 @@ def test_tls_and_htpasswd_with_cert_dir(dirs: Dirs, tls_auth_registry: Registry,
     assert tls_auth_registry.certs_dir is not None
     stage_image(dirs, images.single)
     shutil.copytree(tls_auth_registry.certs_dir, dirs.inp / Path(skopeo.CERT_DIR).name)
-    access = attrs.evolve(
-        write_authfile(dirs, tls_auth_registry.address), tls_verify=True, cert_dir=skopeo.CERT_DIR
-    )
+    access = attrs.evolve(write_authfile(dirs, tls_auth_registry.address), tls_verify=True, cert_dir=skopeo.CERT_DIR)
     pub = publish(dirs, f"{tls_auth_registry.address}/team/app:tls", access)
     compare_digests({"linux/amd64": images.amd64_config}, pub.configs, reference=str(pub.pinned))
     push_argv = pub.invocations[0].argv
@@ -404,9 +397,7 @@ def push_failure(dirs: Dirs, ref: str, access: Access, **kw: Any) -> RegistryFai
     with pytest.raises(RegistryFailure) as info:
         publish(dirs, ref, access, **kw)
     err = info.value
-    assert (
-        str(err).splitlines()[0].startswith(f"push to registry {normalize_reference(ref).registry} failed: ")
-    )
+    assert str(err).splitlines()[0].startswith(f"push to registry {normalize_reference(ref).registry} failed: ")
     return err
 
 
@@ -441,9 +432,7 @@ def test_401_without_credentials(dirs: Dirs, auth_registry: Registry, images: Bu
     assert failure is not None and failure.kind is FailureKind.UNAUTHORIZED
 
 
-def test_401_with_a_wrong_password_does_not_leak_it(
-    dirs: Dirs, auth_registry: Registry, images: BuiltImages
-) -> None:
+def test_401_with_a_wrong_password_does_not_leak_it(dirs: Dirs, auth_registry: Registry, images: BuiltImages) -> None:
     stage_image(dirs, images.single)
     wrong = "Wr0ng-secret-Value"
     access = write_authfile(dirs, auth_registry.address, password=wrong)
@@ -453,9 +442,7 @@ def test_401_with_a_wrong_password_does_not_leak_it(
 
 
 def test_reading_back_a_missing_image_is_not_found(dirs: Dirs, http_registry: Registry) -> None:
-    res = run(
-        skopeo.inspect_raw(f"{http_registry.address}/nothing/here:1", tls_verify=False, retry_times=0), dirs
-    )
+    res = run(skopeo.inspect_raw(f"{http_registry.address}/nothing/here:1", tls_verify=False, retry_times=0), dirs)
     assert res.exit_code != 0
     failure = classify_failure(res.stderr, registry=http_registry.address, action="read from")
     assert failure is not None and failure.kind is FailureKind.NOT_FOUND and not failure.retryable
@@ -480,9 +467,7 @@ class StatusServer:
                     code, body = 200, b"{}"
                 elif outer.status == 403:
                     code = 403
-                    body = json.dumps(
-                        {"errors": [{"code": "DENIED", "message": "push not allowed"}]}
-                    ).encode()
+                    body = json.dumps({"errors": [{"code": "DENIED", "message": "push not allowed"}]}).encode()
                 else:
                     code, body = outer.status, b"upstream unavailable"
                 self.send_response(code)
@@ -500,9 +485,7 @@ class StatusServer:
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
         self.timer = threading.Timer(lifetime, self.server.shutdown)
         self.timer.daemon = True
 
@@ -593,9 +576,7 @@ def test_mismatched_expected_digest_fails_the_comparison(
         compare_digests(wrong, pub.configs, reference=str(pub.pinned))
     lines = str(info.value).splitlines()
     assert lines[0].startswith(f"registry image {pub.pinned} is not the image that was scanned")
-    assert lines[1:] == [
-        f"  - linux/amd64: config {images.amd64_config} was pushed, {images.arm64_config} was scanned"
-    ]
+    assert lines[1:] == [f"  - linux/amd64: config {images.amd64_config} was pushed, {images.arm64_config} was scanned"]
 
 
 def test_tag_moved_by_someone_else_is_caught_by_reading_back_by_digest(
@@ -616,9 +597,7 @@ def test_tag_moved_by_someone_else_is_caught_by_reading_back_by_digest(
         compare_digests({"linux/amd64": images.amd64_config}, theirs.configs)
 
 
-def test_invocations_are_exactly_what_the_stage_runs(
-    dirs: Dirs, http_registry: Registry, images: BuiltImages
-) -> None:
+def test_invocations_are_exactly_what_the_stage_runs(dirs: Dirs, http_registry: Registry, images: BuiltImages) -> None:
     """The argv run above is the module's, unchanged except for the host paths of the mount points."""
     stage_image(dirs, images.single)
     pub = publish(dirs, f"{http_registry.address}/seaworthy/app:argv", Access())

@@ -155,9 +155,7 @@ def test_download_db_from_the_mirror_then_scan_offline(registry: Registry, tmp_p
     assert {f.rule_id for f in run_.findings if f.category is Category.DEPENDENCY} == FIXTURE_CVES
 
 
-def test_scan_with_db_repository_downloads_on_first_run_and_matches(
-    registry: Registry, tmp_path: Path
-) -> None:
+def test_scan_with_db_repository_downloads_on_first_run_and_matches(registry: Registry, tmp_path: Path) -> None:
     ref = f"{registry.address}/mirror/trivy-db:2"
     push_with_skopeo(registry, tmp_path, ref)
     cache = tmp_path / "cache"
@@ -213,9 +211,7 @@ def test_wrong_credentials_are_a_tool_failure(tls_auth_registry: Registry, tmp_p
     assert not (cache / "trivy" / "db" / "trivy.db").exists()
 
 
-def test_mirror_without_the_db_is_a_tool_failure_not_an_empty_scan(
-    registry: Registry, tmp_path: Path
-) -> None:
+def test_mirror_without_the_db_is_a_tool_failure_not_an_empty_scan(registry: Registry, tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     src = shutil.copytree(BAD_PROJECT, tmp_path / "src")
     db = trivy.DbOptions(repositories=(f"{registry.address}/nothing/trivy-db:2",), insecure=True)

@@ -160,9 +160,7 @@ def all_statements(verdict: Verdict = PASSED, digest: str = MANIFEST) -> list[di
         intoto.provenance_statement(REPO, digest, BUILD, FACTS),
         intoto.vuln_statement(REPO, digest, SCAN, intoto.findings_summary(FINDINGS)),
         intoto.statement(REPO, digest, intoto.COSIGN_VULN_V1, load("trivy-cosign-vuln.json")),
-        intoto.verdict_statement(
-            REPO, digest, verdict, policy_digest=POLICY_DIGEST, input_digest=INPUT_DIGEST
-        ),
+        intoto.verdict_statement(REPO, digest, verdict, policy_digest=POLICY_DIGEST, input_digest=INPUT_DIGEST),
         intoto.sbom_statement(REPO, digest, load("sbom.cdx.json")),
         intoto.sbom_statement(REPO, digest, load("sbom.spdx.json")),
     ]

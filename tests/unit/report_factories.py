@@ -113,9 +113,7 @@ def vuln(
     )
 
 
-def secret(
-    path: str = "config.py", line: int = 3, rule: str = "aws-access-token", tool: str = "gitleaks"
-) -> Finding:
+def secret(path: str = "config.py", line: int = 3, rule: str = "aws-access-token", tool: str = "gitleaks") -> Finding:
     return finding(
         Category.SECRET,
         rule,

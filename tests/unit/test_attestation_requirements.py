@@ -12,14 +12,18 @@ def test_policy_for_defaults_to_all_four_and_keeps_order() -> None:
     policy = ap.policy_for(())
     assert [r.name for r in policy.required] == ["sbom", "vulnerabilities", "provenance", "verdict"]
     assert policy.max_scan_age == timedelta(hours=24)
-    only = ap.policy_for(["verdict", "SBOM", "verdict"], max_vuln_age_hours=6, expected_config_digest="sha256:" + "a" * 64)
+    only = ap.policy_for(
+        ["verdict", "SBOM", "verdict"], max_vuln_age_hours=6, expected_config_digest="sha256:" + "a" * 64
+    )
     assert [r.name for r in only.required] == ["verdict", "sbom"]
     assert only.max_scan_age == timedelta(hours=6)
     assert only.expected_config_digest.endswith("a" * 64)
 
 
 def test_policy_for_rejects_unknown_names_and_bad_ages() -> None:
-    with pytest.raises(InputError, match="--require 'signature' is unknown; use any of sbom, vuln, provenance, verdict"):
+    with pytest.raises(
+        InputError, match="--require 'signature' is unknown; use any of sbom, vuln, provenance, verdict"
+    ):
         ap.policy_for(["signature"])
     with pytest.raises(InputError, match="--max-vuln-age-hours must be positive"):
         ap.policy_for((), max_vuln_age_hours=0)

@@ -60,9 +60,7 @@ BUILDERS: dict[str, Callable[[str], Any]] = {
     "sign": lambda ref: cosign.sign(ref, Signer.key()),
     "attest": lambda ref: cosign.attest(ref, intoto.VERDICT_V1, Signer.key()),
     "verify": lambda ref: cosign.verify(ref, key=cosign.PUBLIC_KEY),
-    "verify_attestation": lambda ref: cosign.verify_attestation(
-        ref, intoto.VERDICT_V1, key=cosign.PUBLIC_KEY
-    ),
+    "verify_attestation": lambda ref: cosign.verify_attestation(ref, intoto.VERDICT_V1, key=cosign.PUBLIC_KEY),
 }
 
 
@@ -108,9 +106,7 @@ def test_secrets_never_on_argv_or_in_plain_env(name: str) -> None:
     for key in inv.env:
         assert key not in call.secret_env
         assert not SECRETISH.search(key), f"{key} looks like a secret in plain env"
-    assert all(
-        v.startswith("/tmp/seaworthy-secrets/") for v in inv.env.values()
-    )  # only paths to mounted secrets
+    assert all(v.startswith("/tmp/seaworthy-secrets/") for v in inv.env.values())  # only paths to mounted secrets
     assert list(call.secret_env) == sorted(set(call.secret_env))
     for path in call.secret_files:
         assert path.startswith("/tmp/seaworthy-secrets/") and path not in inv.mounts
@@ -178,9 +174,7 @@ def test_each_signing_mode_gets_its_flags_and_secrets(name: str, flags: list[str
             assert "--key" not in argv
     gcp = cosign.sign(REF, SIGNERS["kms-gcpkms"])
     assert gcp.secret_files == {"/tmp/seaworthy-secrets/gcp-credentials.json": "gcp-credentials"}
-    assert gcp.invocation.env == {
-        "GOOGLE_APPLICATION_CREDENTIALS": "/tmp/seaworthy-secrets/gcp-credentials.json"
-    }
+    assert gcp.invocation.env == {"GOOGLE_APPLICATION_CREDENTIALS": "/tmp/seaworthy-secrets/gcp-credentials.json"}
 
 
 def test_no_tlog_uses_the_cosign3_pair_and_verify_ignores_the_tlog() -> None:
@@ -193,15 +187,11 @@ def test_no_tlog_uses_the_cosign3_pair_and_verify_ignores_the_tlog() -> None:
         assert argv.index("--use-signing-config=false") == argv.index("--tlog-upload=false") + 1
     with_tlog = cosign.sign(REF, Signer.key()).invocation.argv
     assert not any("tlog" in a or "signing-config" in a for a in with_tlog)
-    assert (
-        "--insecure-ignore-tlog=true" in cosign.verify(REF, key=cosign.PUBLIC_KEY, tlog=False).invocation.argv
-    )
+    assert "--insecure-ignore-tlog=true" in cosign.verify(REF, key=cosign.PUBLIC_KEY, tlog=False).invocation.argv
     assert "--insecure-ignore-tlog=true" not in cosign.verify(REF, key=cosign.PUBLIC_KEY).invocation.argv
     assert (
         "--insecure-ignore-tlog=true"
-        in cosign.verify_attestation(
-            REF, intoto.VERDICT_V1, key=cosign.PUBLIC_KEY, tlog=False
-        ).invocation.argv
+        in cosign.verify_attestation(REF, intoto.VERDICT_V1, key=cosign.PUBLIC_KEY, tlog=False).invocation.argv
     )
     assert not any("--private-infrastructure" in a for c in every_call().values() for a in c.invocation.argv)
 
@@ -314,15 +304,11 @@ def test_generate_key_pair_and_image() -> None:
     assert call.invocation.workdir == OUT and call.invocation.report == f"{OUT}/cosign.pub"
     assert call.secret_env == ("COSIGN_PASSWORD",)
     assert cosign.IMAGE.ref == "ghcr.io/sigstore/cosign/cosign:v3.1.2"
-    assert all(
-        c.invocation.image == cosign.IMAGE and c.invocation.tool == "cosign" for c in every_call().values()
-    )
+    assert all(c.invocation.image == cosign.IMAGE and c.invocation.tool == "cosign" for c in every_call().values())
 
 
 def test_localized_invocation_maps_container_paths() -> None:
-    inv = cosign.attest(REF, intoto.VERDICT_V1, Signer.key()).invocation.localized(
-        {IN: "/tmp/x/in", OUT: "/tmp/x/out"}
-    )
+    inv = cosign.attest(REF, intoto.VERDICT_V1, Signer.key()).invocation.localized({IN: "/tmp/x/in", OUT: "/tmp/x/out"})
     assert "/tmp/x/in/predicate.json" in inv.argv and inv.workdir == "/tmp/x/out"
 
 
@@ -371,9 +357,7 @@ def test_read_verify_reads_the_payloads() -> None:
         ),
     ],
 )
-def test_read_verify_unsigned_is_a_negative_answer_with_cosigns_message(
-    code: int, stderr: str, message: str
-) -> None:
+def test_read_verify_unsigned_is_a_negative_answer_with_cosigns_message(code: int, stderr: str, message: str) -> None:
     check = cosign.read_verify(code, "", stderr)
     assert not check.verified and check.payloads == ()
     assert check.message.startswith(message)
@@ -443,9 +427,7 @@ def test_read_verify_attestation_fails_closed() -> None:
         cosign.read_verify_attestation(
             intoto.VERDICT_V1,
             0,
-            json.dumps(
-                {"payloadType": intoto.IN_TOTO_PAYLOAD_TYPE, "payload": "%%%", "signatures": [{"sig": "x"}]}
-            ),
+            json.dumps({"payloadType": intoto.IN_TOTO_PAYLOAD_TYPE, "payload": "%%%", "signatures": [{"sig": "x"}]}),
             "",
         )
     with pytest.raises(ToolOutputError, match="payloadType"):
@@ -464,7 +446,12 @@ def test_public_key_of_a_key_signer_keeps_the_key_in_secret_env() -> None:
 
     call = c.public_key(c.Signer.key())
     assert call.invocation.argv == (
-        "cosign", "public-key", "--key", "env://COSIGN_PRIVATE_KEY", "--outfile", "/tmp/seaworthy-out/cosign.pub"
+        "cosign",
+        "public-key",
+        "--key",
+        "env://COSIGN_PRIVATE_KEY",
+        "--outfile",
+        "/tmp/seaworthy-out/cosign.pub",
     )
     assert call.secret_env == ("COSIGN_PASSWORD", "COSIGN_PRIVATE_KEY")
     assert call.invocation.report == "/tmp/seaworthy-out/cosign.pub"

@@ -120,9 +120,7 @@ def test_provenance_schema_rejects_broken_predicates(path: tuple[str, ...], valu
 
 def test_subject_is_repository_and_manifest_digest_not_config() -> None:
     for st in data.all_statements():
-        assert st["subject"] == [
-            {"name": data.REPO, "digest": {"sha256": data.MANIFEST.removeprefix("sha256:")}}
-        ]
+        assert st["subject"] == [{"name": data.REPO, "digest": {"sha256": data.MANIFEST.removeprefix("sha256:")}}]
 
 
 def test_provenance_external_parameters_record_the_build_without_secret_values() -> None:
@@ -252,16 +250,10 @@ def test_findings_summary_counts_only_vulnerabilities_most_severe_first() -> Non
 
 
 def test_verdict_predicate_records_answer_reasons_and_digests() -> None:
-    ok = intoto.verdict_predicate(
-        data.PASSED, policy_digest=data.POLICY_DIGEST, input_digest=data.INPUT_DIGEST
-    )
-    bad = intoto.verdict_predicate(
-        data.FAILED, policy_digest=data.POLICY_DIGEST, input_digest=data.INPUT_DIGEST
-    )
+    ok = intoto.verdict_predicate(data.PASSED, policy_digest=data.POLICY_DIGEST, input_digest=data.INPUT_DIGEST)
+    bad = intoto.verdict_predicate(data.FAILED, policy_digest=data.POLICY_DIGEST, input_digest=data.INPUT_DIGEST)
     assert errors(VERDICT, ok) == [] and errors(VERDICT, bad) == []
-    assert (
-        ok["passed"] is True and ok["denials"] == [] and ok["warnings"][0]["ruleId"] == "image.runs-as-root"
-    )
+    assert ok["passed"] is True and ok["denials"] == [] and ok["warnings"][0]["ruleId"] == "image.runs-as-root"
     assert bad["passed"] is False
     assert bad["denials"][0] == {
         "ruleId": "vuln.critical",
@@ -279,12 +271,8 @@ def test_verdict_predicate_records_answer_reasons_and_digests() -> None:
 
 def test_sbom_statements_carry_the_document_with_the_right_type() -> None:
     cdx, spdx = data.load("sbom.cdx.json"), data.load("sbom.spdx.json")
-    assert (
-        intoto.sbom_statement(data.REPO, data.MANIFEST, cdx)["predicateType"] == "https://cyclonedx.org/bom"
-    )
-    assert (
-        intoto.sbom_statement(data.REPO, data.MANIFEST, spdx)["predicateType"] == "https://spdx.dev/Document"
-    )
+    assert intoto.sbom_statement(data.REPO, data.MANIFEST, cdx)["predicateType"] == "https://cyclonedx.org/bom"
+    assert intoto.sbom_statement(data.REPO, data.MANIFEST, spdx)["predicateType"] == "https://spdx.dev/Document"
     assert intoto.sbom_statement(data.REPO, data.MANIFEST, cdx)["predicate"] == cdx
     with pytest.raises(InputError, match="neither CycloneDX"):
         intoto.sbom_statement(data.REPO, data.MANIFEST, {"SchemaVersion": 2})

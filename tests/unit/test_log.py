@@ -9,7 +9,7 @@ from pipeline import log
 def test_json_format_redacts_credential_like_keys() -> None:
     out = io.StringIO()
     assert log.configure("json", stream=out) == "json"
-    log.get().info("pushed", registry="ghcr.io", password="hunter2", registry_token="abc")  # noqa: S106
+    log.get().info("pushed", registry="ghcr.io", password="hunter2", registry_token="abc")
     line = json.loads(out.getvalue().strip())
     assert line["event"] == "pushed"
     assert line["registry"] == "ghcr.io"

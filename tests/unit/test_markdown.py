@@ -81,9 +81,7 @@ def test_notes_gather_verdict_extra_and_tool_notes() -> None:
 
 
 def test_tool_text_cannot_break_the_table_render_html_or_mention() -> None:
-    evil = (
-        "a | b\n| c | d |\n<img src=x onerror=alert(1)> [click](http://evil) **bold** @admin `tick` $x$ &amp;"
-    )
+    evil = "a | b\n| c | d |\n<img src=x onerror=alert(1)> [click](http://evil) **bold** @admin `tick` $x$ &amp;"
     f = finding(
         rule_id="rule|with`pipe",
         message=evil,

@@ -68,9 +68,7 @@ def test_user_policy_overrides_a_bundled_rule_by_id(tmp_path: Path) -> None:
     init = good_image(user="", labels=(*good_image().labels, ("com.acme.init", "true")))
     verdict, _ = evaluate(facts=[init], build=good_build(), policy_dirs=[tmp_path / "policy"])
     assert verdict.passed
-    assert [(r.rule_id, r.message) for r in verdict.warnings] == [
-        ("image.root-user", "init container runs as root")
-    ]
+    assert [(r.rule_id, r.message) for r in verdict.warnings] == [("image.root-user", "init container runs as root")]
 
     verdict, _ = evaluate(facts=[good_image(user="")], build=good_build(), policy_dirs=[tmp_path / "policy"])
     assert [(r.rule_id, r.message) for r in verdict.denials] == [("image.root-user", "runs as root")]
@@ -81,9 +79,7 @@ def test_user_policy_overrides_a_bundled_rule_by_id(tmp_path: Path) -> None:
 
 def test_user_policy_cannot_reuse_a_bundled_package(tmp_path: Path) -> None:
     _write(tmp_path / "p", "image.rego", "package seaworthy.rules.image\n\nimport rego.v1\n\nx := 1\n")
-    with pytest.raises(
-        PolicyError, match=r"image\.rego: package seaworthy\.rules\.image is a bundled package"
-    ):
+    with pytest.raises(PolicyError, match=r"image\.rego: package seaworthy\.rules\.image is a bundled package"):
         evaluate(policy_dirs=[tmp_path / "p"])
 
 
@@ -96,11 +92,7 @@ def test_syntax_error_names_file_and_line(tmp_path: Path) -> None:
     with pytest.raises(PolicyError) as err:
         evaluate(policy_dirs=[tmp_path / "p"])
     first = str(err.value).splitlines()[0]
-    assert (
-        first.startswith(f"{bad}:8:")
-        and "does not parse" in first
-        and "Stack backtrace" not in str(err.value)
-    )
+    assert first.startswith(f"{bad}:8:") and "does not parse" in first and "Stack backtrace" not in str(err.value)
 
 
 def test_v0_syntax_is_rejected_with_location(tmp_path: Path) -> None:
@@ -161,10 +153,7 @@ def test_opa_invocation_mounts_bundled_and_user_policies() -> None:
     assert inv.argv[-3:] == ("--input", opa.INPUT, "data.seaworthy.gate")
     data_dirs = [inv.argv[i + 1] for i, a in enumerate(inv.argv) if a == "--data"]
     assert data_dirs == [opa.POLICY_BUNDLED, "/in/policy/user-0", "/in/policy/user-1"]
-    assert (
-        inv.mounts[opa.POLICY_BUNDLED] == "policy:bundled"
-        and inv.mounts["/in/policy/user-1"] == "policy:user:1"
-    )
+    assert inv.mounts[opa.POLICY_BUNDLED] == "policy:bundled" and inv.mounts["/in/policy/user-1"] == "policy:user:1"
     assert inv.stdout_to_report and inv.report.startswith("/tmp/seaworthy-out/")
 
 
@@ -173,11 +162,7 @@ def test_opa_parse_reads_the_same_document_regorus_gives() -> None:
     opa_output = json.dumps(
         {
             "result": [
-                {
-                    "expressions": [
-                        {"value": result, "text": "data.seaworthy.gate", "location": {"row": 1, "col": 1}}
-                    ]
-                }
+                {"expressions": [{"value": result, "text": "data.seaworthy.gate", "location": {"row": 1, "col": 1}}]}
             ]
         }
     )

@@ -97,9 +97,7 @@ def test_fingerprint_and_scopes() -> None:
     assert verdict.denials[0].findings == (b.fingerprint,)
     verdict, _ = evaluate([a, b], waivers=exceptions({"target": "R1", "path": "tests/**"}))
     assert verdict.denials[0].findings == (a.fingerprint,)
-    verdict, _ = evaluate(
-        [a, b], waivers=exceptions({"target": "R1", "path": "*.py"})
-    )  # * stays in one folder
+    verdict, _ = evaluate([a, b], waivers=exceptions({"target": "R1", "path": "*.py"}))  # * stays in one folder
     assert len(verdict.denials[0].findings) == 2
 
     old = vuln("CVE-1", "requests", "2.19.0")
@@ -130,9 +128,7 @@ def test_expired_exception_fails_the_gate_and_does_not_apply() -> None:
     verdict, _ = evaluate([f], waivers=waiver, today=datetime.date(2026, 6, 1))
     assert ids(verdict.denials) == ["exception.expired", "threshold.dependency"]
     expired = next(r for r in verdict.denials if r.rule_id == "exception.expired")
-    assert (
-        "exceptions[0]" in expired.message and "alice" in expired.message and "2026-05-31" in expired.message
-    )
+    assert "exceptions[0]" in expired.message and "alice" in expired.message and "2026-05-31" in expired.message
     # valid through its last day
     assert evaluate([f], waivers=waiver, today=datetime.date(2026, 5, 31))[0].passed
 

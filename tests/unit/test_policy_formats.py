@@ -142,12 +142,8 @@ def test_openvex_says_what_it_leaves_out() -> None:
 
 
 def test_trivyignore_sections_expiry_and_scopes() -> None:
-    secret = finding(
-        Category.SECRET, "github-pat", Severity.CRITICAL, tool="trivy", path="config.py", line=13
-    )
-    mis = finding(
-        Category.MISCONFIGURATION, "DS-0026", Severity.LOW, tool="trivy", path="Dockerfile", line=None
-    )
+    secret = finding(Category.SECRET, "github-pat", Severity.CRITICAL, tool="trivy", path="config.py", line=13)
+    mis = finding(Category.MISCONFIGURATION, "DS-0026", Severity.LOW, tool="trivy", path="Dockerfile", line=None)
     semgrep_only = finding(Category.SAST, "python.x", Severity.HIGH)
     waivers = exceptions(
         {"target": "CVE-2018-18074", "package": "requests"},
@@ -161,10 +157,7 @@ def test_trivyignore_sections_expiry_and_scopes() -> None:
     text = render_trivyignore(
         waivers, findings=[vuln("CVE-2018-18074"), secret, mis, semgrep_only], today=datetime.date(2026, 6, 1)
     )
-    assert (
-        '  - id: "CVE-2018-18074"\n    purls:\n      - "pkg:pypi/requests"\n    expired_at: 2027-01-01\n'
-        in text
-    )
+    assert '  - id: "CVE-2018-18074"\n    purls:\n      - "pkg:pypi/requests"\n    expired_at: 2027-01-01\n' in text
     assert '  - id: "DS-0026"\n    paths:\n      - "Dockerfile"\n' in text
     assert 'secrets:\n  - id: "github-pat"\n    paths:\n      - "config.py"\n' in text
     for absent in ("python.x", "CVE-2019-11324", "CVE-2020-1747", "image.root-user"):

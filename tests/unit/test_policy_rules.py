@@ -29,9 +29,7 @@ def test_nothing_at_all_passes_and_absent_inputs_do_not_fire() -> None:
 def test_clean_image_with_clean_sbom_passes() -> None:
     verdict, _ = evaluate(
         [finding(severity=Severity.MEDIUM)],
-        sbom_summary=sbom(
-            Component("requests", "2.32.3", "pkg:pypi/requests@2.32.3", "pypi", ("Apache-2.0",))
-        ),
+        sbom_summary=sbom(Component("requests", "2.32.3", "pkg:pypi/requests@2.32.3", "pypi", ("Apache-2.0",))),
         facts=[good_image()],
         build=good_build(),
     )
@@ -90,10 +88,7 @@ def test_fixable_only_ignores_unfixable_vulnerabilities_but_not_other_categories
     cfg = GateConfig(fixable_only=True)
     verdict, _ = evaluate([unfixable, fixable, sast], config=cfg)
     assert ids(verdict.denials) == ["threshold.dependency", "threshold.sast"]
-    assert (
-        "with a fix available"
-        in next(r for r in verdict.denials if r.rule_id == "threshold.dependency").message
-    )
+    assert "with a fix available" in next(r for r in verdict.denials if r.rule_id == "threshold.dependency").message
     verdict, _ = evaluate([unfixable], config=GateConfig())
     assert ids(verdict.denials) == ["threshold.image-vulnerability"]
 

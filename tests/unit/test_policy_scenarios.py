@@ -36,19 +36,13 @@ DEBIAN_GLIBC = (
 def _bad_project_findings() -> tuple[Finding, ...]:
     raw = [
         # semgrep
-        finding(
-            Category.SAST, "seaworthy.python.subprocess-shell-true", Severity.HIGH, path="app.py", line=19
-        ),
+        finding(Category.SAST, "seaworthy.python.subprocess-shell-true", Severity.HIGH, path="app.py", line=19),
         finding(Category.SAST, "seaworthy.python.pickle-loads", Severity.HIGH, path="app.py", line=28),
         finding(Category.SAST, "seaworthy.python.yaml-load", Severity.MEDIUM, path="app.py", line=30),
         finding(Category.SAST, "seaworthy.python.md5", Severity.LOW, path="app.py", line=33),
         # gitleaks and trivy, same places (merged)
-        finding(
-            Category.SECRET, "aws-access-token", Severity.HIGH, tool="gitleaks", path="config.py", line=9
-        ),
-        finding(
-            Category.SECRET, "aws-access-key-id", Severity.CRITICAL, tool="trivy", path="config.py", line=9
-        ),
+        finding(Category.SECRET, "aws-access-token", Severity.HIGH, tool="gitleaks", path="config.py", line=9),
+        finding(Category.SECRET, "aws-access-key-id", Severity.CRITICAL, tool="trivy", path="config.py", line=9),
         finding(
             Category.SECRET,
             "aws-secret-access-key",
@@ -65,21 +59,11 @@ def _bad_project_findings() -> tuple[Finding, ...]:
         vuln("CVE-2019-11324", "urllib3", "1.23", "1.24.2", Severity.HIGH),
         vuln("CVE-2020-1747", "PyYAML", "5.3", "5.3.1", Severity.CRITICAL),
         # trivy config + hadolint on the Dockerfile
-        finding(
-            Category.MISCONFIGURATION, "DS-0001", Severity.MEDIUM, tool="trivy", path="Dockerfile", line=2
-        ),
-        finding(
-            Category.MISCONFIGURATION, "DS-0002", Severity.HIGH, tool="trivy", path="Dockerfile", line=None
-        ),
-        finding(
-            Category.MISCONFIGURATION, "DS-0026", Severity.LOW, tool="trivy", path="Dockerfile", line=None
-        ),
-        finding(
-            Category.MISCONFIGURATION, "DL3007", Severity.MEDIUM, tool="hadolint", path="Dockerfile", line=2
-        ),
-        finding(
-            Category.MISCONFIGURATION, "DL3020", Severity.HIGH, tool="hadolint", path="Dockerfile", line=4
-        ),
+        finding(Category.MISCONFIGURATION, "DS-0001", Severity.MEDIUM, tool="trivy", path="Dockerfile", line=2),
+        finding(Category.MISCONFIGURATION, "DS-0002", Severity.HIGH, tool="trivy", path="Dockerfile", line=None),
+        finding(Category.MISCONFIGURATION, "DS-0026", Severity.LOW, tool="trivy", path="Dockerfile", line=None),
+        finding(Category.MISCONFIGURATION, "DL3007", Severity.MEDIUM, tool="hadolint", path="Dockerfile", line=2),
+        finding(Category.MISCONFIGURATION, "DL3020", Severity.HIGH, tool="hadolint", path="Dockerfile", line=4),
         # trivy image: the same pypi packages inside the image (merge into the dependency findings) + glibc
         vuln(
             "CVE-2019-10906",
@@ -99,9 +83,7 @@ def _bad_image() -> tuple[object, ...]:
     facts = good_image(user="", labels=(), base_image="python:latest", base_pin=BasePin.NONE)
     components = sbom(
         Component("requests", "2.19.0", "pkg:pypi/requests@2.19.0", "pypi", ("Apache-2.0",)),
-        Component(
-            "libc6", "2.36-9+deb12u14", "pkg:deb/debian/libc6@2.36-9+deb12u14", "deb", ("LGPL-2.1-or-later",)
-        ),
+        Component("libc6", "2.36-9+deb12u14", "pkg:deb/debian/libc6@2.36-9+deb12u14", "deb", ("LGPL-2.1-or-later",)),
     )
     return facts, components
 
@@ -130,9 +112,9 @@ def test_bad_project_fails_with_one_explained_reason_per_rule() -> None:
     assert "3 secret finding(s)" in by_id["threshold.secret"].message
     assert "2 sast finding(s)" in by_id["threshold.sast"].message
     assert "3 dependency finding(s)" in by_id["threshold.dependency"].message  # requests is only MEDIUM
-    assert by_id["threshold.dependency"].message.index("CVE-2020-1747") < by_id[
-        "threshold.dependency"
-    ].message.index("CVE-2019-10906")  # most severe first
+    assert by_id["threshold.dependency"].message.index("CVE-2020-1747") < by_id["threshold.dependency"].message.index(
+        "CVE-2019-10906"
+    )  # most severe first
     secrets = {f.fingerprint for f in findings if f.category is Category.SECRET}
     assert set(by_id["threshold.secret"].findings) == secrets
     assert verdict.warnings == ()
@@ -169,11 +151,7 @@ def _clean_example() -> dict[str, object]:
 
 def test_clean_example_passes_with_warnings_only() -> None:
     findings = merge_findings(
-        [
-            finding(
-                Category.MISCONFIGURATION, "DL3008", Severity.LOW, tool="hadolint", path="Dockerfile", line=5
-            )
-        ]
+        [finding(Category.MISCONFIGURATION, "DL3008", Severity.LOW, tool="hadolint", path="Dockerfile", line=5)]
     )
     verdict, _ = evaluate(findings, **_clean_example())  # type: ignore[arg-type]
     assert verdict.passed, verdict.denials

@@ -119,9 +119,7 @@ def test_push_argv_carries_no_credentials_and_normalized_ref() -> None:
     assert "--dest-tls-verify=true" in inv.argv
     assert inv.argv[inv.argv.index("--dest-authfile") + 1] == skopeo.AUTHFILE
     assert inv.argv[inv.argv.index("--digestfile") + 1] == inv.report == skopeo.DIGESTFILE
-    assert not any(
-        a.startswith(("--dest-creds", "--creds", "--dest-password", "--dest-username")) for a in inv.argv
-    )
+    assert not any(a.startswith(("--dest-creds", "--creds", "--dest-password", "--dest-username")) for a in inv.argv)
     assert "--dest-no-creds" not in inv.argv
     assert inv.mounts[skopeo.AUTHFILE].endswith("(secret)")
     assert inv.image.ref == "quay.io/skopeo/stable:v1.22.1"

@@ -35,9 +35,7 @@ def test_writes_every_report_consistently() -> None:
 def test_sarif_caps_are_said_in_the_summary_and_the_report() -> None:
     findings = [finding(rule_id=f"r{i}", severity=Severity.LOW if i % 2 else Severity.HIGH) for i in range(6)]
     runs = [ToolRun("semgrep", "1.185.0", tuple(findings))]
-    files = write_reports(
-        runs, findings, Verdict(passed=True), sarif_limits=SarifLimits(max_results_per_run=2)
-    )
+    files = write_reports(runs, findings, Verdict(passed=True), sarif_limits=SarifLimits(max_results_per_run=2))
     expected = (
         "SARIF: left out 4 results of semgrep (1 HIGH, 3 LOW): GitHub accepts at most 2 results per run; "
         "the most severe were kept."
@@ -49,9 +47,7 @@ def test_sarif_caps_are_said_in_the_summary_and_the_report() -> None:
     )
     assert len(report.findings) == 6
     summary = files["summary.md"].decode()
-    assert (
-        "- SARIF: left out 4 results of semgrep (1 HIGH, 3 LOW): GitHub accepts at most 2 results" in summary
-    )
+    assert "- SARIF: left out 4 results of semgrep (1 HIGH, 3 LOW): GitHub accepts at most 2 results" in summary
     sarif = json.loads(files["seaworthy.sarif"])
     assert len(sarif["runs"][0]["results"]) == 2
 
@@ -59,7 +55,5 @@ def test_sarif_caps_are_said_in_the_summary_and_the_report() -> None:
 def test_same_inputs_same_bytes() -> None:
     runs, findings, verdict = realistic()
     a = write_reports(runs, findings, verdict, image=image_facts(), sboms=[sbom()])
-    b = write_reports(
-        list(reversed(runs)), list(reversed(findings)), verdict, image=image_facts(), sboms=[sbom()]
-    )
+    b = write_reports(list(reversed(runs)), list(reversed(findings)), verdict, image=image_facts(), sboms=[sbom()])
     assert a == b

@@ -52,9 +52,7 @@ def test_retries_retryable_failures_then_succeeds() -> None:
         attempts=3,
         backoff=0.25,
         sleep=slept.append,
-        on_retry=lambda n, exc, d: (
-            seen.append((n, exc.kind, d)) if isinstance(exc, RegistryFailure) else None
-        ),
+        on_retry=lambda n, exc, d: seen.append((n, exc.kind, d)) if isinstance(exc, RegistryFailure) else None,
     )
     assert result == "ok"
     assert fn.calls == 3

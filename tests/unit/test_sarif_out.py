@@ -279,9 +279,7 @@ def test_size_cap_drops_least_severe_first_across_runs(hundred_k: list[Finding])
     assert out.results == len(kept) > 0
     dropped = {o.severity for o in out.omitted}
     assert all(o.reason == Reason.SIZE for o in out.omitted)
-    assert min(s for _, s in kept) >= max(dropped), (
-        "a less severe result was kept while a more severe one went"
-    )
+    assert min(s for _, s in kept) >= max(dropped), "a less severe result was kept while a more severe one went"
     assert out.omitted_count + out.results == len(high) + len(other)
     # and it does not throw away much more than needed: 90 % of the limit is used
     assert len(gzip.compress(out.data, compresslevel=6, mtime=0)) > 0.9 * 60_000
@@ -318,9 +316,7 @@ def test_30_runs_are_capped_to_the_20_most_severe(validator: Any) -> None:
         if t != 5
     ]
     assert out.notes == tuple(sorted(expected))
-    assert out.omitted == tuple(
-        Omission(f"tool{t:02}", Reason.RUNS, Severity.INFO, 1) for t in range(10) if t != 5
-    )
+    assert out.omitted == tuple(Omission(f"tool{t:02}", Reason.RUNS, Severity.INFO, 1) for t in range(10) if t != 5)
 
 
 def test_locations_beyond_the_limit_are_left_out_and_said() -> None:
@@ -328,9 +324,7 @@ def test_locations_beyond_the_limit_are_left_out_and_said() -> None:
     out = render_sarif([], [f])
     (result,) = json.loads(out.data)["runs"][0]["results"]
     assert len(result["locations"]) == 100
-    assert out.notes == (
-        "SARIF: 1 result of semgrep list only their first 100 locations (GitHub keeps no more).",
-    )
+    assert out.notes == ("SARIF: 1 result of semgrep list only their first 100 locations (GitHub keeps no more).",)
 
 
 def test_render_is_pure_and_does_not_reorder_inputs() -> None:

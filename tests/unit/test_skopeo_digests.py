@@ -37,17 +37,13 @@ def manifest(config: str) -> str:
             "schemaVersion": 2,
             "mediaType": MEDIA_OCI_MANIFEST,
             "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config, "size": 10},
-            "layers": [
-                {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": LAYER, "size": 1}
-            ],
+            "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": LAYER, "size": 1}],
         },
         separators=(",", ":"),
     )
 
 
-def index(
-    entries: list[tuple[str, dict[str, str] | None, dict[str, str] | None]], media: str = MEDIA_OCI_INDEX
-) -> str:
+def index(entries: list[tuple[str, dict[str, str] | None, dict[str, str] | None]], media: str = MEDIA_OCI_INDEX) -> str:
     manifests: list[dict[str, object]] = []
     for text, platform, notes in entries:
         entry: dict[str, object] = {
@@ -180,9 +176,7 @@ def test_normalize_platform_rejects_garbage() -> None:
 
 
 def test_compare_equal_passes() -> None:
-    compare_digests(
-        {"linux/amd64": C_AMD, "linux/arm64": C_ARM}, {"linux/arm64/v8": C_ARM, "linux/amd64": C_AMD}
-    )
+    compare_digests({"linux/amd64": C_AMD, "linux/arm64": C_ARM}, {"linux/arm64/v8": C_ARM, "linux/amd64": C_AMD})
     compare_digests({"linux/amd64": C_AMD}, {"": C_AMD})
     compare_digests({"": C_AMD}, {"linux/amd64": C_AMD})
 
@@ -283,9 +277,7 @@ def test_classify_real_stderr(kind: FailureKind) -> None:
     assert ";" in first  # the fix follows
     assert err.registry == "127.0.0.1:5072"
     assert err.detail and err.detail in str(err)
-    assert err.retryable is (
-        kind in {FailureKind.UNREACHABLE, FailureKind.SERVER_ERROR, FailureKind.RATE_LIMITED}
-    )
+    assert err.retryable is (kind in {FailureKind.UNREACHABLE, FailureKind.SERVER_ERROR, FailureKind.RATE_LIMITED})
 
 
 @pytest.mark.parametrize(
@@ -297,13 +289,11 @@ def test_classify_real_stderr(kind: FailureKind) -> None:
             FailureKind.SERVER_ERROR,
         ),
         (
-            'pinging container registry r: Get "https://r/v2/": '
-            "http: server gave HTTP response to HTTPS client",
+            'pinging container registry r: Get "https://r/v2/": http: server gave HTTP response to HTTPS client',
             FailureKind.TLS,
         ),
         (
-            "Get https://r/v2/: tls: failed to verify certificate: "
-            "x509: certificate signed by unknown authority",
+            "Get https://r/v2/: tls: failed to verify certificate: x509: certificate signed by unknown authority",
             FailureKind.TLS,
         ),
         ("Get https://r/v2/: dial tcp 10.0.0.1:443: i/o timeout", FailureKind.UNREACHABLE),

@@ -30,7 +30,7 @@ def test_one_reason_per_breaking_category_with_its_findings() -> None:
 
 
 def test_off_threshold_never_fails_and_fixable_only_skips_unfixable() -> None:
-    thresholds = dict(DEFAULT_THRESHOLDS)
+    thresholds: dict[Category, Severity | None] = dict(DEFAULT_THRESHOLDS)
     thresholds[Category.SAST] = None
     unfixable = vuln(fixed="", severity=Severity.CRITICAL)
     assert evaluate([finding(severity=Severity.CRITICAL)], thresholds).passed

@@ -19,9 +19,7 @@ MAX_AGE = timedelta(hours=72)
 
 def meta(updated: datetime | str, *, version: object = 2, next_update: str = "2026-11-28T06:00:00Z") -> str:
     stamp = updated if isinstance(updated, str) else updated.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return json.dumps(
-        {"Version": version, "NextUpdate": next_update, "UpdatedAt": stamp, "DownloadedAt": stamp}
-    )
+    return json.dumps({"Version": version, "NextUpdate": next_update, "UpdatedAt": stamp, "DownloadedAt": stamp})
 
 
 # ------------------------------------------------------------------------------------- check_db_metadata
@@ -29,9 +27,7 @@ def meta(updated: datetime | str, *, version: object = 2, next_update: str = "20
 
 @pytest.mark.parametrize("offline", [True, False])
 def test_fresh_db_is_usable(offline: bool) -> None:
-    status = trivy.check_db_metadata(
-        meta(NOW - timedelta(hours=5)), now=NOW, max_age=MAX_AGE, offline=offline
-    )
+    status = trivy.check_db_metadata(meta(NOW - timedelta(hours=5)), now=NOW, max_age=MAX_AGE, offline=offline)
     assert status.present
     assert not status.needs_download
     assert status.age == timedelta(hours=5)
@@ -53,9 +49,7 @@ def test_trivy_written_metadata_with_nanoseconds_parses() -> None:
 
 def test_committed_fixture_metadata_is_valid_and_never_expires() -> None:
     text = (FIXTURE_DB / "metadata.json").read_text()
-    status = trivy.check_db_metadata(
-        text, now=datetime(2026, 11, 1, 1, 0, tzinfo=UTC), max_age=MAX_AGE, offline=True
-    )
+    status = trivy.check_db_metadata(text, now=datetime(2026, 11, 1, 1, 0, tzinfo=UTC), max_age=MAX_AGE, offline=True)
     assert status.next_update is not None
     assert status.next_update.year >= 2999
     # and it is old by now, so an offline scan with the default limit would refuse it later on
@@ -101,9 +95,7 @@ def test_old_db_fails_offline_naming_age_and_limit() -> None:
 
 
 def test_old_db_asks_for_a_download_online() -> None:
-    status = trivy.check_db_metadata(
-        meta(NOW - timedelta(hours=100)), now=NOW, max_age=MAX_AGE, offline=False
-    )
+    status = trivy.check_db_metadata(meta(NOW - timedelta(hours=100)), now=NOW, max_age=MAX_AGE, offline=False)
     assert status.present
     assert status.needs_download
     assert "100 h old" in status.reason
@@ -113,9 +105,7 @@ def test_age_limit_boundary() -> None:
     ok = trivy.check_db_metadata(meta(NOW - MAX_AGE), now=NOW, max_age=MAX_AGE, offline=True)
     assert not ok.needs_download
     with pytest.raises(ConfigError):
-        trivy.check_db_metadata(
-            meta(NOW - MAX_AGE - timedelta(seconds=1)), now=NOW, max_age=MAX_AGE, offline=True
-        )
+        trivy.check_db_metadata(meta(NOW - MAX_AGE - timedelta(seconds=1)), now=NOW, max_age=MAX_AGE, offline=True)
 
 
 def test_db_from_the_future_counts_as_fresh() -> None:
