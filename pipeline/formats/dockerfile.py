@@ -1,0 +1,152 @@
+"""The final stage's base image of a Dockerfile, and how firmly it is pinned. Pure, no I/O.
+
+Handles parser directives (``# escape=``), comments, line continuations, global ``ARG`` defaults overridden by
+``--build-arg``, ``${VAR}`` / ``$VAR`` / ``${VAR:-default}`` / ``${VAR:+alt}``, ``FROM --platform=…``,
+multi-stage names (``FROM builder`` resolves to builder's own base) and ``FROM scratch``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+import attrs
+
+from pipeline.errors import InputError
+from pipeline.model import BasePin
+
+_DIRECTIVE = re.compile(r"^\s*#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$")
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_DIGEST = re.compile(r"@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+
+
+@attrs.frozen
+class BaseImage:
+    """The final stage's base, as written after ARG substitution."""
+
+    ref: str
+    """E.g. ``python:3.12.8-slim@sha256:…``, ``debian``, ``scratch``."""
+    pin: BasePin
+    platform: str = ""
+    """The ``--platform=`` value of that FROM, if any (after substitution)."""
+    stages: tuple[str, ...] = ()
+    """Stage names followed from the final FROM to the external base (empty when it names one directly)."""
+
+
+def classify_pin(ref: str) -> BasePin:
+    """digest (``@sha256:…``), tag (an explicit tag other than latest), none (no tag or latest), scratch."""
+    ref = ref.strip()
+    if ref.lower() == "scratch":
+        return BasePin.SCRATCH
+    if _DIGEST.search(ref):
+        return BasePin.DIGEST
+    last = ref.rsplit("/", 1)[-1]
+    if ":" in last:
+        tag = last.rsplit(":", 1)[1]
+        return BasePin.NONE if tag == "latest" else BasePin.TAG
+    return BasePin.NONE
+
+
+def _logical_lines(text: str) -> list[str]:
+    """Instructions with continuations joined; comments and parser directives dropped."""
+    escape = "\\"
+    raw = text.replace("\r\n", "\n").split("\n")
+    # parser directives: only at the very top, before any comment/blank/instruction
+    for line in raw:
+        m = _DIRECTIVE.match(line)
+        if not m:
+            break
+        if m.group(1).lower() == "escape" and m.group(2) in ("\\", "`"):
+            escape = m.group(2)
+    out: list[str] = []
+    current = ""
+    for line in raw:
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            continue  # comments (also inside continuations)
+        if current and not stripped:
+            continue  # empty continuation lines are ignored
+        if line.rstrip().endswith(escape):
+            current += line.rstrip()[: -len(escape)] + " "
+            continue
+        current += line
+        if current.strip():
+            out.append(current.strip())
+        current = ""
+    if current.strip():
+        out.append(current.strip())
+    return out
+
+
+def _substitute(word: str, args: Mapping[str, str | None]) -> str:
+    def repl(m: re.Match[str]) -> str:
+        name = m.group(1) or m.group(4)
+        value = args.get(name)
+        op = m.group(2)
+        if op == ":-":
+            return value if value else m.group(3)
+        if op == ":+":
+            return m.group(3) if value else ""
+        return value or ""
+
+    return _VAR.sub(repl, word)
+
+
+def _parse_arg(rest: str) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for item in rest.split():
+        name, eq, value = item.partition("=")
+        out.append((name, value.strip("\"'") if eq else None))
+    return out
+
+
+def final_base(text: str, *, build_args: Mapping[str, str] | None = None, path: str = "Dockerfile") -> BaseImage:
+    """The base image of the last stage. Raises InputError (naming ``--dockerfile``) when there is none.
+
+    `build_args` are the ``--build-arg`` values; like Docker, only ARGs declared before the first FROM
+    are visible in FROM lines.
+    """
+    overrides = dict(build_args or {})
+    global_args: dict[str, str | None] = {}
+    froms: list[tuple[str, str, str]] = []  # (ref, platform, name)
+    for line in _logical_lines(text):
+        keyword, _, rest = line.partition(" ")
+        keyword = keyword.upper()
+        rest = rest.strip()
+        if keyword == "ARG" and not froms:
+            for name, default in _parse_arg(rest):
+                global_args[name] = overrides.get(name, default)
+        elif keyword == "FROM":
+            words = rest.split()
+            platform = ""
+            while words and words[0].startswith("--"):
+                flag = words.pop(0)
+                if flag.startswith("--platform="):
+                    platform = _substitute(flag.split("=", 1)[1], global_args)
+            if not words:
+                raise InputError(f"{path}: a FROM line names no image; fix the Dockerfile passed as --dockerfile")
+            ref = _substitute(words[0], global_args)
+            name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else ""
+            if not ref:
+                unset = _VAR.findall(words[0])
+                names = ", ".join(a or d for a, _, _, d in unset) or words[0]
+                raise InputError(
+                    f"{path}: FROM {words[0]} expands to nothing ({names} has no default); pass it with "
+                    f"--build-arg or set a default in the Dockerfile given with --dockerfile"
+                )
+            froms.append((ref, platform, name))
+    if not froms:
+        what = "is empty" if not text.strip() else "has no FROM instruction"
+        raise InputError(f"{path} {what}; pass a valid Dockerfile with --dockerfile")
+    index = len(froms) - 1
+    ref, platform, _ = froms[index]
+    followed: list[str] = []
+    while True:
+        earlier = {n: i for i, (_, _, n) in enumerate(froms[:index]) if n}
+        if ref.lower() not in earlier:
+            break
+        followed.append(ref.lower())
+        index = earlier[ref.lower()]
+        ref, inner_platform, _ = froms[index]
+        platform = platform or inner_platform
+    return BaseImage(ref=ref, pin=classify_pin(ref), platform=platform, stages=tuple(followed))
