@@ -1,0 +1,455 @@
+"""The source scanners' Invocations (semgrep, gitleaks, hadolint) as data, and their parsers' edge cases.
+
+What runs for real is in tests/contract/test_{semgrep,gitleaks,hadolint}.py; here: argv shapes, mounts,
+reports under OUT, exit-code tables, option validation, and that nothing secret-looking is in argv/env.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from pipeline.errors import ConfigError, InputError, ToolFailed, ToolOutputError
+from pipeline.model import Category, Location, Severity
+from pipeline.tools import gitleaks, hadolint, semgrep
+from pipeline.tools.base import IN, OUT, SRC, Invocation
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fixture_secrets() -> tuple[str, ...]:
+    """The fake credentials of tests/fixtures/bad-project/config.py (read, not repeated here)."""
+    text = (ROOT / "tests" / "fixtures" / "bad-project" / "config.py").read_text()
+    found = tuple(re.findall(r'^(?:AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|GITHUB_TOKEN) = "([^"]+)"$', text, re.M))
+    assert len(found) == 3
+    return found
+
+
+FIXTURE_SECRETS = _fixture_secrets()
+
+
+def all_invocations() -> list[Invocation]:
+    return [
+        semgrep.scan(),
+        semgrep.scan(rules=(".semgrep",), packs=("p/python",), exclude=("tests",)),
+        gitleaks.scan(),
+        gitleaks.scan(exclude=("vendor", "docs/*.md")),
+        hadolint.lint(),
+        hadolint.lint("docker/app.Dockerfile", ignore=("DL3008",), trusted_registries=("docker.io",)),
+    ]
+
+
+@pytest.mark.parametrize("inv", all_invocations(), ids=lambda i: i.tool)
+def test_common_shape(inv: Invocation) -> None:
+    assert inv.report.startswith(OUT + "/")
+    assert inv.mounts.get(SRC) == "source"
+    assert inv.workdir == SRC  # so that report paths come out relative to the tree
+    assert inv.image.tag and inv.image.repository
+    assert inv.image.ref.startswith(inv.image.repository + ":")
+    for path in inv.mounts:
+        assert path == SRC or path.startswith(IN + "/")
+
+
+@pytest.mark.parametrize("inv", all_invocations(), ids=lambda i: i.tool)
+def test_no_secrets_in_argv_or_env(inv: Invocation) -> None:
+    text = "\n".join([*inv.argv, *inv.env.keys(), *inv.env.values()])
+    for value in FIXTURE_SECRETS:
+        assert value not in text
+    for key in inv.env:
+        assert not re.search(r"TOKEN|PASSWORD|PASSWD|SECRET|CREDENTIAL|API_KEY", key), key
+    assert not any(re.search(r"(?i)(token|password|secret)=", a) for a in inv.argv)
+
+
+# ------------------------------------------------------------------------------------------ semgrep
+
+
+def test_semgrep_default_scan_uses_bundled_rules_offline() -> None:
+    inv = semgrep.scan()
+    assert semgrep.NAME == inv.tool == "semgrep"
+    assert inv.image == semgrep.IMAGE
+    assert semgrep.IMAGE.ref == "semgrep/semgrep:1.185.0"
+    argv = inv.argv
+    assert argv[:2] == ("semgrep", "scan")
+    assert argv[argv.index("--config") + 1] == semgrep.RULES_DIR == f"{IN}/rules"
+    assert argv.count("--config") == 1
+    assert argv[argv.index("--metrics") + 1] == "off"
+    for flag in ("--disable-version-check", "--no-rewrite-rule-ids", "--error"):
+        assert flag in argv
+    assert argv[argv.index("--sarif-output") + 1] == inv.report == f"{OUT}/semgrep.sarif"
+    assert argv[argv.index("--output") + 1] == "/dev/null"  # the text report (with source lines) goes nowhere
+    assert argv[-1] == "."
+    assert "--no-git-ignore" not in argv
+    assert dict(inv.mounts) == {SRC: "source", semgrep.RULES_DIR: "rules"}
+    assert inv.env["SEMGREP_SEND_METRICS"] == "off"
+    assert not inv.stdout_to_report
+
+
+def test_semgrep_bundled_rules_dir_holds_rules() -> None:
+    files = sorted(p.name for p in semgrep.BUNDLED_RULES.glob("*.yml"))
+    assert len(files) >= 5
+    assert semgrep.BUNDLED_RULES == ROOT / "pipeline" / "rules" / "semgrep"
+
+
+def test_semgrep_exit_codes_tell_findings_from_failures() -> None:
+    codes = semgrep.scan().exit_codes
+    assert codes.check("semgrep", 0, "") is False
+    assert codes.check("semgrep", 1, "") is True
+    for bad in (2, 4, 5, 7, 8, 13, 127):
+        with pytest.raises(ToolFailed) as info:
+            codes.check("semgrep", bad, "[ERROR] invalid configuration file found")
+        assert info.value.exit_code == bad
+        assert "invalid configuration" in info.value.tool_message
+
+
+def test_semgrep_rules_packs_exclude() -> None:
+    inv = semgrep.scan(
+        rules=(semgrep.RULES_DIR, ".semgrep/rules", f"{SRC}/ci/extra.yml"),
+        packs=("p/python", "r/python.lang.security.audit.eval-detected"),
+        exclude=("tests", "*.min.js"),
+        include_gitignored=True,
+    )
+    configs = [inv.argv[i + 1] for i, a in enumerate(inv.argv) if a == "--config"]
+    assert configs == [
+        semgrep.RULES_DIR,
+        f"{SRC}/.semgrep/rules",
+        f"{SRC}/ci/extra.yml",
+        "p/python",
+        "r/python.lang.security.audit.eval-detected",
+    ]
+    excludes = [inv.argv[i + 1] for i, a in enumerate(inv.argv) if a == "--exclude"]
+    assert excludes == ["tests", "*.min.js"]
+    assert "--no-git-ignore" in inv.argv
+    assert inv.argv[-1] == "."
+
+
+def test_semgrep_without_bundled_rules_mounts_no_rules_dir() -> None:
+    inv = semgrep.scan(rules=(f"{SRC}/.semgrep",))
+    assert semgrep.RULES_DIR not in inv.argv
+    assert dict(inv.mounts) == {SRC: "source"}
+    only_packs = semgrep.scan(packs=("p/ci",))
+    assert dict(only_packs.mounts) == {SRC: "source"}
+
+
+@pytest.mark.parametrize("bad", ["../rules", "/etc/semgrep", "rules/../../x", "", "C:\\rules"])
+def test_semgrep_rejects_rules_outside_the_tree(bad: str) -> None:
+    with pytest.raises(ConfigError, match="inside the scanned source tree"):
+        semgrep.scan(rules=(bad,))
+
+
+@pytest.mark.parametrize("bad", ["https://evil.example/rules.yml", "auto", "python", "p/", "/in/rules"])
+def test_semgrep_rejects_non_registry_packs(bad: str) -> None:
+    with pytest.raises(ConfigError, match="not a registry name"):
+        semgrep.scan(packs=(bad,))
+
+
+def test_semgrep_rejects_bad_exclude() -> None:
+    with pytest.raises(ConfigError):
+        semgrep.scan(exclude=("a\nb",))
+    with pytest.raises(ConfigError):
+        semgrep.scan(exclude=("  ",))
+
+
+def test_semgrep_localized_for_the_host(tmp_path: Path) -> None:
+    inv = semgrep.scan().localized({SRC: str(tmp_path / "src"), OUT: str(tmp_path / "out"), IN + "/rules": "/r"})
+    assert inv.report == str(tmp_path / "out" / "semgrep.sarif")
+    assert inv.argv[inv.argv.index("--config") + 1] == "/r"
+    assert inv.workdir == str(tmp_path / "src")
+
+
+def sarif(results: list[dict[str, object]], rules: list[dict[str, object]]) -> str:
+    return json.dumps(
+        {
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "Semgrep OSS", "semanticVersion": "1.185.0", "rules": rules}},
+                    "results": results,
+                    "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": []}],
+                }
+            ],
+        }
+    )
+
+
+def test_semgrep_parse_categories_and_secret_messages_carry_no_match() -> None:
+    value = "hunter2-very-secret-value"
+    rules = [
+        {"id": "generic.secrets.security.detected-aws-key", "shortDescription": {"text": "AWS key detected"}},
+        {"id": "dockerfile.security.missing-user.missing-user", "defaultConfiguration": {"level": "error"}},
+        {
+            "id": "python.lang.eval",
+            "properties": {"tags": ["CWE-95: Eval injection"], "security-severity": "7.5"},
+        },
+    ]
+    loc = [{"physicalLocation": {"artifactLocation": {"uri": "a.py", "uriBaseId": "%SRCROOT%"}}}]
+    results = [
+        {"ruleId": rules[0]["id"], "message": {"text": f"found key {value}"}, "locations": loc},
+        {"ruleId": rules[1]["id"], "message": {"text": "no USER"}, "locations": loc},
+        {"ruleId": rules[2]["id"], "message": {"text": "eval"}, "locations": loc},
+    ]
+    run = semgrep.parse(sarif(results, rules))
+    by_id = {f.rule_id: f for f in run.findings}
+    assert by_id["generic.secrets.security.detected-aws-key"].category is Category.SECRET
+    assert by_id["generic.secrets.security.detected-aws-key"].message == "AWS key detected"
+    assert by_id["dockerfile.security.missing-user.missing-user"].category is Category.MISCONFIGURATION
+    assert by_id["python.lang.eval"].category is Category.SAST
+    assert by_id["python.lang.eval"].severity is Severity.HIGH
+    assert by_id["python.lang.eval"].tags == ("CWE-95",)
+    assert value not in repr(run)
+    assert run.version == "1.185.0"
+
+
+def test_semgrep_parse_fails_on_error_notifications() -> None:
+    text = json.dumps(
+        {
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "Semgrep OSS", "rules": []}},
+                    "results": [],
+                    "invocations": [
+                        {
+                            "executionSuccessful": True,
+                            "toolExecutionNotifications": [
+                                {"level": "error", "message": {"text": "Invalid YAML file rules.yml"}}
+                            ],
+                        }
+                    ],
+                }
+            ],
+        }
+    )
+    with pytest.raises(ToolOutputError, match="Invalid YAML file"):
+        semgrep.parse(text)
+
+
+# ------------------------------------------------------------------------------------------ gitleaks
+
+
+def test_gitleaks_scan_argv() -> None:
+    inv = gitleaks.scan()
+    assert gitleaks.NAME == inv.tool == "gitleaks"
+    assert gitleaks.IMAGE.ref == "ghcr.io/gitleaks/gitleaks:v8.30.1"
+    argv = inv.argv
+    assert argv[:3] == ("gitleaks", "dir", ".")
+    assert "--redact=100" in argv
+    assert "--no-banner" in argv
+    assert argv[argv.index("--report-format") + 1] == "sarif"
+    assert argv[argv.index("--report-path") + 1] == inv.report == f"{OUT}/gitleaks.sarif"
+    assert argv[argv.index("--exit-code") + 1] == "3"
+    assert "--verbose" not in argv and "-v" not in argv  # verbose would print each match
+    assert dict(inv.mounts) == {SRC: "source"}
+    assert inv.env == {}
+
+
+def test_gitleaks_exit_codes() -> None:
+    codes = gitleaks.scan().exit_codes
+    assert codes.check("gitleaks", 0, "") is False
+    assert codes.check("gitleaks", 3, "") is True
+    with pytest.raises(ToolFailed):
+        codes.check("gitleaks", 1, "FTL failed to load config")  # gitleaks' own fatal code
+
+
+def test_gitleaks_exclusion_config() -> None:
+    inv = gitleaks.scan(exclude=("vendor", "docs/*.md", "**/fixtures/**", "*.lock"))
+    toml = inv.env["GITLEAKS_CONFIG_TOML"]
+    data = tomllib.loads(toml)
+    assert data["extend"] == {"useDefault": True}
+    (allow,) = data["allowlists"]
+    regexes = [re.compile(r) for r in allow["paths"]]
+
+    def skipped(path: str) -> bool:
+        return any(r.search(path) for r in regexes)
+
+    for path in (
+        "vendor/a.py",
+        "src/vendor/b.js",
+        "docs/intro.md",
+        "a/fixtures/x/y.py",
+        "uv.lock",
+        "x/Cargo.lock",
+    ):
+        assert skipped(path), path
+    for path in ("vendors/a.py", "docs/sub/intro.md", "src/docs/intro.md", "lockfile.py", "config.py"):
+        assert not skipped(path), path
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "/", "it's", "a\nb"])
+def test_gitleaks_rejects_bad_exclude(bad: str) -> None:
+    with pytest.raises(ConfigError):
+        gitleaks.scan(exclude=(bad,))
+
+
+@pytest.mark.parametrize(
+    ("rule", "severity"),
+    [
+        ("aws-access-token", Severity.CRITICAL),
+        ("github-pat", Severity.CRITICAL),
+        ("github-fine-grained-pat", Severity.CRITICAL),
+        ("private-key", Severity.CRITICAL),
+        ("gitlab-pat-routable", Severity.CRITICAL),
+        ("generic-api-key", Severity.HIGH),
+        ("slack-webhook-url", Severity.HIGH),
+        ("gitlab-feed-token", Severity.HIGH),
+        ("private-keyring", Severity.HIGH),
+    ],
+)
+def test_gitleaks_severity(rule: str, severity: Severity) -> None:
+    assert gitleaks.severity_of(rule) is severity
+
+
+def test_gitleaks_parse_ignores_the_bogus_sarif_version() -> None:
+    text = json.dumps(
+        {
+            "version": "2.1.0",
+            "runs": [
+                {
+                    "tool": {"driver": {"name": "gitleaks", "semanticVersion": "v8.0.0", "rules": [{"id": "jwt"}]}},
+                    "results": [{"ruleId": "jwt", "message": {"text": "jwt has detected secret for file a.env."}}],
+                }
+            ],
+        }
+    )
+    run = gitleaks.parse(text)
+    assert run.version == ""
+    (f,) = run.findings
+    assert (f.category, f.severity, f.locations) == (Category.SECRET, Severity.HIGH, ())
+    assert run.notes and "no file location" in run.notes[0]
+
+
+# ------------------------------------------------------------------------------------------ hadolint
+
+
+def test_hadolint_lint_argv() -> None:
+    inv = hadolint.lint()
+    assert hadolint.NAME == inv.tool == "hadolint"
+    assert hadolint.IMAGE.ref == "hadolint/hadolint:v2.15.1"
+    assert inv.argv[0] == "/bin/hadolint"  # scratch image: no shell, no PATH lookup to rely on
+    assert "--no-fail" in inv.argv
+    assert inv.argv[inv.argv.index("--format") + 1] == "json"
+    assert inv.argv[-1] == "Dockerfile"
+    assert inv.stdout_to_report
+    assert inv.report == f"{OUT}/hadolint.json"
+    assert dict(inv.mounts) == {SRC: "source"}
+
+
+def test_hadolint_options() -> None:
+    inv = hadolint.lint(
+        "./docker/app.Dockerfile",
+        config=".config/hadolint.yaml",
+        ignore=("DL3008", "SC2086"),
+        trusted_registries=("docker.io", "ghcr.io"),
+    )
+    argv = inv.argv
+    assert argv[-1] == "docker/app.Dockerfile"
+    assert argv[argv.index("--config") + 1] == f"{SRC}/.config/hadolint.yaml"
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--ignore"] == ["DL3008", "SC2086"]
+    assert [argv[i + 1] for i, a in enumerate(argv) if a == "--trusted-registry"] == ["docker.io", "ghcr.io"]
+
+
+@pytest.mark.parametrize("bad", ["/src/Dockerfile", "../Dockerfile", "", ".", "a\\Dockerfile"])
+def test_hadolint_rejects_dockerfile_outside_the_tree(bad: str) -> None:
+    with pytest.raises(ConfigError, match="relative to the source tree"):
+        hadolint.lint(bad)
+
+
+def test_hadolint_rejects_bad_options() -> None:
+    with pytest.raises(ConfigError):
+        hadolint.lint(ignore=("DL3008; rm -rf /",))
+    with pytest.raises(ConfigError):
+        hadolint.lint(trusted_registries=("docker io",))
+
+
+def test_hadolint_exit_codes_only_zero_is_success() -> None:
+    codes = hadolint.lint().exit_codes
+    assert codes.check("hadolint", 0, "") is False
+    with pytest.raises(ToolFailed, match="does not exist"):
+        codes.check("hadolint", 1, "hadolint: Dockerfile: withBinaryFile: does not exist")
+
+
+def test_hadolint_parse_levels_and_help() -> None:
+    items = [
+        {
+            "code": "DL4000",
+            "column": 1,
+            "file": "Dockerfile",
+            "level": "error",
+            "line": 5,
+            "message": "MAINTAINER",
+        },
+        {
+            "code": "DL3007",
+            "column": 1,
+            "file": "/src/Dockerfile",
+            "level": "warning",
+            "line": 2,
+            "message": "latest",
+        },
+        {
+            "code": "DL3059",
+            "column": 1,
+            "file": "./Dockerfile",
+            "level": "info",
+            "line": 4,
+            "message": "RUNs",
+        },
+        {
+            "code": "SC2086",
+            "column": 1,
+            "file": "Dockerfile",
+            "level": "style",
+            "line": 3,
+            "message": "quote",
+        },
+        {"code": "DL9999", "column": 0, "file": "Dockerfile", "level": "weird", "line": 0, "message": "?"},
+    ]
+    run = hadolint.parse(json.dumps(items))
+    got = {f.rule_id: (f.severity, f.locations[0]) for f in run.findings}
+    assert got["DL4000"][0] is Severity.HIGH
+    assert got["DL3007"] == (Severity.MEDIUM, hadolint_loc(2))
+    assert got["DL3059"] == (Severity.LOW, hadolint_loc(4))
+    assert got["SC2086"][0] is Severity.INFO
+    assert got["DL9999"] == (Severity.UNKNOWN, Location("Dockerfile"))
+    by_id = {f.rule_id: f for f in run.findings}
+    assert by_id["DL3007"].help_uri == "https://github.com/hadolint/hadolint/wiki/DL3007"
+    assert by_id["SC2086"].help_uri == "https://www.shellcheck.net/wiki/SC2086"
+    assert by_id["SC2086"].tags == ("shellcheck",)
+    assert all(f.category is Category.MISCONFIGURATION for f in run.findings)
+    assert run.findings[0].rule_id == "DL4000"  # sorted, most severe first
+    assert hadolint.parse("[]").findings == ()
+
+
+def hadolint_loc(line: int) -> Location:
+    return Location("Dockerfile", start_line=line, start_column=1)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["", "[", '[{"code": "DL3007"', '{"code": "DL3007"}', "[1]", '[{"file": "Dockerfile", "level": "info"}]'],
+)
+def test_hadolint_parse_bad_output(text: str) -> None:
+    with pytest.raises(ToolOutputError):
+        hadolint.parse(text)
+
+
+def test_hadolint_unparsable_dockerfile_is_an_input_error() -> None:
+    item = {
+        "code": "DL1000",
+        "column": 1,
+        "file": "Dockerfile",
+        "level": "error",
+        "line": 3,
+        "message": "unexpected 'F'\nexpecting ...",
+    }
+    with pytest.raises(InputError, match=r"^Dockerfile:3 is not a valid Dockerfile \(unexpected 'F'\)"):
+        hadolint.parse(json.dumps([item]))
+
+
+def test_hadolint_check_stderr() -> None:
+    hadolint.check_stderr("")
+    with pytest.raises(ConfigError, match="could not read its config file"):
+        hadolint.check_stderr("\"Error parsing your config file in  '/src/.hadolint.yaml':\nIt should contain …")
