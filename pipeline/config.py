@@ -142,6 +142,12 @@ def from_mapping(data: Mapping[str, Any], *, source: str = CONFIG_FILE) -> Confi
         bundled_rules=_bool(sem, "bundled_rules", source, "scan.semgrep.", True),
     )
 
+    if not semgrep.bundled_rules and not semgrep.rules and not semgrep.packs and "semgrep" in scanners:
+        raise ConfigError(
+            f"{source}: scan.semgrep.bundled_rules = false leaves semgrep without rules; add scan.semgrep.rules "
+            'or packs, keep the bundled rules, or drop "semgrep" from scan.scanners.'
+        )
+
     tri = _table(scan, "trivy", source, "scan.")
     _known(
         tri,

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
 
 class SeaworthyError(Exception):
     """Base class of every error Seaworthy raises on purpose."""
@@ -24,7 +28,7 @@ class ToolFailed(SeaworthyError):
     def __init__(self, tool: str, exit_code: int, message: str) -> None:
         self.tool = tool
         self.exit_code = exit_code
-        self.tool_message = message.strip()
+        self.tool_message = _ANSI.sub("", message).strip()  # gitleaks colours its log even with --no-color
         msg = self.tool_message
         if len(msg) > 3000:  # keep the head (Go panics say what happened first) and the tail
             msg = f"{msg[:1000]}\n[…]\n{msg[-2000:]}"

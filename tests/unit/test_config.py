@@ -104,3 +104,10 @@ def test_valid_platforms(platform: str) -> None:
 def test_invalid_platforms(platform: str) -> None:
     with pytest.raises(ConfigError, match="--platforms: unknown platform"):
         config.validate_platform(platform)
+
+
+def test_semgrep_without_any_rules_is_refused() -> None:
+    with pytest.raises(ConfigError, match=r"scan\.semgrep\.bundled_rules = false leaves semgrep without rules"):
+        config.load("[scan.semgrep]\nbundled_rules = false")
+    cfg = config.load("[scan]\nscanners = ['trivy']\n[scan.semgrep]\nbundled_rules = false")
+    assert not cfg.semgrep.bundled_rules

@@ -35,3 +35,8 @@ def test_exit_codes_tell_findings_from_failure() -> None:
 def test_load_json_fails_closed(text: str, problem: str) -> None:
     with pytest.raises(ToolOutputError, match=problem):
         load_json("gitleaks", text)
+
+
+def test_tool_failed_strips_terminal_colours() -> None:
+    err = ToolFailed("gitleaks", 1, "\x1b[31mFTL\x1b[0m config is broken")
+    assert err.tool_message == "FTL config is broken"

@@ -1,0 +1,229 @@
+"""The image half: build once, one OCI tarball, then SBOM, vulnerability scan and facts of that tarball.
+
+`build_variants` is the only place an image is built. Everything after it receives the `Built` value:
+the platform containers and the one tarball made from them. The engine computes each lazily built
+object once, so every stage that reads the tarball reads the very same bytes that `publish` pushes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+
+import anyio
+import attrs
+import dagger
+from dagger import dag
+
+from pipeline.config import Config, validate_platform
+from pipeline.errors import InputError, ToolOutputError
+from pipeline.formats import dockerfile as dockerfile_format
+from pipeline.formats import oci
+from pipeline.model import ImageFacts, ToolRun
+from pipeline.stages.runner import collect, day_buster, tool_container, unwrap
+from pipeline.stages.scan import TRIVY_CACHE, trivy_db_options
+from pipeline.tools import skopeo, syft, trivy
+from pipeline.tools.base import IN
+
+TARBALL = f"{IN}/image.tar"
+
+
+class BuildFailed(InputError):
+    """The Dockerfile did not build. Carries the build's own message."""
+
+
+@attrs.frozen
+class Built:
+    """The one build of a source tree: a container per platform and the single tarball of all of them."""
+
+    variants: tuple[dagger.Container, ...]
+    platforms: tuple[str, ...]
+    """The requested platforms ("" = the engine's native one)."""
+    tarball: dagger.File
+    dockerfile: str
+
+
+def build_args(pairs: Sequence[str]) -> tuple[tuple[str, str], ...]:
+    """Parse `KEY=VALUE` build arguments from the command line."""
+    out: list[tuple[str, str]] = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InputError(f"--build-args: {pair!r} is not KEY=VALUE; write it like VERSION=1.2.3")
+        out.append((key.strip(), value))
+    return tuple(sorted(out))
+
+
+def build_variants(
+    source: dagger.Directory,
+    cfg: Config,
+    *,
+    secrets: Sequence[dagger.Secret] = (),
+) -> Built:
+    """Build the Dockerfile once per platform (lazily) and make the one tarball every stage reads."""
+    platforms = tuple(validate_platform(p) for p in cfg.build.platforms) or ("",)
+    args = [dagger.BuildArg(name=k, value=v) for k, v in cfg.build.build_args]
+    variants = tuple(
+        source.docker_build(
+            dockerfile=cfg.build.dockerfile,
+            platform=dagger.Platform(p) if p else None,
+            build_args=args or None,
+            target=cfg.build.target,
+            secrets=list(secrets) or None,
+        )
+        for p in platforms
+    )
+    first, *rest = variants
+    tarball = first.as_tarball(
+        platform_variants=list(rest) or None,
+        forced_compression=dagger.ImageLayerCompression.Gzip,
+    )
+    return Built(variants, platforms, tarball, cfg.build.dockerfile)
+
+
+def from_container(image: dagger.Container) -> Built:
+    """A `Built` for an image given by the caller (`--image`): its tarball is what every step reads."""
+    return Built((image,), ("",), image.as_tarball(), "")
+
+
+async def ensure_built(built: Built) -> None:
+    """Run the builds now so that a broken Dockerfile fails here, with the build's own message."""
+
+    async def one(ctr: dagger.Container, platform: str) -> None:
+        try:
+            await ctr.sync()
+        except dagger.ExecError as exc:
+            raise BuildFailed(
+                f"{built.dockerfile} does not build{f' for {platform}' if platform else ''}: "
+                f"`{' '.join(exc.command)}` exited {exc.exit_code}; fix the Dockerfile and run again.\n"
+                f"{(exc.stderr or exc.stdout)[-3000:]}"
+            ) from None
+        except dagger.QueryError as exc:
+            raise BuildFailed(
+                f"{built.dockerfile} does not build{f' for {platform}' if platform else ''}: "
+                f"{str(exc).splitlines()[0] if str(exc) else 'the engine gave no reason'}; "
+                "fix the Dockerfile (or --dockerfile/--target) and run again."
+            ) from None
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for ctr, platform in zip(built.variants, built.platforms, strict=True):
+                tg.start_soon(one, ctr, platform)
+    except BaseExceptionGroup as group:
+        raise unwrap(group) from None
+
+
+async def check_source(source: dagger.Directory, dockerfile: str) -> str:
+    """Fail early, in one line, when the source tree lacks what the pipeline needs. Returns the Dockerfile."""
+    entries = await source.entries()
+    if not entries:
+        raise InputError("--source is empty; pass the root of the project to scan, e.g. --source=.")
+    if not await source.exists(dockerfile, expected_type=dagger.ExistsType.REGULAR_TYPE):
+        raise InputError(
+            f"--source has no Dockerfile at {dockerfile!r}; pass --dockerfile=<path inside the source> "
+            "or add one (seaworthy.toml [build] dockerfile also sets it)."
+        )
+    return await source.file(dockerfile).contents()
+
+
+async def image_facts(
+    built: Built,
+    dockerfile_text: str,
+    *,
+    build_args: Mapping[str, str] | None = None,
+) -> tuple[ImageFacts, ...]:
+    """Facts of every platform variant, read from the tarball's own config blobs."""
+    base = (
+        dockerfile_format.final_base(dockerfile_text, build_args=build_args or {}, path=built.dockerfile)
+        if dockerfile_text
+        else None
+    )
+    size = await built.tarball.size()
+    facts: list[ImageFacts] = []
+    for platform in built.platforms:
+        inv = skopeo.inspect_archive_config(TARBALL, platform=platform or None)
+        ctr = tool_container(inv, {TARBALL: built.tarball})
+        got = await collect(ctr, inv)
+        fact = oci.facts_from_config(got.report.encode(), size=size)
+        if base is not None:
+            fact = attrs.evolve(fact, base_image=base.ref, base_pin=base.pin)
+        facts.append(fact)
+    return tuple(facts)
+
+
+def trivy_cache() -> dagger.CacheVolume:
+    return dag.cache_volume(TRIVY_CACHE)
+
+
+async def refresh_trivy_db(cfg: Config, *, now: datetime | None = None) -> trivy.DbStatus:
+    """Fill or refresh the vulnerability DB (at most once a day), or check it in offline mode.
+
+    Fails closed: a missing, corrupt or (offline) too old DB is an error, never "0 vulnerabilities".
+    """
+    now = now or datetime.now(UTC)
+    db = trivy_db_options(cfg)
+    max_age = timedelta(hours=db.max_age_hours)
+    base = (
+        dag.container()
+        .from_(trivy.IMAGE.ref)
+        .with_mounted_cache(db.cache_dir, trivy_cache(), sharing=dagger.CacheSharingMode.LOCKED)
+    )
+    if not db.offline:
+        inv = trivy.download_db(db)
+        warm = tool_container(inv, {}, caches={db.cache_dir: trivy_cache()}, buster=trivy.cache_buster(now))
+        await collect(warm, inv, report=False)
+        base = warm
+    # Read the metadata fresh (a minute-level buster: this read must never come from yesterday's cache).
+    meta = await (
+        base.with_env_variable("SEAWORTHY_READ_AT", now.strftime("%Y-%m-%dT%H:%M"))
+        .with_exec(["sh", "-c", f"cat {db.metadata_path} 2>/dev/null || true"])
+        .stdout()
+    )
+    status = trivy.check_db_metadata(meta, now=now, max_age=max_age, offline=True)
+    return status
+
+
+async def scan_image(
+    built: Built, cfg: Config, *, ignorefile: dagger.File | None = None, now: datetime | None = None
+) -> ToolRun:
+    """Vulnerabilities of the image tarball (all platforms trivy sees in it)."""
+    db = attrs.evolve(trivy_db_options(cfg), offline=True)  # refreshed just before by refresh_trivy_db
+    ignore_path = f"{IN}/trivyignore.yaml" if ignorefile is not None else None
+    inv = trivy.image_scan(
+        input_path=TARBALL,
+        ignore_unfixed=cfg.trivy.ignore_unfixed,
+        ignorefile=ignore_path,
+        db=db,
+    )
+    mounts: dict[str, dagger.Directory | dagger.File] = {TARBALL: built.tarball}
+    if ignorefile is not None and ignore_path is not None:
+        mounts[ignore_path] = ignorefile
+    ctr = tool_container(inv, mounts, caches={db.cache_dir: trivy_cache()}, buster=day_buster(now))
+    got = await collect(ctr, inv)
+    return attrs.evolve(trivy.parse(got.report, mode="image"), exit_code=got.exit_code)
+
+
+@attrs.frozen
+class SbomFiles:
+    cyclonedx: str
+    spdx: str
+    tool: str
+
+
+async def sbom(built: Built, cfg: Config) -> SbomFiles:
+    """CycloneDX and SPDX documents of the image tarball, by trivy (default) or syft."""
+    if cfg.sbom_generator == "syft":
+        inv = syft.sbom(input_path=TARBALL, source_kind="oci-archive")
+        ctr = tool_container(inv, {TARBALL: built.tarball})
+        got = await collect(ctr, inv)
+        spdx_text = await ctr.file(syft.SPDX_REPORT).contents()
+        return SbomFiles(got.report, spdx_text, "syft")
+    texts: dict[str, str] = {}
+    for fmt in ("cyclonedx", "spdx-json"):
+        inv = trivy.sbom(input_path=TARBALL, fmt=fmt)  # pyright: ignore[reportArgumentType]
+        ctr = tool_container(inv, {TARBALL: built.tarball}, caches={trivy.DEFAULT_CACHE_DIR: trivy_cache()})
+        got = await collect(ctr, inv)
+        if not got.report.strip():
+            raise ToolOutputError("trivy", f"the {fmt} SBOM is empty")
+        texts[fmt] = got.report
+    return SbomFiles(texts["cyclonedx"], texts["spdx-json"], "trivy")

@@ -1,0 +1,481 @@
+"""Publish by digest, prove the pushed image is the scanned one, sign, attest, verify.
+
+Every registry access runs in a tool container (skopeo, cosign) so that plain-HTTP registries (the
+ephemeral in-engine one) work in dagger 0.21, and every credential is a `dagger.Secret` mounted or set as
+a secret variable — never argv, never a plain variable, never a file in a layer.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+
+import attrs
+import dagger
+from dagger import dag
+
+from pipeline.errors import InputError, RegistryError, ToolFailed
+from pipeline.formats import intoto
+from pipeline.policy import attestations as attestation_policy
+from pipeline.stages.runner import Collected, Mountable, collect, file_of, tool_container
+from pipeline.tools import cosign, gitleaks, hadolint, opa, registry, semgrep, skopeo, syft, trivy
+from pipeline.tools.base import IN, Invocation
+
+__version__ = "0.1.0"
+
+
+def versions() -> str:
+    """Seaworthy's version and every pinned tool image, one per line."""
+    tools = {
+        "cosign": cosign.IMAGE,
+        "gitleaks": gitleaks.IMAGE,
+        "hadolint": hadolint.IMAGE,
+        "opa": opa.IMAGE,
+        "registry": registry.IMAGE,
+        "semgrep": semgrep.IMAGE,
+        "skopeo": skopeo.IMAGE,
+        "syft": syft.IMAGE,
+        "trivy": trivy.IMAGE,
+    }
+    lines = [f"seaworthy {__version__}", *(f"{k} {v.ref}" for k, v in sorted(tools.items()))]
+    return "\n".join(lines) + "\n"
+
+
+def tool_images() -> dict[str, str]:
+    """Every tool image a run may use (for the provenance's resolved dependencies)."""
+    return {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in versions().splitlines()[1:]}
+
+
+def run_id() -> str:
+    """A value unique to one run: busts the cache of steps that must happen every time (push, sign)."""
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+
+
+def ephemeral_registry(key: str) -> dagger.Service:
+    """The in-engine registry (plain HTTP on port 5000), its storage in a cache volume keyed by `key`."""
+    ctr = dag.container().from_(registry.IMAGE.ref)
+    for name, value in sorted(registry.ENV.items()):
+        ctr = ctr.with_env_variable(name, value)
+    return (
+        ctr.with_mounted_cache(registry.STORAGE, dag.cache_volume(key))
+        .with_exposed_port(registry.PORT)
+        .as_service(use_entrypoint=True)
+    )
+
+
+# --- where to publish ---------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class RegistryAccess:
+    """Credentials and transport for one registry. The password is only ever a Secret."""
+
+    username: str = ""
+    password: dagger.Secret | None = None
+    insecure: bool = False
+    service: dagger.Service | None = None
+    """The ephemeral registry to bind as `registry` (None for a real registry)."""
+
+    def __attrs_post_init__(self) -> None:
+        if bool(self.username) != (self.password is not None):
+            raise InputError(
+                "registry credentials are half given: pass both --username and --password "
+                "(as a secret, e.g. --password=env://REGISTRY_TOKEN), or neither"
+            )
+
+
+@attrs.frozen
+class Target:
+    reference: skopeo.Reference
+    access: RegistryAccess
+    ephemeral: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        repository: str,
+        tag: str,
+        *,
+        username: str = "",
+        password: dagger.Secret | None = None,
+        insecure: bool = False,
+        service: dagger.Service | None = None,
+    ) -> Target:
+        if "@" in repository:
+            raise InputError(
+                f"--repository {repository!r} carries a digest; give the repository only "
+                "(the digest is what publishing produces)"
+            )
+        if ":" in repository.rsplit("/", 1)[-1]:
+            raise InputError(
+                f"--repository {repository!r} carries a tag; give the tag with --tag, "
+                f"e.g. --repository={repository.rsplit(':', 1)[0]} --tag={repository.rsplit(':', 1)[1]}"
+            )
+        ref = skopeo.normalize_reference(f"{repository}:{tag or 'latest'}")
+        return cls(ref, RegistryAccess(username, password, insecure, service), ephemeral=service is not None)
+
+
+async def auth_file(access: RegistryAccess, registry_host: str) -> dagger.Secret | None:
+    """The docker config.json for `registry_host` as a new Secret (its plaintext never leaves Python)."""
+    if access.password is None:
+        return None
+    plaintext = await access.password.plaintext()
+    content = skopeo.auth_config_json(registry_host, access.username, plaintext)
+    return dag.set_secret(f"seaworthy-auth-{registry_host.replace(':', '-')}", content)
+
+
+def _services(access: RegistryAccess) -> dict[str, dagger.Service]:
+    return {registry.ALIAS: access.service} if access.service is not None else {}
+
+
+async def _run_skopeo(
+    inv: Invocation,
+    access: RegistryAccess,
+    registry_host: str,
+    mounts: Mapping[str, Mountable],
+    *,
+    buster: str,
+    action: str,
+) -> Collected:
+    """Run a skopeo invocation with retries on retryable registry failures (fresh exec each attempt)."""
+    auth = await auth_file(access, registry_host) if skopeo.AUTHFILE in inv.mounts else None
+    attempt = 0
+
+    async def once() -> Collected:
+        nonlocal attempt
+        attempt += 1
+        ctr = tool_container(
+            inv,
+            mounts,
+            secret_files={skopeo.AUTHFILE: auth} if auth is not None else None,
+            services=_services(access),
+            buster=f"{buster}-{attempt}",
+        )
+        try:
+            return await collect(ctr, inv)
+        except ToolFailed as exc:
+            failure = skopeo.classify_failure(exc.tool_message, registry=registry_host, action=action)
+            if failure is not None:
+                raise failure from None
+            raise
+
+    return await skopeo.with_retries_async(once, attempts=3, backoff=2.0)
+
+
+@attrs.frozen
+class Pushed:
+    ref: str
+    """name@sha256:… of the pushed manifest or index."""
+    digest: str
+    config_digests: Mapping[str, str]
+    """platform → config digest read back from the registry."""
+
+
+async def expected_configs(tarball: dagger.File, platforms: Sequence[str]) -> dict[str, str]:
+    """platform → config digest of the tarball that was scanned (the build-time side)."""
+    out: dict[str, str] = {}
+    for platform in platforms:
+        inv = skopeo.inspect_archive_config(skopeo.TARBALL, platform=platform or None)
+        got = await collect(tool_container(inv, {skopeo.TARBALL: tarball}), inv)
+        cfg = skopeo.parse_config(got.report)
+        out[platform or ""] = cfg.digest
+    return out
+
+
+async def publish(
+    tarball: dagger.File,
+    platforms: Sequence[str],
+    target: Target,
+    *,
+    expected: Mapping[str, str] | None = None,
+) -> Pushed:
+    """Push the tarball (an index when multi-platform), read it back, compare config digests."""
+    ref = target.reference
+    access = target.access
+    tls = not access.insecure and not target.ephemeral
+    authfile = skopeo.AUTHFILE if access.password is not None else None
+    buster = run_id()
+    push = skopeo.push(ref, tarball=skopeo.TARBALL, tls_verify=tls, authfile=authfile)
+    got = await _run_skopeo(push, access, ref.registry, {skopeo.TARBALL: tarball}, buster=buster, action="push to")
+    digest = skopeo.parse_digestfile(got.report)
+    pinned = ref.by_digest(digest)
+
+    async def fetch(child_digest: str) -> str:
+        inv = skopeo.inspect_raw(
+            ref.by_digest(child_digest), tls_verify=tls, authfile=authfile, report_name="child.json"
+        )
+        res = await _run_skopeo(inv, access, ref.registry, {}, buster=buster, action="read from")
+        return res.report
+
+    top_inv = skopeo.inspect_raw(pinned, tls_verify=tls, authfile=authfile)
+    top = await _run_skopeo(top_inv, access, ref.registry, {}, buster=buster, action="read from")
+    manifest = skopeo.parse_manifest(top.report, expected_digest=digest)
+    children = {c.digest: await fetch(c.digest) for c in skopeo.child_manifests(manifest)}
+    pushed = skopeo.config_digests(top.report, lambda d: children[d], digest=digest)
+    want = dict(expected) if expected is not None else await expected_configs(tarball, platforms)
+    skopeo.compare_digests(want, pushed, reference=str(pinned))
+    return Pushed(str(pinned), digest, pushed)
+
+
+# --- signing --------------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Signing:
+    """How to sign, and the secrets that go with it."""
+
+    signer: cosign.Signer
+    secrets: Mapping[str, dagger.Secret]
+    """Secret variable name → Secret (COSIGN_PRIVATE_KEY, COSIGN_PASSWORD, SIGSTORE_ID_TOKEN, …)."""
+    tlog: bool = True
+    generate_key: bool = False
+    """No key given for the ephemeral registry: sign with a fresh throwaway key pair."""
+
+    @classmethod
+    def from_args(
+        cls,
+        *,
+        key: dagger.Secret | None = None,
+        key_password: dagger.Secret | None = None,
+        kms_key: str = "",
+        identity_token: dagger.Secret | None = None,
+        oidc_request_url: dagger.Secret | None = None,
+        oidc_request_token: dagger.Secret | None = None,
+        tlog: bool = True,
+        ephemeral: bool = False,
+    ) -> Signing:
+        modes = [bool(key), bool(kms_key), bool(identity_token or oidc_request_url or oidc_request_token)]
+        if sum(modes) > 1:
+            raise InputError(
+                "pass one way to sign: --key (with --key-password), --kms-key, or a keyless OIDC token "
+                "(--identity-token, or --oidc-request-url with --oidc-request-token)"
+            )
+        if ephemeral:
+            tlog = False  # the public log cannot reach an in-engine registry's image anyway
+        if key is not None:
+            secrets = {"COSIGN_PRIVATE_KEY": key}
+            secrets["COSIGN_PASSWORD"] = key_password or dag.set_secret("seaworthy-empty-password", "")
+            return cls(cosign.Signer.key(), secrets, tlog)
+        if kms_key:
+            return cls(cosign.Signer.kms(kms_key), {}, tlog)
+        if oidc_request_url is not None or oidc_request_token is not None:
+            if oidc_request_url is None or oidc_request_token is None:
+                raise InputError(
+                    "GitHub keyless signing needs both --oidc-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL "
+                    "and --oidc-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN (grant id-token: write)"
+                )
+            return cls(
+                cosign.Signer.keyless(cosign.Oidc.GITHUB_ACTIONS),
+                {
+                    "ACTIONS_ID_TOKEN_REQUEST_URL": oidc_request_url,
+                    "ACTIONS_ID_TOKEN_REQUEST_TOKEN": oidc_request_token,
+                },
+                tlog,
+            )
+        if identity_token is not None:
+            return cls(cosign.Signer.keyless(cosign.Oidc.ENV_TOKEN), {"SIGSTORE_ID_TOKEN": identity_token}, tlog)
+        if ephemeral:
+            return cls(cosign.Signer.key(), {}, False, generate_key=True)
+        raise InputError(
+            "no way to sign was given: pass --key=file://cosign.key --key-password=env://COSIGN_PASSWORD, "
+            "--kms-key=awskms:///alias/NAME, or a keyless OIDC token (--identity-token=env://SIGSTORE_ID_TOKEN)"
+        )
+
+
+async def generated_key_pair() -> tuple[dict[str, dagger.Secret], dagger.File]:
+    """A throwaway cosign key pair for the ephemeral registry: (secrets, public key file)."""
+    call = cosign.generate_key_pair()
+    password = dag.set_secret("seaworthy-ephemeral-key-password", "")
+    ctr = tool_container(call.invocation, {}, secret_env={"COSIGN_PASSWORD": password}, buster=run_id())
+    await collect(ctr, call.invocation)
+    private = await ctr.file(call.invocation.report.replace("cosign.pub", "cosign.key")).contents()
+    key = dag.set_secret(f"seaworthy-ephemeral-key-{uuid.uuid4().hex[:8]}", private)
+    return {"COSIGN_PRIVATE_KEY": key, "COSIGN_PASSWORD": password}, ctr.file(call.invocation.report)
+
+
+async def public_key_of(signing: Signing) -> dagger.File:
+    """The public key of a key or KMS signer (cosign public-key), to verify what was just signed."""
+    call = cosign.public_key(signing.signer)
+    missing = sorted(set(call.secret_env) - set(signing.secrets))
+    if missing:
+        raise InputError(f"the signing key needs {', '.join(missing)}; pass --key and --key-password as secrets")
+    ctr = tool_container(
+        call.invocation, {}, secret_env={k: signing.secrets[k] for k in call.secret_env}, buster=run_id()
+    )
+    await collect(ctr, call.invocation)
+    return ctr.file(call.invocation.report)
+
+
+def _registry_secrets(access: RegistryAccess) -> tuple[cosign.RegistryAuth, dict[str, dagger.Secret]]:
+    if access.password is None:
+        return cosign.RegistryAuth.NONE, {}
+    return cosign.RegistryAuth.ENV, {
+        "COSIGN_REGISTRY_USERNAME": dag.set_secret("seaworthy-registry-username", access.username),
+        "COSIGN_REGISTRY_PASSWORD": access.password,
+    }
+
+
+async def _run_cosign(
+    call: cosign.CosignCall,
+    secrets: Mapping[str, dagger.Secret],
+    access: RegistryAccess,
+    mounts: Mapping[str, Mountable] | None = None,
+    *,
+    what: str,
+) -> Collected:
+    missing = sorted(set(call.secret_env) - set(secrets))
+    if missing:
+        raise InputError(f"{what}: missing secret(s) {', '.join(missing)}; pass them as --key/--key-password/… secrets")
+    secret_env = {k: secrets[k] for k in call.secret_env}
+    ctr = tool_container(
+        call.invocation,
+        mounts or {},
+        secret_env=secret_env,
+        services=_services(access),
+        buster=run_id(),
+    )
+    return await collect(ctr, call.invocation)
+
+
+async def sign(ref: str, signing: Signing, access: RegistryAccess, *, recursive: bool = False) -> None:
+    auth, reg_secrets = _registry_secrets(access)
+    call = cosign.sign(
+        ref,
+        signing.signer,
+        tlog=signing.tlog,
+        allow_http=access.insecure or access.service is not None,
+        recursive=recursive,
+        registry_auth=auth,
+    )
+    await _run_cosign(call, {**signing.secrets, **reg_secrets}, access, what="sign")
+
+
+PREDICATE_TYPES = {
+    "cyclonedx": "https://cyclonedx.org/bom",
+    "spdxjson": "https://spdx.dev/Document",
+    "spdx": "https://spdx.dev/Document",
+    "vuln": "https://cosign.sigstore.dev/attestation/vuln/v1",
+    "slsaprovenance1": "https://slsa.dev/provenance/v1",
+    "slsaprovenance": "https://slsa.dev/provenance/v1",
+    "verdict": intoto.VERDICT_V1,
+}
+
+
+def predicate_type_uri(value: str) -> str:
+    if "://" in value:
+        return value
+    try:
+        return PREDICATE_TYPES[value.lower()]
+    except KeyError:
+        raise InputError(
+            f"--type {value!r} is not a known predicate type; use one of {', '.join(sorted(PREDICATE_TYPES))} "
+            "or a full URI"
+        ) from None
+
+
+async def attest(
+    ref: str, predicate: dagger.File, predicate_type: str, signing: Signing, access: RegistryAccess
+) -> None:
+    auth, reg_secrets = _registry_secrets(access)
+    call = cosign.attest(
+        ref,
+        predicate_type_uri(predicate_type),
+        signing.signer,
+        tlog=signing.tlog,
+        allow_http=access.insecure or access.service is not None,
+        registry_auth=auth,
+    )
+    await _run_cosign(call, {**signing.secrets, **reg_secrets}, access, {cosign.PREDICATE: predicate}, what="attest")
+
+
+# --- verification ---------------------------------------------------------------------------------------
+
+
+@attrs.frozen
+class Verifying:
+    public_key: dagger.File | None = None
+    kms_key: str = ""
+    identity: str = ""
+    identity_regexp: bool = False
+    issuer: str = ""
+    tlog: bool = True
+
+    @classmethod
+    def from_args(
+        cls,
+        *,
+        public_key: dagger.File | None = None,
+        kms_key: str = "",
+        identity: str = "",
+        identity_regexp: str = "",
+        issuer: str = "",
+        tlog: bool = True,
+    ) -> Verifying:
+        if identity and identity_regexp:
+            raise InputError("pass --identity or --identity-regexp, not both")
+        return cls(public_key, kms_key, identity or identity_regexp, bool(identity_regexp), issuer, tlog)
+
+    @property
+    def key_arg(self) -> str:
+        if self.public_key is not None:
+            return cosign.PUBLIC_KEY
+        return self.kms_key
+
+
+REQUIREMENTS = ("sbom", "vuln", "provenance", "verdict")
+
+
+async def verify(
+    ref: str,
+    verifier: Verifying,
+    access: RegistryAccess,
+    *,
+    require: Sequence[str] = (),
+    max_vuln_age_hours: int = 24,
+    expected_config_digest: str = "",
+    now: datetime | None = None,
+) -> str:
+    """Verify signature + attestations + policy; return the verification report (JSON). Raise on failure."""
+    now = now or datetime.now(UTC)
+    chosen = tuple(require) or REQUIREMENTS
+    _, digest = cosign.require_digest_ref(ref, "verify --ref")
+    auth, reg_secrets = _registry_secrets(access)
+    allow_http = access.insecure or access.service is not None
+    mounts: dict[str, Mountable] = {}
+    if verifier.public_key is not None:
+        mounts[cosign.PUBLIC_KEY] = verifier.public_key
+    kw = {
+        "key": verifier.key_arg,
+        "identity": verifier.identity,
+        "issuer": verifier.issuer,
+        "identity_regexp": verifier.identity_regexp,
+        "tlog": verifier.tlog,
+        "allow_http": allow_http,
+        "registry_auth": auth,
+    }
+    call = cosign.verify(ref, **kw)  # pyright: ignore[reportArgumentType]
+    got = await _run_cosign(call, reg_secrets, access, mounts, what="verify")
+    signature = cosign.read_verify(got.exit_code, got.report, got.stderr)
+    policy = attestation_policy.policy_for(
+        chosen, max_vuln_age_hours=max_vuln_age_hours, expected_config_digest=expected_config_digest
+    )
+    statements: list[intoto.Statement] = []
+    for predicate_type in attestation_policy.predicate_types(policy):
+        vcall = cosign.verify_attestation(ref, predicate_type, **kw)  # pyright: ignore[reportArgumentType]
+        vgot = await _run_cosign(vcall, reg_secrets, access, mounts, what="verify-attestation")
+        check = cosign.read_verify_attestation(predicate_type, vgot.exit_code, vgot.report, vgot.stderr)
+        statements.extend(check.statements)
+    result = attestation_policy.evaluate(digest, signature, statements, now=now, policy=policy)
+    text = json.dumps(attestation_policy.to_json(result), indent=2, sort_keys=True) + "\n"
+    if not result.passed:
+        raise RegistryError(attestation_policy.failure_message(ref, result))
+    return text
+
+
+def predicate_file(name: str, document: Mapping[str, object]) -> dagger.File:
+    return file_of(name, intoto.canonical_json(dict(document)).decode())
+
+
+__all__ = ["IN"]

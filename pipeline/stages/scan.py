@@ -1,0 +1,131 @@
+"""The source-scan stage: semgrep, gitleaks, trivy fs and hadolint on the source tree, concurrently."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import anyio
+import attrs
+import dagger
+from dagger import dag
+
+from pipeline.config import Config
+from pipeline.errors import InputError
+from pipeline.model import ToolRun
+from pipeline.stages.runner import Mountable, collect, day_buster, tool_container, unwrap
+from pipeline.tools import gitleaks, hadolint, semgrep, trivy
+from pipeline.tools.base import IN, SRC, Invocation
+
+TRIVY_CACHE = "seaworthy-trivy-db"
+"""Name of the cache volume holding trivy's vulnerability DB (shared by `trivy fs` and the image scan)."""
+
+RULES_DIR = semgrep.RULES_DIR
+
+
+def bundled_rules() -> dagger.Directory:
+    """The semgrep rules shipped with Seaworthy (offline by default)."""
+    return dag.current_module().source().directory("pipeline/rules/semgrep")
+
+
+def trivy_db_options(cfg: Config) -> trivy.DbOptions:
+    return trivy.DbOptions(
+        repositories=cfg.trivy.db_repositories,
+        java_repositories=cfg.trivy.java_db_repositories,
+        offline=cfg.trivy.offline,
+        max_age_hours=cfg.trivy.max_db_age_hours,
+        insecure=cfg.trivy.insecure_registry,
+    )
+
+
+def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invocation:
+    """The Invocation of one source scanner, from the configuration."""
+    if name == "semgrep":
+        rules = tuple(f"{SRC}/{r.lstrip('/')}" for r in cfg.semgrep.rules)
+        return semgrep.scan(
+            rules=((RULES_DIR,) if cfg.semgrep.bundled_rules else ()) + rules,
+            packs=cfg.semgrep.packs,
+            exclude=cfg.skip_paths,
+        )
+    if name == "gitleaks":
+        return gitleaks.scan(exclude=cfg.skip_paths)
+    if name == "hadolint":
+        return hadolint.lint(dockerfile=cfg.build.dockerfile)
+    if name == "trivy":
+        return trivy.fs_scan(
+            scanners=cfg.trivy.scanners,  # pyright: ignore[reportArgumentType]
+            skip=cfg.skip_paths,
+            ignore_unfixed=cfg.trivy.ignore_unfixed,
+            ignorefile=ignorefile,
+            db=trivy_db_options(cfg),
+        )
+    raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
+
+
+def parse(name: str, text: str) -> ToolRun:
+    if name == "semgrep":
+        return semgrep.parse(text)
+    if name == "gitleaks":
+        return gitleaks.parse(text)
+    if name == "hadolint":
+        return hadolint.parse(text)
+    return trivy.parse(text, mode="fs")
+
+
+def scanner_container(
+    name: str,
+    cfg: Config,
+    source: dagger.Directory,
+    *,
+    rules: dagger.Directory | None = None,
+    ignorefile: dagger.File | None = None,
+    now: datetime | None = None,
+) -> tuple[Invocation, dagger.Container]:
+    """The lazily built container of one scanner; nothing runs until its exit code is awaited."""
+    ignore_path = f"{IN}/trivyignore.yaml" if ignorefile is not None else None
+    inv = invocation(name, cfg, ignorefile=ignore_path)
+    kinds: dict[str, Mountable] = {"source": source}
+    if rules is not None:
+        kinds["rules"] = rules
+    mounts: dict[str, Mountable] = {}
+    for path, kind in inv.mounts.items():
+        if kind in kinds:
+            mounts[path] = kinds[kind]
+    if ignorefile is not None and ignore_path is not None:
+        mounts[ignore_path] = ignorefile
+    caches: dict[str, dagger.CacheVolume] = {}
+    buster = ""
+    if name == "trivy":
+        caches[trivy.DEFAULT_CACHE_DIR] = dag.cache_volume(TRIVY_CACHE)
+        buster = day_buster(now)
+    return inv, tool_container(inv, mounts, caches=caches, buster=buster)
+
+
+async def run_scanners(
+    source: dagger.Directory,
+    cfg: Config,
+    *,
+    names: Sequence[str] | None = None,
+    ignorefile: dagger.File | None = None,
+    now: datetime | None = None,
+) -> tuple[ToolRun, ...]:
+    """Run the enabled scanners concurrently; the first tool failure is raised as itself (not a group)."""
+    now = now or datetime.now(UTC)
+    chosen = tuple(names) if names is not None else cfg.scanners
+    rules = bundled_rules() if "semgrep" in chosen and cfg.semgrep.bundled_rules else None
+    results: dict[str, ToolRun] = {}
+
+    async def one(name: str) -> None:
+        inv, ctr = scanner_container(name, cfg, source, rules=rules, ignorefile=ignorefile, now=now)
+        got = await collect(ctr, inv)
+        if name == "hadolint":
+            hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
+        results[name] = attrs.evolve(parse(name, got.report), exit_code=got.exit_code)
+
+    try:
+        async with anyio.create_task_group() as tg:
+            for name in chosen:
+                tg.start_soon(one, name)
+    except BaseExceptionGroup as group:
+        raise unwrap(group) from None
+    return tuple(results[n] for n in chosen)

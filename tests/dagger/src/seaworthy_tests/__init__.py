@@ -1,0 +1,1 @@
+"""End-to-end tests of Seaworthy that only a Dagger engine can run: `dagger call -m tests/dagger all`."""

@@ -1,0 +1,280 @@
+"""Engine-free checks of the Dagger module (dagger-python.md §7).
+
+No engine runs here: these tests check what the engine would be given. Every public function and its
+arguments must be registrable; side-effecting functions must never be cached; the lazily built query
+chains must mount what the tool argv expects, carry secrets only as secrets, and keep the one build.
+"""
+
+from __future__ import annotations
+
+import json
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any
+
+import dagger
+import pytest
+from dagger import dag
+from dagger.mod._converter import to_typedef  # pyright: ignore[reportPrivateUsage]
+
+from pipeline.config import BuildConfig, Config
+from pipeline.main import GateResult, ScanResult, Seaworthy
+from pipeline.stages import image as image_stage
+from pipeline.stages import release, scan
+from pipeline.stages.runner import tool_container
+from pipeline.tools import cosign, skopeo, trivy
+from pipeline.tools.base import IN, OUT, SRC
+
+ROOT = Path(__file__).resolve().parents[2]
+
+SIDE_EFFECTS = {"publish", "sign", "attest", "verify", "ship"}
+
+
+def ops(obj: Any) -> list[tuple[str, str]]:
+    """The recorded query chain of a lazy Dagger object."""
+    return [(s.type_name, s.name) for s in obj._ctx.selections]
+
+
+def selections(obj: Any, name: str) -> list[dict[str, Any]]:
+    return [dict(s.args) for s in obj._ctx.selections if s.name == name]
+
+
+def object_type() -> Any:
+    return Seaworthy.__dagger_object_type__  # pyright: ignore[reportAttributeAccessIssue]
+
+
+# --- the module as the engine loads it -------------------------------------------------------------------
+
+
+def test_module_layout_matches_dagger_json_and_pyproject() -> None:
+    meta = json.loads((ROOT / "dagger.json").read_text())
+    assert meta["name"] == "seaworthy"
+    assert meta["engineVersion"] == "v0.21.11"
+    assert meta["sdk"]["source"] == "python"
+    assert meta["source"] == "."
+    py = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert py["project"]["entry-points"]["dagger.mod"]["main_object"] == "pipeline.main:Seaworthy"
+    assert "dagger-io" in py["project"]["dependencies"], "dagger-io must stay unpinned (runtime SDK is 0.0.0)"
+    assert py["tool"]["uv"]["sources"]["dagger-io"] == {"path": "sdk", "editable": True}
+    # the main class name is the PascalCase of the module name, or registration fails
+    assert Seaworthy.__name__ == "".join(p.capitalize() for p in meta["name"].split("-"))
+    # the files the functions read from the module's own context must not be excluded
+    excluded = [p.lstrip("!") for p in meta.get("include", []) if p.startswith("!")]
+    for needed in ("examples/app", "pipeline/rules/semgrep", "pipeline/policy/rego"):
+        assert (ROOT / needed).is_dir()
+        assert not any(needed.startswith(p.rstrip("*").rstrip("/")) for p in excluded), needed
+
+
+def test_every_function_and_argument_is_registrable() -> None:
+    ot = object_type()
+    assert set(ot.functions) >= {
+        "scan", "semgrep", "gitleaks", "trivy_fs", "hadolint", "build", "sbom", "scan_image", "facts",
+        "gate", "publish", "sign", "attest", "verify", "ship", "registry", "version",
+    }  # fmt: skip
+    for fn in [*ot.functions.values(), ot.get_constructor()]:
+        to_typedef(fn.return_type)
+        for p in fn.parameters.values():
+            to_typedef(p.resolved_type)
+    for cls in (ScanResult, GateResult):
+        sub = cls.__dagger_object_type__  # pyright: ignore[reportAttributeAccessIssue]
+        hints = typing.get_type_hints(cls)
+        assert sub.fields, cls
+        for name in sub.fields:
+            to_typedef(hints[name])
+
+
+def test_side_effecting_functions_are_never_cached() -> None:
+    ot = object_type()
+    for name in SIDE_EFFECTS:
+        assert ot.functions[name].cache_policy == "never", name
+    for name in ("scan", "build", "sbom", "facts", "gate", "version"):
+        assert ot.functions[name].cache_policy != "never", name
+
+
+def test_source_defaults_to_the_bundled_example_and_ignores_vcs_and_venvs() -> None:
+    ot = object_type()
+    for name in ("scan", "semgrep", "gitleaks", "trivy_fs", "hadolint", "build", "sbom", "scan_image", "ship"):
+        p = ot.functions[name].parameters["source"]
+        assert p.default_path == "examples/app", name
+        assert ".git" in p.ignore and "**/.venv" in p.ignore, name
+
+
+def test_secrets_are_only_ever_secret_typed() -> None:
+    ot = object_type()
+    secretish = ("password", "key", "token", "oidc_request_url")
+    for fn in ot.functions.values():
+        for p in fn.parameters.values():
+            if any(w in p.name for w in secretish) and p.name not in ("kms_key", "public_key"):
+                assert "Secret" in str(p.resolved_type), f"{fn.name}.{p.name} must be a dagger.Secret"
+
+
+def test_version_runs_without_an_engine() -> None:
+    text = Seaworthy().version()
+    assert text.startswith("seaworthy ")
+    for tool in ("trivy aquasec/trivy:0.76.0", "cosign ghcr.io/sigstore/cosign/cosign:v3.1.2", "opa "):
+        assert tool in text
+
+
+@pytest.mark.anyio
+async def test_awaiting_a_leaf_without_an_engine_fails_fast() -> None:
+    with pytest.raises(dagger.ClientConnectionError):
+        await dag.container().from_("alpine:3.22").stdout()
+
+
+# --- query chains ---------------------------------------------------------------------------------------
+
+
+def test_semgrep_container_mounts_source_and_rules_where_the_argv_expects_them() -> None:
+    src = dag.directory()
+    rules = dag.directory()
+    inv, ctr = scan.scanner_container("semgrep", Config(), src, rules=rules)
+    chain = ops(ctr)
+    assert chain[0] == ("Query", "container")
+    assert ("Container", "from") in chain
+    mounts = {a["path"]: a for a in selections(ctr, "withMountedDirectory")}
+    assert mounts[SRC]["source"] is src and mounts[SRC]["readOnly"] is True
+    assert mounts[scan.RULES_DIR]["source"] is rules
+    (exec_args,) = selections(ctr, "withExec")
+    assert exec_args["args"] == list(inv.argv)
+    assert exec_args["expect"] in (dagger.ReturnType.ANY, "ANY")
+    assert scan.RULES_DIR in inv.argv
+    # semgrep scans "." from the source mount (paths in its report are then relative to the source root)
+    assert SRC in inv.argv or [a["path"] for a in selections(ctr, "withWorkdir")] == [SRC]
+    assert chain[-1] == ("Container", "withExec")
+
+
+def test_trivy_fs_container_shares_the_db_cache_and_busts_daily() -> None:
+    inv, ctr = scan.scanner_container("trivy", Config(), dag.directory())
+    (cache,) = selections(ctr, "withMountedCache")
+    assert cache["path"] == trivy.DEFAULT_CACHE_DIR
+    assert cache["sharing"] in (dagger.CacheSharingMode.LOCKED, "LOCKED")
+    envs = {a["name"]: a["value"] for a in selections(ctr, "withEnvVariable")}
+    assert len(envs["SEAWORTHY_CACHE_BUSTER"]) == len("2026-11-27")
+    assert inv.argv[:2] == ("trivy", "fs")
+
+
+def test_hadolint_reads_its_report_from_stdout_redirect() -> None:
+    inv, ctr = scan.scanner_container(
+        "hadolint", Config(build=BuildConfig(dockerfile="docker/Dockerfile")), dag.directory()
+    )
+    (exec_args,) = selections(ctr, "withExec")
+    assert exec_args["redirectStdout"] == inv.report
+    assert any("docker/Dockerfile" in a for a in inv.argv)
+
+
+def test_tool_container_refuses_missing_mounts() -> None:
+    inv = scan.invocation("semgrep", Config())
+    with pytest.raises(ValueError, match="nothing to mount"):
+        tool_container(inv, {})
+
+
+def test_build_once_one_tarball_for_every_platform() -> None:
+    cfg = Config(
+        build=BuildConfig(
+            dockerfile="app.Dockerfile",
+            target="runtime",
+            platforms=("linux/amd64", "linux/arm64"),
+            build_args=(("VERSION", "1"),),
+        )
+    )
+    src = dag.directory()
+    built = image_stage.build_variants(src, cfg)
+    assert len(built.variants) == 2
+    for ctr, platform in zip(built.variants, ("linux/amd64", "linux/arm64"), strict=True):
+        (args,) = selections(ctr, "dockerBuild")
+        assert args["dockerfile"] == "app.Dockerfile"
+        assert args["target"] == "runtime"
+        assert str(args["platform"]) == platform
+        assert [(b["name"], b["value"]) for b in args["buildArgs"]] == [("VERSION", "1")]
+    (tar,) = selections(built.tarball, "asTarball")
+    assert tar["platformVariants"] == [built.variants[1]]
+    # the tarball is made from the first variant: no second build hides anywhere in the chain
+    assert sum(1 for t, n in ops(built.tarball) if n == "dockerBuild") == 1
+
+
+def test_image_scan_reads_the_built_tarball() -> None:
+    built = image_stage.build_variants(dag.directory(), Config())
+    inv = trivy.image_scan(input_path=image_stage.TARBALL, db=scan.trivy_db_options(Config()))
+    ctr = tool_container(
+        inv, {image_stage.TARBALL: built.tarball}, caches={trivy.DEFAULT_CACHE_DIR: dag.cache_volume("x")}
+    )
+    (mount,) = selections(ctr, "withMountedFile")
+    assert mount["path"] == f"{IN}/image.tar" and mount["source"] is built.tarball
+
+
+def test_push_container_gets_credentials_only_as_a_mounted_secret() -> None:
+    auth = dag.set_secret("auth", "{}")
+    ref = skopeo.normalize_reference("ghcr.io/org/app:1")
+    inv = skopeo.push(ref, authfile=skopeo.AUTHFILE)
+    ctr = tool_container(inv, {skopeo.TARBALL: dag.directory().file("x")}, secret_files={skopeo.AUTHFILE: auth})
+    (secret,) = selections(ctr, "withMountedSecret")
+    assert secret["path"] == skopeo.AUTHFILE and secret["source"] is auth
+    assert not selections(ctr, "withSecretVariable")
+    (exec_args,) = selections(ctr, "withExec")
+    assert not any("creds" in a and a != "--dest-no-creds" for a in exec_args["args"])
+
+
+def test_cosign_secrets_are_secret_variables_never_argv_or_env() -> None:
+    key = dag.set_secret("k", "PRIVATE")
+    pw = dag.set_secret("p", "PW")
+    signing = release.Signing.from_args(key=key, key_password=pw)
+    call = cosign.sign("ghcr.io/org/app@sha256:" + "a" * 64, signing.signer, tlog=False)
+    ctr = tool_container(call.invocation, {}, secret_env={k: signing.secrets[k] for k in call.secret_env})
+    names = {a["name"] for a in selections(ctr, "withSecretVariable")}
+    assert names == {"COSIGN_PRIVATE_KEY", "COSIGN_PASSWORD"}
+    plain = {a["name"] for a in selections(ctr, "withEnvVariable")}
+    assert not plain & names
+    (exec_args,) = selections(ctr, "withExec")
+    assert "--tlog-upload=false" in exec_args["args"] and "--use-signing-config=false" in exec_args["args"]
+    assert exec_args["args"][-1].endswith("@sha256:" + "a" * 64)
+
+
+def test_ephemeral_registry_is_a_pinned_service_with_its_own_storage() -> None:
+    svc = release.ephemeral_registry("seaworthy-registry-test")
+    chain = ops(svc)
+    assert ("Container", "from") in chain and chain[-1] == ("Container", "asService")
+    (frm,) = selections(svc, "from")
+    assert frm["address"].startswith("registry:3.")
+    (port,) = selections(svc, "withExposedPort")
+    assert port["port"] == 5000
+    (cache,) = selections(svc, "withMountedCache")
+    assert cache["path"] == "/var/lib/registry"
+
+
+def test_out_dir_is_writable_for_non_root_tools() -> None:
+    call = cosign.generate_key_pair()
+    ctr = tool_container(call.invocation, {}, secret_env={"COSIGN_PASSWORD": dag.set_secret("p", "")})
+    (out,) = [a for a in selections(ctr, "withDirectory") if a["path"] == OUT]
+    assert out["permissions"] == 0o777
+
+
+# --- argument validation that happens before anything runs ---------------------------------------------
+
+
+def test_signing_arguments_are_checked_before_anything_runs() -> None:
+    with pytest.raises(release.InputError, match="pass one way to sign"):
+        release.Signing.from_args(key=dag.set_secret("k", "x"), kms_key="awskms:///alias/a")
+    with pytest.raises(release.InputError, match="no way to sign was given"):
+        release.Signing.from_args()
+    eph = release.Signing.from_args(ephemeral=True)
+    assert eph.generate_key and not eph.tlog
+    with pytest.raises(release.InputError, match="needs both --oidc-request-url"):
+        release.Signing.from_args(oidc_request_url=dag.set_secret("u", "x"))
+
+
+def test_publish_target_rejects_tags_and_digests_in_repository() -> None:
+    with pytest.raises(release.InputError, match="carries a tag; give the tag with --tag"):
+        release.Target.parse("ghcr.io/org/app:1.0", "latest")
+    with pytest.raises(release.InputError, match="carries a digest"):
+        release.Target.parse("ghcr.io/org/app@sha256:" + "a" * 64, "latest")
+    target = release.Target.parse("GHCR.io/Org/App", "v1")
+    assert str(target.reference) == "ghcr.io/org/app:v1"
+    with pytest.raises(release.InputError, match="credentials are half given"):
+        release.Target.parse("ghcr.io/org/app", "v1", username="me")
+
+
+def test_build_args_parse() -> None:
+    assert image_stage.build_args(["B=2", "A=x=y"]) == (("A", "x=y"), ("B", "2"))
+    with pytest.raises(image_stage.InputError, match="is not KEY=VALUE"):
+        image_stage.build_args(["NOVALUE"])
