@@ -50,6 +50,19 @@ SecretsArg = Annotated[
 ImageArg = Annotated[dagger.Container | None, Doc("An image to use instead of building the source (e.g. alpine:3.22)")]
 TodayArg = Annotated[str, Doc("Date the exceptions' expiry is checked against, YYYY-MM-DD (default: today, UTC)")]
 
+# signing and registry arguments shared by sign, attest, verify and ship
+RefArg = Annotated[str, Doc("Image by digest: repo@sha256:… (a tag is refused)")]
+KeyArg = Annotated[dagger.Secret | None, Doc("cosign private key (key mode)")]
+KeyPasswordArg = Annotated[dagger.Secret | None, Doc("Password of the cosign key")]
+KmsKeyArg = Annotated[str, Doc("KMS key URI (kms mode): awskms://, gcpkms://, azurekms://, hashivault://")]
+IdentityTokenArg = Annotated[dagger.Secret | None, Doc("OIDC token for keyless signing (GitLab SIGSTORE_ID_TOKEN)")]
+OidcUrlArg = Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_URL (keyless)")]
+OidcTokenArg = Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_TOKEN (keyless)")]
+TlogArg = Annotated[bool, Doc("Use the transparency log (turn off for private or ephemeral registries)")]
+RegistryUserArg = Annotated[str, Doc("Registry user name")]
+RegistryPasswordArg = Annotated[dagger.Secret | None, Doc("Registry password or token")]
+InsecureArg = Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")]
+
 
 @object_type
 class ScanResult:
@@ -320,21 +333,17 @@ class Seaworthy:
     @function(cache="never")  # type: ignore[call-overload]
     async def sign(
         self,
-        ref: Annotated[str, Doc("Image by digest: repo@sha256:… (a tag is refused)")],
-        key: Annotated[dagger.Secret | None, Doc("cosign private key (key mode)")] = None,
-        key_password: Annotated[dagger.Secret | None, Doc("Password of the cosign key")] = None,
-        kms_key: Annotated[str, Doc("KMS key URI (kms mode): awskms://, gcpkms://, azurekms://, hashivault://")] = "",
-        identity_token: Annotated[
-            dagger.Secret | None, Doc("OIDC token for keyless signing (GitLab SIGSTORE_ID_TOKEN)")
-        ] = None,
-        oidc_request_url: Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_URL (keyless)")] = None,
-        oidc_request_token: Annotated[
-            dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_TOKEN (keyless)")
-        ] = None,
-        tlog: Annotated[bool, Doc("Upload to the transparency log (off for private or ephemeral registries)")] = True,
-        registry_username: Annotated[str, Doc("Registry user name")] = "",
-        registry_password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
-        insecure_registry: Annotated[bool, Doc("Plain-HTTP registry")] = False,
+        ref: RefArg,
+        key: KeyArg = None,
+        key_password: KeyPasswordArg = None,
+        kms_key: KmsKeyArg = "",
+        identity_token: IdentityTokenArg = None,
+        oidc_request_url: OidcUrlArg = None,
+        oidc_request_token: OidcTokenArg = None,
+        tlog: TlogArg = True,
+        registry_username: RegistryUserArg = "",
+        registry_password: RegistryPasswordArg = None,
+        insecure_registry: InsecureArg = False,
     ) -> str:
         """Sign an image by digest with cosign: key, keyless (OIDC token) or KMS."""
         signing = release_stage.Signing.from_args(
@@ -353,21 +362,19 @@ class Seaworthy:
     @function(cache="never")  # type: ignore[call-overload]
     async def attest(
         self,
-        ref: Annotated[str, Doc("Image by digest: repo@sha256:…")],
+        ref: RefArg,
         predicate: Annotated[dagger.File, Doc("The predicate document (JSON)")],
-        type: Annotated[str, Doc("Predicate type: cyclonedx, spdxjson, vuln, slsaprovenance1, or a URI")],
-        key: Annotated[dagger.Secret | None, Doc("cosign private key (key mode)")] = None,
-        key_password: Annotated[dagger.Secret | None, Doc("Password of the cosign key")] = None,
-        kms_key: Annotated[str, Doc("KMS key URI (kms mode)")] = "",
-        identity_token: Annotated[dagger.Secret | None, Doc("OIDC token for keyless signing")] = None,
-        oidc_request_url: Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_URL (keyless)")] = None,
-        oidc_request_token: Annotated[
-            dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_TOKEN (keyless)")
-        ] = None,
-        tlog: Annotated[bool, Doc("Upload to the transparency log")] = True,
-        registry_username: Annotated[str, Doc("Registry user name")] = "",
-        registry_password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
-        insecure_registry: Annotated[bool, Doc("Plain-HTTP registry")] = False,
+        type: Annotated[str, Doc("Predicate type: cyclonedx, spdxjson, vuln, slsaprovenance1, verdict, or a URI")],
+        key: KeyArg = None,
+        key_password: KeyPasswordArg = None,
+        kms_key: KmsKeyArg = "",
+        identity_token: IdentityTokenArg = None,
+        oidc_request_url: OidcUrlArg = None,
+        oidc_request_token: OidcTokenArg = None,
+        tlog: TlogArg = True,
+        registry_username: RegistryUserArg = "",
+        registry_password: RegistryPasswordArg = None,
+        insecure_registry: InsecureArg = False,
     ) -> str:
         """Attach a signed in-toto attestation (SBOM, vulnerabilities, provenance, verdict…) to an image by digest."""
         signing = release_stage.Signing.from_args(
@@ -386,7 +393,7 @@ class Seaworthy:
     @function(cache="never")  # type: ignore[call-overload]
     async def verify(
         self,
-        ref: Annotated[str, Doc("Image by digest: repo@sha256:…")],
+        ref: RefArg,
         public_key: Annotated[dagger.File | None, Doc("cosign public key (key mode)")] = None,
         kms_key: Annotated[str, Doc("KMS key URI to verify with")] = "",
         identity: Annotated[
@@ -405,9 +412,9 @@ class Seaworthy:
         ] = (),  # pyright: ignore[reportArgumentType]
         max_vuln_age_hours: Annotated[int, Doc("The vulnerability attestation must be younger than this")] = 24,
         tlog: Annotated[bool, Doc("Require the transparency log entry")] = True,
-        registry_username: Annotated[str, Doc("Registry user name")] = "",
-        registry_password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
-        insecure_registry: Annotated[bool, Doc("Plain-HTTP registry")] = False,
+        registry_username: RegistryUserArg = "",
+        registry_password: RegistryPasswordArg = None,
+        insecure_registry: InsecureArg = False,
     ) -> str:
         """Verify an image's signature, its attestations and policy over them (usable before a deploy)."""
         verifier = release_stage.Verifying.from_args(

@@ -99,7 +99,7 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def _reason(r: Reason) -> dict[str, Any]:
+def reason_to_json(r: Reason) -> dict[str, Any]:
     return {
         "rule_id": r.rule_id,
         "decision": r.decision.value,
@@ -164,8 +164,8 @@ def render_report(
         "verdict": {
             "passed": verdict.passed,
             "policy": verdict.policy,
-            "denials": [_reason(r) for r in sorted(verdict.denials)],
-            "warnings": [_reason(r) for r in sorted(verdict.warnings)],
+            "denials": [reason_to_json(r) for r in sorted(verdict.denials)],
+            "warnings": [reason_to_json(r) for r in sorted(verdict.warnings)],
             "notes": list(verdict.notes),
         },
         "summary": {

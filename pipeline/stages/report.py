@@ -7,10 +7,10 @@ from collections.abc import Mapping, Sequence
 
 import dagger
 
-from pipeline.formats.json_report import finding_to_json
+from pipeline.formats.json_report import finding_to_json, reason_to_json
 from pipeline.formats.markdown import render_markdown
 from pipeline.formats.sbom_pair import SbomPair
-from pipeline.model import Finding, ImageFacts, Reason, SbomSummary, ToolRun, Verdict
+from pipeline.model import Finding, ImageFacts, SbomSummary, ToolRun, Verdict
 from pipeline.reports import write_reports
 from pipeline.stages.runner import as_directory
 
@@ -69,23 +69,13 @@ def facts_json(facts: Sequence[ImageFacts]) -> str:
     )
 
 
-def reason_json(r: Reason) -> dict[str, object]:
-    return {
-        "rule_id": r.rule_id,
-        "decision": r.decision.value,
-        "message": r.message,
-        "remedy": r.remedy,
-        "findings": sorted(r.findings),
-    }
-
-
 def verdict_json(verdict: Verdict) -> str:
     return dumps(
         {
             "passed": verdict.passed,
             "policy": verdict.policy,
-            "denials": [reason_json(r) for r in sorted(verdict.denials)],
-            "warnings": [reason_json(r) for r in sorted(verdict.warnings)],
+            "denials": [reason_to_json(r) for r in sorted(verdict.denials)],
+            "warnings": [reason_to_json(r) for r in sorted(verdict.warnings)],
             "notes": list(verdict.notes),
         }
     )

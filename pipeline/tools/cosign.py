@@ -370,6 +370,42 @@ def _verifier_args(
     return [flag, identity, "--certificate-oidc-issuer", issuer], set(), {}, {}, {}
 
 
+def _verifying(
+    head: list[str],
+    ref: str,
+    *,
+    key: str,
+    identity: str,
+    issuer: str,
+    identity_regexp: bool,
+    tlog: bool,
+    allow_http: bool,
+    registry_auth: RegistryAuth,
+    what: str,
+    report: str,
+    exit_codes: ExitCodes,
+) -> CosignCall:
+    """The shared shape of `verify` and `verify-attestation`: key or identity, tlog, HTTP, registry auth."""
+    require_digest_ref(ref, f"{what}(ref=…) / --ref")
+    argv, secret_env, secret_files, env, mounts = _verifier_args(key, identity, issuer, identity_regexp, what)
+    reg_env, reg_files, reg_plain = _registry_args(registry_auth)
+    full = [*head, *argv]
+    if not tlog:
+        full.append("--insecure-ignore-tlog=true")
+    if allow_http:
+        full.append("--allow-http-registry")
+    full.append(ref)
+    return _call(
+        full,
+        report=report,
+        secret_env=secret_env | reg_env,
+        secret_files=secret_files | reg_files,
+        env=env | reg_plain,
+        mounts=mounts,
+        exit_codes=exit_codes,
+    )
+
+
 def verify(
     ref: str,
     *,
@@ -382,22 +418,18 @@ def verify(
     registry_auth: RegistryAuth = RegistryAuth.NONE,
 ) -> CosignCall:
     """`cosign verify` by digest. `key` is `PUBLIC_KEY` (mounted file) or a KMS reference."""
-    require_digest_ref(ref, "verify(ref=…) / --ref")
-    argv, secret_env, secret_files, env, mounts = _verifier_args(key, identity, issuer, identity_regexp, "verify")
-    reg_env, reg_files, reg_plain = _registry_args(registry_auth)
-    full = ["cosign", "verify", "--output", "json", *argv]
-    if not tlog:
-        full.append("--insecure-ignore-tlog=true")
-    if allow_http:
-        full.append("--allow-http-registry")
-    full.append(ref)
-    return _call(
-        full,
+    return _verifying(
+        ["cosign", "verify", "--output", "json"],
+        ref,
+        key=key,
+        identity=identity,
+        issuer=issuer,
+        identity_regexp=identity_regexp,
+        tlog=tlog,
+        allow_http=allow_http,
+        registry_auth=registry_auth,
+        what="verify",
         report=f"{OUT}/cosign-verify.json",
-        secret_env=secret_env | reg_env,
-        secret_files=secret_files | reg_files,
-        env=env | reg_plain,
-        mounts=mounts,
         exit_codes=_VERIFY_CODES,
     )
 
@@ -417,23 +449,18 @@ def verify_attestation(
     """`cosign verify-attestation --type URI` by digest; stdout is one DSSE envelope per attestation."""
     require_digest_ref(ref, "verify_attestation(ref=…) / --ref")
     _require_uri(predicate_type, "verify_attestation(predicate_type=…)")
-    argv, secret_env, secret_files, env, mounts = _verifier_args(
-        key, identity, issuer, identity_regexp, "verify-attestation"
-    )
-    reg_env, reg_files, reg_plain = _registry_args(registry_auth)
-    full = ["cosign", "verify-attestation", "--type", predicate_type, *argv]
-    if not tlog:
-        full.append("--insecure-ignore-tlog=true")
-    if allow_http:
-        full.append("--allow-http-registry")
-    full.append(ref)
-    return _call(
-        full,
+    return _verifying(
+        ["cosign", "verify-attestation", "--type", predicate_type],
+        ref,
+        key=key,
+        identity=identity,
+        issuer=issuer,
+        identity_regexp=identity_regexp,
+        tlog=tlog,
+        allow_http=allow_http,
+        registry_auth=registry_auth,
+        what="verify-attestation",
         report=f"{OUT}/cosign-verify-attestation.jsonl",
-        secret_env=secret_env | reg_env,
-        secret_files=secret_files | reg_files,
-        env=env | reg_plain,
-        mounts=mounts,
         exit_codes=_VERIFY_ATT_CODES,
     )
 
