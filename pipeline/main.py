@@ -24,6 +24,7 @@ from pipeline.stages import release as release_stage
 from pipeline.stages import report as report_stage
 from pipeline.stages import scan as scan_stage
 from pipeline.stages import ship as ship_stage
+from pipeline.stages import trivydb
 
 SourceArg = Annotated[
     dagger.Directory,
@@ -55,6 +56,10 @@ RefArg = Annotated[str, Doc("Image by digest: repo@sha256:… (a tag is refused)
 KeyArg = Annotated[dagger.Secret | None, Doc("cosign private key (key mode)")]
 KeyPasswordArg = Annotated[dagger.Secret | None, Doc("Password of the cosign key")]
 KmsKeyArg = Annotated[str, Doc("KMS key URI (kms mode): awskms://, gcpkms://, azurekms://, hashivault://")]
+KmsCredentialsArg = Annotated[
+    dagger.Secret | None,
+    Doc("KMS credentials: a NAME=value file (AWS_*, AZURE_*, VAULT_*) or GCP's JSON key (kms mode)"),
+]
 IdentityTokenArg = Annotated[dagger.Secret | None, Doc("OIDC token for keyless signing (GitLab SIGSTORE_ID_TOKEN)")]
 OidcUrlArg = Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_URL (keyless)")]
 OidcTokenArg = Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_TOKEN (keyless)")]
@@ -266,7 +271,7 @@ class Seaworthy:
     ) -> ScanResult:
         """Vulnerabilities of the image with trivy; the DB lives in a cache volume refreshed once a day."""
         built, cfg, _ = await self._built(image, source, config, dockerfile)
-        await image_stage.refresh_trivy_db(cfg)
+        await trivydb.refresh(cfg)
         run = await image_stage.scan_image(built, cfg)
         return await _scan_result((run,), merge_findings(run.findings))
 
@@ -337,6 +342,7 @@ class Seaworthy:
         key: KeyArg = None,
         key_password: KeyPasswordArg = None,
         kms_key: KmsKeyArg = "",
+        kms_credentials: KmsCredentialsArg = None,
         identity_token: IdentityTokenArg = None,
         oidc_request_url: OidcUrlArg = None,
         oidc_request_token: OidcTokenArg = None,
@@ -350,6 +356,7 @@ class Seaworthy:
             key=key,
             key_password=key_password,
             kms_key=kms_key,
+            kms_credentials=kms_credentials,
             identity_token=identity_token,
             oidc_request_url=oidc_request_url,
             oidc_request_token=oidc_request_token,
@@ -368,6 +375,7 @@ class Seaworthy:
         key: KeyArg = None,
         key_password: KeyPasswordArg = None,
         kms_key: KmsKeyArg = "",
+        kms_credentials: KmsCredentialsArg = None,
         identity_token: IdentityTokenArg = None,
         oidc_request_url: OidcUrlArg = None,
         oidc_request_token: OidcTokenArg = None,
@@ -381,6 +389,7 @@ class Seaworthy:
             key=key,
             key_password=key_password,
             kms_key=kms_key,
+            kms_credentials=kms_credentials,
             identity_token=identity_token,
             oidc_request_url=oidc_request_url,
             oidc_request_token=oidc_request_token,
@@ -396,6 +405,7 @@ class Seaworthy:
         ref: RefArg,
         public_key: Annotated[dagger.File | None, Doc("cosign public key (key mode)")] = None,
         kms_key: Annotated[str, Doc("KMS key URI to verify with")] = "",
+        kms_credentials: KmsCredentialsArg = None,
         identity: Annotated[
             str,
             Doc(
@@ -424,6 +434,7 @@ class Seaworthy:
             identity_regexp=identity_regexp,
             issuer=issuer,
             tlog=tlog,
+            kms_credentials=kms_credentials,
         )
         reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry)
         result = await release_stage.verify(
@@ -458,7 +469,8 @@ class Seaworthy:
             Doc("cosign private key (key mode; default for the ephemeral registry: a fresh key pair)"),
         ] = None,
         key_password: Annotated[dagger.Secret | None, Doc("Password of the cosign key")] = None,
-        kms_key: Annotated[str, Doc("KMS key URI (kms mode)")] = "",
+        kms_key: KmsKeyArg = "",
+        kms_credentials: KmsCredentialsArg = None,
         identity_token: Annotated[
             dagger.Secret | None, Doc("OIDC token for keyless signing (GitLab SIGSTORE_ID_TOKEN)")
         ] = None,
@@ -497,6 +509,7 @@ class Seaworthy:
                 key=key,
                 key_password=key_password,
                 kms_key=kms_key,
+                kms_credentials=kms_credentials,
                 identity_token=identity_token,
                 oidc_request_url=oidc_request_url,
                 oidc_request_token=oidc_request_token,

@@ -8,20 +8,19 @@ object once, so every stage that reads the tarball reads the very same bytes tha
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import anyio
 import attrs
 import dagger
-from dagger import dag
 
 from pipeline.config import Config, validate_platform
 from pipeline.errors import InputError, ToolOutputError
 from pipeline.formats import dockerfile as dockerfile_format
 from pipeline.formats import oci
 from pipeline.model import ImageFacts, ToolRun
+from pipeline.stages import trivydb
 from pipeline.stages.runner import collect, day_buster, tool_container, unwrap
-from pipeline.stages.scan import TRIVY_CACHE, trivy_db_options
 from pipeline.tools import skopeo, syft, trivy
 from pipeline.tools.base import IN
 
@@ -151,43 +150,11 @@ async def image_facts(
     return tuple(facts)
 
 
-def trivy_cache() -> dagger.CacheVolume:
-    return dag.cache_volume(TRIVY_CACHE)
-
-
-async def refresh_trivy_db(cfg: Config, *, now: datetime | None = None) -> trivy.DbStatus:
-    """Fill or refresh the vulnerability DB (at most once a day), or check it in offline mode.
-
-    Fails closed: a missing, corrupt or (offline) too old DB is an error, never "0 vulnerabilities".
-    """
-    now = now or datetime.now(UTC)
-    db = trivy_db_options(cfg)
-    max_age = timedelta(hours=db.max_age_hours)
-    base = (
-        dag.container()
-        .from_(trivy.IMAGE.ref)
-        .with_mounted_cache(db.cache_dir, trivy_cache(), sharing=dagger.CacheSharingMode.LOCKED)
-    )
-    if not db.offline:
-        inv = trivy.download_db(db)
-        warm = tool_container(inv, {}, caches={db.cache_dir: trivy_cache()}, buster=trivy.cache_buster(now))
-        await collect(warm, inv, report=False)
-        base = warm
-    # Read the metadata fresh (a minute-level buster: this read must never come from yesterday's cache).
-    meta = await (
-        base.with_env_variable("SEAWORTHY_READ_AT", now.strftime("%Y-%m-%dT%H:%M"))
-        .with_exec(["sh", "-c", f"cat {db.metadata_path} 2>/dev/null || true"])
-        .stdout()
-    )
-    status = trivy.check_db_metadata(meta, now=now, max_age=max_age, offline=True)
-    return status
-
-
 async def scan_image(
     built: Built, cfg: Config, *, ignorefile: dagger.File | None = None, now: datetime | None = None
 ) -> ToolRun:
     """Vulnerabilities of the image tarball (all platforms trivy sees in it)."""
-    db = attrs.evolve(trivy_db_options(cfg), offline=True)  # refreshed just before by refresh_trivy_db
+    db = trivydb.scan_options(cfg)  # the DB was refreshed (or checked) just before by trivydb.refresh
     ignore_path = f"{IN}/trivyignore.yaml" if ignorefile is not None else None
     inv = trivy.image_scan(
         input_path=TARBALL,
@@ -198,7 +165,7 @@ async def scan_image(
     mounts: dict[str, dagger.Directory | dagger.File] = {TARBALL: built.tarball}
     if ignorefile is not None and ignore_path is not None:
         mounts[ignore_path] = ignorefile
-    ctr = tool_container(inv, mounts, caches={db.cache_dir: trivy_cache()}, buster=day_buster(now))
+    ctr = tool_container(inv, mounts, caches={db.cache_dir: trivydb.cache()}, buster=day_buster(now))
     got = await collect(ctr, inv)
     return attrs.evolve(trivy.parse(got.report, mode="image"), exit_code=got.exit_code)
 
@@ -221,7 +188,7 @@ async def sbom(built: Built, cfg: Config) -> SbomFiles:
     texts: dict[str, str] = {}
     for fmt in ("cyclonedx", "spdx-json"):
         inv = trivy.sbom(input_path=TARBALL, fmt=fmt)  # pyright: ignore[reportArgumentType]
-        ctr = tool_container(inv, {TARBALL: built.tarball}, caches={trivy.DEFAULT_CACHE_DIR: trivy_cache()})
+        ctr = tool_container(inv, {TARBALL: built.tarball}, caches={trivy.DEFAULT_CACHE_DIR: trivydb.cache()})
         got = await collect(ctr, inv)
         if not got.report.strip():
             raise ToolOutputError("trivy", f"the {fmt} SBOM is empty")

@@ -232,6 +232,8 @@ class Signing:
     tlog: bool = True
     generate_key: bool = False
     """No key given for the ephemeral registry: sign with a fresh throwaway key pair."""
+    kms_credentials: dagger.Secret | None = None
+    """KMS mode: a dotenv file of the provider's variables (AWS_…, AZURE_…, VAULT_…) or GCP's JSON key."""
 
     @classmethod
     def from_args(
@@ -245,6 +247,7 @@ class Signing:
         oidc_request_token: dagger.Secret | None = None,
         tlog: bool = True,
         ephemeral: bool = False,
+        kms_credentials: dagger.Secret | None = None,
     ) -> Signing:
         modes = [bool(key), bool(kms_key), bool(identity_token or oidc_request_url or oidc_request_token)]
         if sum(modes) > 1:
@@ -259,7 +262,9 @@ class Signing:
             secrets["COSIGN_PASSWORD"] = key_password or dag.set_secret("seaworthy-empty-password", "")
             return cls(cosign.Signer.key(), secrets, tlog)
         if kms_key:
-            return cls(cosign.Signer.kms(kms_key), {}, tlog)
+            return cls(cosign.Signer.kms(kms_key), {}, tlog, kms_credentials=kms_credentials)
+        if kms_credentials is not None:
+            raise InputError("--kms-credentials is only used with --kms-key; drop it or pass the KMS key URI")
         if oidc_request_url is not None or oidc_request_token is not None:
             if oidc_request_url is None or oidc_request_token is None:
                 raise InputError(
@@ -284,11 +289,41 @@ class Signing:
         )
 
 
+async def cosign_secrets(
+    call: cosign.CosignCall,
+    secrets: Mapping[str, dagger.Secret],
+    kms_credentials: dagger.Secret | None,
+    *,
+    what: str,
+) -> tuple[dict[str, dagger.Secret], dict[str, dagger.Secret]]:
+    """Secret variables and secret files a cosign call needs, from the given secrets and KMS credentials."""
+    env = {k: secrets[k] for k in call.secret_env if k in secrets}
+    files: dict[str, dagger.Secret] = {}
+    missing = [k for k in call.secret_env if k not in env]
+    if (missing or call.secret_files) and kms_credentials is not None:
+        if call.secret_files:  # gcpkms: the JSON key file itself
+            files = dict.fromkeys(call.secret_files, kms_credentials)
+        if missing:
+            values = cosign.parse_credentials_env(await kms_credentials.plaintext())
+            for name in [m for m in missing if m in values]:
+                env[name] = dag.set_secret(f"seaworthy-kms-{name.lower()}", values[name])
+            missing = [m for m in missing if m not in env]
+    if missing or (call.secret_files and not files):
+        needed = ", ".join(missing) or "a credentials file"
+        raise InputError(
+            f"{what}: cosign needs {needed}; pass them as secrets (--key/--key-password, or for KMS "
+            "--kms-credentials=file://kms.env with NAME=value lines, or GCP's JSON key file)"
+        )
+    return env, files
+
+
 async def generated_key_pair() -> tuple[dict[str, dagger.Secret], dagger.File]:
     """A throwaway cosign key pair for the ephemeral registry: (secrets, public key file)."""
     call = cosign.generate_key_pair()
     password = dag.set_secret("seaworthy-ephemeral-key-password", "")
-    ctr = tool_container(call.invocation, {}, secret_env={"COSIGN_PASSWORD": password}, buster=run_id())
+    ctr = tool_container(
+        call.invocation, {}, secret_env={"COSIGN_PASSWORD": password}, buster=run_id(), user=cosign.USER
+    )
     await collect(ctr, call.invocation)
     private = await ctr.file(call.invocation.report.replace("cosign.pub", "cosign.key")).contents()
     key = dag.set_secret(f"seaworthy-ephemeral-key-{uuid.uuid4().hex[:8]}", private)
@@ -298,12 +333,8 @@ async def generated_key_pair() -> tuple[dict[str, dagger.Secret], dagger.File]:
 async def public_key_of(signing: Signing) -> dagger.File:
     """The public key of a key or KMS signer (cosign public-key), to verify what was just signed."""
     call = cosign.public_key(signing.signer)
-    missing = sorted(set(call.secret_env) - set(signing.secrets))
-    if missing:
-        raise InputError(f"the signing key needs {', '.join(missing)}; pass --key and --key-password as secrets")
-    ctr = tool_container(
-        call.invocation, {}, secret_env={k: signing.secrets[k] for k in call.secret_env}, buster=run_id()
-    )
+    env, files = await cosign_secrets(call, signing.secrets, signing.kms_credentials, what="public-key")
+    ctr = tool_container(call.invocation, {}, secret_env=env, secret_files=files, buster=run_id(), user=cosign.USER)
     await collect(ctr, call.invocation)
     return ctr.file(call.invocation.report)
 
@@ -324,17 +355,17 @@ async def _run_cosign(
     mounts: Mapping[str, Mountable] | None = None,
     *,
     what: str,
+    kms_credentials: dagger.Secret | None = None,
 ) -> Collected:
-    missing = sorted(set(call.secret_env) - set(secrets))
-    if missing:
-        raise InputError(f"{what}: missing secret(s) {', '.join(missing)}; pass them as --key/--key-password/… secrets")
-    secret_env = {k: secrets[k] for k in call.secret_env}
+    secret_env, secret_files = await cosign_secrets(call, secrets, kms_credentials, what=what)
     ctr = tool_container(
         call.invocation,
         mounts or {},
         secret_env=secret_env,
+        secret_files=secret_files,
         services=_services(access),
         buster=run_id(),
+        user=cosign.USER,
     )
     return await collect(ctr, call.invocation)
 
@@ -349,7 +380,9 @@ async def sign(ref: str, signing: Signing, access: RegistryAccess, *, recursive:
         recursive=recursive,
         registry_auth=auth,
     )
-    await _run_cosign(call, {**signing.secrets, **reg_secrets}, access, what="sign")
+    await _run_cosign(
+        call, {**signing.secrets, **reg_secrets}, access, what="sign", kms_credentials=signing.kms_credentials
+    )
 
 
 PREDICATE_TYPES = {
@@ -387,7 +420,14 @@ async def attest(
         allow_http=access.insecure or access.service is not None,
         registry_auth=auth,
     )
-    await _run_cosign(call, {**signing.secrets, **reg_secrets}, access, {cosign.PREDICATE: predicate}, what="attest")
+    await _run_cosign(
+        call,
+        {**signing.secrets, **reg_secrets},
+        access,
+        {cosign.PREDICATE: predicate},
+        what="attest",
+        kms_credentials=signing.kms_credentials,
+    )
 
 
 # --- verification ---------------------------------------------------------------------------------------
@@ -401,6 +441,7 @@ class Verifying:
     identity_regexp: bool = False
     issuer: str = ""
     tlog: bool = True
+    kms_credentials: dagger.Secret | None = None
 
     @classmethod
     def from_args(
@@ -412,10 +453,13 @@ class Verifying:
         identity_regexp: str = "",
         issuer: str = "",
         tlog: bool = True,
+        kms_credentials: dagger.Secret | None = None,
     ) -> Verifying:
         if identity and identity_regexp:
             raise InputError("pass --identity or --identity-regexp, not both")
-        return cls(public_key, kms_key, identity or identity_regexp, bool(identity_regexp), issuer, tlog)
+        return cls(
+            public_key, kms_key, identity or identity_regexp, bool(identity_regexp), issuer, tlog, kms_credentials
+        )
 
     @property
     def key_arg(self) -> str:
@@ -456,7 +500,7 @@ async def verify(
         "registry_auth": auth,
     }
     call = cosign.verify(ref, **kw)  # pyright: ignore[reportArgumentType]
-    got = await _run_cosign(call, reg_secrets, access, mounts, what="verify")
+    got = await _run_cosign(call, reg_secrets, access, mounts, what="verify", kms_credentials=verifier.kms_credentials)
     signature = cosign.read_verify(got.exit_code, got.report, got.stderr)
     policy = attestation_policy.policy_for(
         chosen, max_vuln_age_hours=max_vuln_age_hours, expected_config_digest=expected_config_digest
@@ -464,7 +508,9 @@ async def verify(
     statements: list[intoto.Statement] = []
     for predicate_type in attestation_policy.predicate_types(policy):
         vcall = cosign.verify_attestation(ref, predicate_type, **kw)  # pyright: ignore[reportArgumentType]
-        vgot = await _run_cosign(vcall, reg_secrets, access, mounts, what="verify-attestation")
+        vgot = await _run_cosign(
+            vcall, reg_secrets, access, mounts, what="verify-attestation", kms_credentials=verifier.kms_credentials
+        )
         check = cosign.read_verify_attestation(predicate_type, vgot.exit_code, vgot.report, vgot.stderr)
         statements.extend(check.statements)
     result = attestation_policy.evaluate(digest, signature, statements, now=now, policy=policy)

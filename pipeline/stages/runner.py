@@ -46,6 +46,7 @@ def tool_container(
     services: Mapping[str, dagger.Service] | None = None,
     buster: str = "",
     platform: str = "",
+    user: str = "",
 ) -> dagger.Container:
     """The container that runs `inv`: image, mounts (read-only inputs), secrets, caches, then the exec.
 
@@ -70,8 +71,9 @@ def tool_container(
         ctr = ctr.with_secret_variable(name, secret)
     for path, secret in sorted((secret_files or {}).items()):
         ctr = ctr.with_mounted_secret(path, secret, owner="0", mode=0o444)
-    # OUT is world-writable so that non-root tool images (cosign, syft -nonroot) can write their report.
-    ctr = ctr.with_directory(OUT, dag.directory(), permissions=0o777).with_workdir(inv.workdir)
+    # OUT must be writable by the image's user: owned by it when the stage names a non-root user (cosign
+    # runs as 65532), and world-writable in any case.
+    ctr = ctr.with_directory(OUT, dag.directory(), owner=user or None, permissions=0o777).with_workdir(inv.workdir)
     if buster:
         ctr = ctr.with_env_variable("SEAWORTHY_CACHE_BUSTER", buster)
     return ctr.with_exec(

@@ -13,12 +13,10 @@ from dagger import dag
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.model import ToolRun
+from pipeline.stages import trivydb
 from pipeline.stages.runner import Mountable, collect, day_buster, tool_container, unwrap
 from pipeline.tools import gitleaks, hadolint, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
-
-TRIVY_CACHE = "seaworthy-trivy-db"
-"""Name of the cache volume holding trivy's vulnerability DB (shared by `trivy fs` and the image scan)."""
 
 RULES_DIR = semgrep.RULES_DIR
 
@@ -26,16 +24,6 @@ RULES_DIR = semgrep.RULES_DIR
 def bundled_rules() -> dagger.Directory:
     """The semgrep rules shipped with Seaworthy (offline by default)."""
     return dag.current_module().source().directory("pipeline/rules/semgrep")
-
-
-def trivy_db_options(cfg: Config) -> trivy.DbOptions:
-    return trivy.DbOptions(
-        repositories=cfg.trivy.db_repositories,
-        java_repositories=cfg.trivy.java_db_repositories,
-        offline=cfg.trivy.offline,
-        max_age_hours=cfg.trivy.max_db_age_hours,
-        insecure=cfg.trivy.insecure_registry,
-    )
 
 
 def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invocation:
@@ -57,7 +45,7 @@ def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invo
             skip=cfg.skip_paths,
             ignore_unfixed=cfg.trivy.ignore_unfixed,
             ignorefile=ignorefile,
-            db=trivy_db_options(cfg),
+            db=trivydb.scan_options(cfg),
         )
     raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
 
@@ -96,7 +84,7 @@ def scanner_container(
     caches: dict[str, dagger.CacheVolume] = {}
     buster = ""
     if name == "trivy":
-        caches[trivy.DEFAULT_CACHE_DIR] = dag.cache_volume(TRIVY_CACHE)
+        caches[trivy.DEFAULT_CACHE_DIR] = trivydb.cache()
         buster = day_buster(now)
     return inv, tool_container(inv, mounts, caches=caches, buster=buster)
 
@@ -108,10 +96,17 @@ async def run_scanners(
     names: Sequence[str] | None = None,
     ignorefile: dagger.File | None = None,
     now: datetime | None = None,
+    refresh_db: bool = True,
 ) -> tuple[ToolRun, ...]:
-    """Run the enabled scanners concurrently; the first tool failure is raised as itself (not a group)."""
+    """Run the enabled scanners concurrently; the first tool failure is raised as itself (not a group).
+
+    trivy reads its DB offline from the cache volume; `refresh_db` first fills or checks it (`ship` does
+    that once for the source and the image scans together and passes False).
+    """
     now = now or datetime.now(UTC)
     chosen = tuple(names) if names is not None else cfg.scanners
+    if "trivy" in chosen and refresh_db:
+        await trivydb.refresh(cfg, now=now)
     rules = bundled_rules() if "semgrep" in chosen and cfg.semgrep.bundled_rules else None
     results: dict[str, ToolRun] = {}
 

@@ -31,7 +31,7 @@ from pipeline.policy.exceptions import load_exceptions, parse_exceptions
 from pipeline.policy.input import build_input
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
-from pipeline.stages import release
+from pipeline.stages import release, trivydb
 from pipeline.stages import report as report_stage
 from pipeline.stages import scan as scan_stage
 from pipeline.stages.runner import file_of, unwrap
@@ -172,13 +172,12 @@ async def ship(
 
     async def scan_source() -> None:
         nonlocal source_runs
-        source_runs = await scan_stage.run_scanners(source, cfg, ignorefile=ignorefile, now=started)
+        source_runs = await scan_stage.run_scanners(source, cfg, ignorefile=ignorefile, now=started, refresh_db=False)
         logger.info("source scan finished", findings=sum(len(r.findings) for r in source_runs))
 
     async def describe_image() -> None:
         nonlocal image_run, facts, sbom_files
         await image_stage.ensure_built(built)
-        await image_stage.refresh_trivy_db(cfg, now=started)
 
         async def get_facts() -> None:
             nonlocal facts
@@ -195,6 +194,7 @@ async def ship(
         await gather(get_facts, get_sbom, get_vulns)
         logger.info("image described", platforms=len(facts))
 
+    await trivydb.refresh(cfg, now=started)  # once, before any trivy scan reads the DB offline
     await gather(scan_source, describe_image)
     assert image_run is not None and sbom_files is not None
     runs = (*source_runs, image_run)
@@ -331,6 +331,7 @@ async def ship(
         verifier = release.Verifying(
             public_key=public_key,
             kms_key=signing.signer.kms_key,
+            kms_credentials=signing.kms_credentials,
             identity=plan.verify_identity,
             issuer=plan.verify_issuer,
             tlog=signing.tlog,

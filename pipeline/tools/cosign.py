@@ -181,6 +181,35 @@ def kms_provider(uri: str, what: str = "--kms-key") -> str:
     return scheme
 
 
+def kms_credential_names(uri: str) -> tuple[str, ...]:
+    """The environment variables a KMS provider reads its credentials from (gcpkms: a JSON key file)."""
+    return _KMS_FORMS[kms_provider(uri)][2]
+
+
+def parse_credentials_env(text: str, *, what: str = "--kms-credentials") -> dict[str, str]:
+    """`NAME=value` lines (a dotenv file: comments, blank lines and `export ` allowed) -> {NAME: value}.
+
+    The values are secrets: errors name the line number and the variable, never the value.
+    """
+    out: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = line.removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        name = name.strip()
+        if not sep or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+            raise InputError(
+                f"{what}: line {number} is not NAME=value; write one variable per line, e.g. AWS_ACCESS_KEY_ID=…"
+            )
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
+            value = value[1:-1]
+        out[name] = value
+    return out
+
+
 def require_digest_ref(ref: str, what: str = "--ref") -> tuple[str, str]:
     """`repo[:tag]@sha256:<hex>` -> (repo, "sha256:<hex>"); a tag or bare name is an InputError."""
     m = _DIGEST_REF.fullmatch(ref.strip())

@@ -21,7 +21,7 @@ from dagger.mod._converter import to_typedef  # pyright: ignore[reportPrivateUsa
 from pipeline.config import BuildConfig, Config
 from pipeline.main import GateResult, ScanResult, Seaworthy
 from pipeline.stages import image as image_stage
-from pipeline.stages import release, scan
+from pipeline.stages import release, scan, trivydb
 from pipeline.stages.runner import tool_container
 from pipeline.tools import cosign, skopeo, trivy
 from pipeline.tools.base import IN, OUT, SRC
@@ -195,7 +195,7 @@ def test_build_once_one_tarball_for_every_platform() -> None:
 
 def test_image_scan_reads_the_built_tarball() -> None:
     built = image_stage.build_variants(dag.directory(), Config())
-    inv = trivy.image_scan(input_path=image_stage.TARBALL, db=scan.trivy_db_options(Config()))
+    inv = trivy.image_scan(input_path=image_stage.TARBALL, db=trivydb.scan_options(Config()))
     ctr = tool_container(
         inv, {image_stage.TARBALL: built.tarball}, caches={trivy.DEFAULT_CACHE_DIR: dag.cache_volume("x")}
     )
@@ -278,3 +278,12 @@ def test_build_args_parse() -> None:
     assert image_stage.build_args(["B=2", "A=x=y"]) == (("A", "x=y"), ("B", "2"))
     with pytest.raises(image_stage.InputError, match="is not KEY=VALUE"):
         image_stage.build_args(["NOVALUE"])
+
+
+def test_every_trivy_scan_reads_the_db_offline_from_the_shared_volume() -> None:
+    cfg = Config()
+    fs_inv, fs_ctr = scan.scanner_container("trivy", cfg, dag.directory())
+    assert "--skip-db-update" in fs_inv.argv
+    assert trivydb.scan_options(cfg).offline and not trivydb.options(cfg).offline
+    (cache,) = selections(fs_ctr, "withMountedCache")
+    assert cache["path"] == trivy.DEFAULT_CACHE_DIR

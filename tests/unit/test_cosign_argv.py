@@ -459,3 +459,15 @@ def test_public_key_of_a_key_signer_keeps_the_key_in_secret_env() -> None:
     assert kms.invocation.argv[2:4] == ("--key", "awskms:///alias/release")
     with pytest.raises(c.InputError, match="keyless signer has no public key"):
         c.public_key(c.Signer.keyless(c.Oidc.ENV_TOKEN))
+
+
+def test_kms_credentials_file_parses_without_echoing_values() -> None:
+    from pipeline.tools import cosign as c
+
+    text = "# aws\nexport AWS_ACCESS_KEY_ID=AKIAQYLPMN5HHHFPZAM2\nAWS_SECRET_ACCESS_KEY='s3cr3t=x'\n\n"
+    assert c.parse_credentials_env(text) == {"AWS_ACCESS_KEY_ID": "AKIAQYLPMN5HHHFPZAM2", "AWS_SECRET_ACCESS_KEY": "s3cr3t=x"}
+    with pytest.raises(c.InputError, match=r"--kms-credentials: line 2 is not NAME=value") as info:
+        c.parse_credentials_env("A=1\nthis-is-the-secret-value\n")
+    assert "this-is-the-secret-value" not in str(info.value)
+    assert c.kms_credential_names("awskms:///alias/release") == ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+    assert c.kms_credential_names("hashivault://release") == ("VAULT_ADDR", "VAULT_TOKEN")
