@@ -38,7 +38,15 @@ def reference() -> str:
 
     ot: Any = Seaworthy.__dagger_object_type__  # pyright: ignore[reportAttributeAccessIssue]
     lines = [START, ""]
-    for name in sorted(ot.functions):
+    ctor = ot.get_constructor()
+    lines += ["Module options go before the function name: `dagger call --log-format=json ship`.", ""]
+    lines += ["| option | type | default | what |", "|---|---|---|---|"]
+    for p in ctor.parameters.values():
+        what = (p.doc or "").replace("|", "\\|")
+        lines.append(f"| `--{p.name.replace('_', '-')}` | {_type(p)} | {_default(p)} | {what} |")
+    lines.append("")
+    # "" is the constructor, which dagger-io adds to `functions` once it has been asked for
+    for name in sorted(n for n in ot.functions if n):
         fn = ot.functions[name]
         cli = name.replace("_", "-")
         doc = (fn.doc or "").strip().splitlines()
