@@ -49,7 +49,7 @@ from typing import Any, Literal, cast
 import attrs
 
 from pipeline.errors import ConfigError, ToolOutputError
-from pipeline.model import Category, Finding, Location, Package, Severity, ToolRun
+from pipeline.model import Category, Finding, Location, Package, Severity, ToolRun, bulk
 from pipeline.tools.base import (
     CACHE,
     IN,
@@ -771,9 +771,10 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
     results = expect_list(NAME, doc.get("Results"), "Results")
     parser = _Parser(mode, _opt_str(doc, "ArtifactName"))
     findings: list[Finding] = []
-    for i, res in enumerate(results):
-        parser.result(i, res, findings)
-    findings.sort(key=_order)
+    with bulk():
+        for i, res in enumerate(results):
+            parser.result(i, res, findings)
+        findings.sort(key=_order)
     return ToolRun(tool=NAME, version=version, findings=tuple(findings), notes=tuple(notes))
 
 
