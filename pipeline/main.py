@@ -127,9 +127,9 @@ class Seaworthy:
 
     log_format: Annotated[str, Doc("Log format: console (default) or json")] = "console"
 
-    def _log(self) -> object:
+    def __post_init__(self) -> None:
+        # every call rebuilds the object from its state, so --log-format applies to every function
         log.configure(self.log_format)
-        return log.get()
 
     # --- source scanners ------------------------------------------------------------------------------
 
@@ -177,8 +177,6 @@ class Seaworthy:
     @function
     async def hadolint(self, source: SourceArg, config: ConfigArg = None, dockerfile: DockerfileArg = "") -> ScanResult:
         """Dockerfile lint with hadolint."""
-        cfg_over = {"build": None}
-        del cfg_over
         cfg = await load_config(source, config)
         if dockerfile:
             cfg = cfg.override(build=config_mod.BuildConfig(dockerfile=dockerfile))
@@ -310,7 +308,7 @@ class Seaworthy:
 
     # --- release ----------------------------------------------------------------------------------------
 
-    @function
+    @function(cache="never")  # type: ignore[call-overload]
     def registry(self) -> dagger.Service:
         """The ephemeral OCI registry `ship` publishes to when no --repository is given (plain HTTP)."""
         return release_stage.ephemeral_registry(f"seaworthy-registry-{datetime.now(UTC).isoformat()}")

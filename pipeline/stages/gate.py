@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
 
 import dagger
 from dagger import dag
@@ -15,6 +16,7 @@ from pipeline.tools import opa
 
 BUNDLED_POLICY = "pipeline/policy/rego"
 """The bundled policies, relative to the module source."""
+OPA_USER = opa.USER
 
 
 def bundled_policy() -> dagger.Directory:
@@ -39,5 +41,30 @@ async def evaluate(input_text: str, *, user_policies: Sequence[tuple[str, dagger
     }
     for i, (_, policy) in enumerate(user_policies):
         mounts[opa.user_policy_mount(i)] = policy
-    got = await collect(tool_container(inv, mounts), inv)
+    got = await collect(tool_container(inv, mounts, user=OPA_USER), inv)
     return read_verdict(opa.parse(got.report))
+
+
+POLICY_FILES = ("**/*.rego", "**/*.json", "**/*.yaml", "**/*.yml")
+"""What `opa eval --data <folder>` loads from a policy folder: Rego modules and data documents."""
+
+
+def digest_of_policies(texts: Sequence[tuple[str, Mapping[str, str]]]) -> str:
+    """sha256 over every policy folder's files (label, path, content), in the order OPA is given them."""
+    h = hashlib.sha256()
+    for label, files in texts:
+        for path in sorted(files):
+            content = files[path].encode()
+            h.update(f"{label}\0{path}\0{len(content)}\0".encode())
+            h.update(content)
+    return "sha256:" + h.hexdigest()
+
+
+async def policy_digest(user_policies: Sequence[tuple[str, dagger.Directory]] = ()) -> str:
+    """The digest of the policies that decide: the bundled folder, then the user's, by content."""
+    folders = [("bundled", bundled_policy()), *user_policies]
+    texts: list[tuple[str, dict[str, str]]] = []
+    for label, folder in folders:
+        names = sorted({n for pattern in POLICY_FILES for n in await folder.glob(pattern)})
+        texts.append((label, {n: await folder.file(n).contents() for n in names}))
+    return digest_of_policies(texts)

@@ -20,9 +20,9 @@ from pipeline.formats import dockerfile as dockerfile_format
 from pipeline.formats import oci
 from pipeline.model import ImageFacts, ToolRun
 from pipeline.stages import trivydb
-from pipeline.stages.runner import collect, day_buster, tool_container, unwrap
+from pipeline.stages.runner import collect, collect_fresh, day_buster, tool_container, unwrap
 from pipeline.tools import skopeo, syft, trivy
-from pipeline.tools.base import IN
+from pipeline.tools.base import IN, Invocation
 
 TARBALL = f"{IN}/image.tar"
 
@@ -165,8 +165,11 @@ async def scan_image(
     mounts: dict[str, dagger.Directory | dagger.File] = {TARBALL: built.tarball}
     if ignorefile is not None and ignore_path is not None:
         mounts[ignore_path] = ignorefile
-    ctr = tool_container(inv, mounts, caches={db.cache_dir: trivydb.cache()}, buster=day_buster(now))
-    got = await collect(ctr, inv)
+
+    def scan(buster: str) -> dagger.Container:
+        return tool_container(inv, mounts, caches={db.cache_dir: trivydb.cache()}, buster=buster)
+
+    _, got = await collect_fresh(scan, inv, buster=day_buster(now))
     return attrs.evolve(trivy.parse(got.report, mode="image"), exit_code=got.exit_code)
 
 
@@ -180,16 +183,19 @@ class SbomFiles:
 async def sbom(built: Built, cfg: Config) -> SbomFiles:
     """CycloneDX and SPDX documents of the image tarball, by trivy (default) or syft."""
     if cfg.sbom_generator == "syft":
-        inv = syft.sbom(input_path=TARBALL, source_kind="oci-archive")
-        ctr = tool_container(inv, {TARBALL: built.tarball})
-        got = await collect(ctr, inv)
-        spdx_text = await ctr.file(syft.SPDX_REPORT).contents()
+        syft_inv = syft.sbom(input_path=TARBALL, source_kind="oci-archive")
+        ctr, got = await collect_fresh(lambda b: tool_container(syft_inv, {TARBALL: built.tarball}, buster=b), syft_inv)
+        spdx_text = await ctr.file(syft.SPDX_REPORT).contents()  # the SPDX of the very run that passed
         return SbomFiles(got.report, spdx_text, "syft")
     texts: dict[str, str] = {}
     for fmt in ("cyclonedx", "spdx-json"):
         inv = trivy.sbom(input_path=TARBALL, fmt=fmt)  # pyright: ignore[reportArgumentType]
-        ctr = tool_container(inv, {TARBALL: built.tarball}, caches={trivy.DEFAULT_CACHE_DIR: trivydb.cache()})
-        got = await collect(ctr, inv)
+
+        def run(buster: str, inv: Invocation = inv) -> dagger.Container:
+            caches = {trivy.DEFAULT_CACHE_DIR: trivydb.cache()}
+            return tool_container(inv, {TARBALL: built.tarball}, caches=caches, buster=buster)
+
+        _, got = await collect_fresh(run, inv)
         if not got.report.strip():
             raise ToolOutputError("trivy", f"the {fmt} SBOM is empty")
         texts[fmt] = got.report

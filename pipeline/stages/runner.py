@@ -7,14 +7,15 @@ lazy until `collect` awaits the exit code; the branches that decide what an exit
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import attrs
 import dagger
 from dagger import dag
 
-from pipeline.errors import ToolOutputError
+from pipeline.errors import ToolFailed, ToolOutputError
 from pipeline.tools.base import OUT, Invocation
 
 Mountable = dagger.Directory | dagger.File
@@ -72,8 +73,9 @@ def tool_container(
     for path, secret in sorted((secret_files or {}).items()):
         ctr = ctr.with_mounted_secret(path, secret, owner="0", mode=0o444)
     # OUT must be writable by the image's user: owned by it when the stage names a non-root user (cosign
-    # runs as 65532), and world-writable in any case.
-    ctr = ctr.with_directory(OUT, dag.directory(), owner=user or None, permissions=0o777).with_workdir(inv.workdir)
+    # runs as 65532, OPA as 1000:1000) — `owner` covers the directory itself, which is what counts —
+    # and world-writable in any case. `owner=""` (not None: that would send an explicit null) is root.
+    ctr = ctr.with_directory(OUT, dag.directory(), owner=user, permissions=0o777).with_workdir(inv.workdir)
     if buster:
         ctr = ctr.with_env_variable("SEAWORTHY_CACHE_BUSTER", buster)
     return ctr.with_exec(
@@ -97,6 +99,34 @@ async def collect(ctr: dagger.Container, inv: Invocation, *, report: bool = True
         raise ToolOutputError(inv.tool, f"it exited {code} but wrote no report at {inv.report}")
     text = await ctr.file(inv.report).contents()
     return Collected(code, found, text, stderr)
+
+
+RERUN = "rerun"
+"""Marker in the cache buster of a run repeated after a failure (see `collect_fresh`)."""
+
+
+def rerun_buster(buster: str) -> str:
+    """A buster no earlier exec can have had: `buster` plus a unique rerun token."""
+    return f"{buster}+{RERUN}-{uuid.uuid4().hex[:12]}" if buster else f"{RERUN}-{uuid.uuid4().hex[:12]}"
+
+
+async def collect_fresh(
+    build: Callable[[str], dagger.Container], inv: Invocation, *, buster: str = "", report: bool = True
+) -> tuple[dagger.Container, Collected]:
+    """`collect(build(buster))`; on a tool failure run once more, uncached, before raising.
+
+    Every exec runs with `expect=ANY`, so for the engine a failed run is a *successful* exec whose result it
+    caches like any other: the same inputs (same day buster, or none) would hand the failure back on every
+    call without running the tool again, and a transient failure (a DB or rule download, an OOM kill)
+    would stick for the day or for good. The second run gets a buster no earlier exec had, so it really
+    runs. Returns the container that produced the result (to read more files from it) and the result.
+    """
+    ctr = build(buster)
+    try:
+        return ctr, await collect(ctr, inv, report=report)
+    except (ToolFailed, ToolOutputError):
+        ctr = build(rerun_buster(buster))
+        return ctr, await collect(ctr, inv, report=report)
 
 
 def as_directory(files: Mapping[str, str | bytes]) -> dagger.Directory:

@@ -14,11 +14,13 @@ from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.model import ToolRun
 from pipeline.stages import trivydb
-from pipeline.stages.runner import Mountable, collect, day_buster, tool_container, unwrap
+from pipeline.stages.runner import Mountable, collect_fresh, day_buster, tool_container, unwrap
 from pipeline.tools import gitleaks, hadolint, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
 
 RULES_DIR = semgrep.RULES_DIR
+IGNOREFILE = f"{IN}/trivyignore.yaml"
+"""Where trivy's ignore file (rendered from the exceptions) is mounted."""
 
 
 def bundled_rules() -> dagger.Directory:
@@ -60,6 +62,16 @@ def parse(name: str, text: str) -> ToolRun:
     return trivy.parse(text, mode="fs")
 
 
+def scanner_buster(name: str, cfg: Config, now: datetime | None = None) -> str:
+    """The cache buster of a scanner that reads live data: trivy's DB, semgrep's registry packs (daily).
+
+    The other scanners read only the source and their pinned image: same inputs, same result.
+    """
+    if name == "trivy" or (name == "semgrep" and cfg.semgrep.packs):
+        return day_buster(now)
+    return ""
+
+
 def scanner_container(
     name: str,
     cfg: Config,
@@ -68,9 +80,13 @@ def scanner_container(
     rules: dagger.Directory | None = None,
     ignorefile: dagger.File | None = None,
     now: datetime | None = None,
+    buster: str | None = None,
 ) -> tuple[Invocation, dagger.Container]:
-    """The lazily built container of one scanner; nothing runs until its exit code is awaited."""
-    ignore_path = f"{IN}/trivyignore.yaml" if ignorefile is not None else None
+    """The lazily built container of one scanner; nothing runs until its exit code is awaited.
+
+    `buster` overrides `scanner_buster` (a re-run after a failure uses a fresh one).
+    """
+    ignore_path = IGNOREFILE if ignorefile is not None else None
     inv = invocation(name, cfg, ignorefile=ignore_path)
     kinds: dict[str, Mountable] = {"source": source}
     if rules is not None:
@@ -82,11 +98,10 @@ def scanner_container(
     if ignorefile is not None and ignore_path is not None:
         mounts[ignore_path] = ignorefile
     caches: dict[str, dagger.CacheVolume] = {}
-    buster = ""
     if name == "trivy":
         caches[trivy.DEFAULT_CACHE_DIR] = trivydb.cache()
-        buster = day_buster(now)
-    return inv, tool_container(inv, mounts, caches=caches, buster=buster)
+    chosen = scanner_buster(name, cfg, now) if buster is None else buster
+    return inv, tool_container(inv, mounts, caches=caches, buster=chosen)
 
 
 async def run_scanners(
@@ -111,8 +126,11 @@ async def run_scanners(
     results: dict[str, ToolRun] = {}
 
     async def one(name: str) -> None:
-        inv, ctr = scanner_container(name, cfg, source, rules=rules, ignorefile=ignorefile, now=now)
-        got = await collect(ctr, inv)
+        def build(buster: str) -> dagger.Container:
+            return scanner_container(name, cfg, source, rules=rules, ignorefile=ignorefile, buster=buster)[1]
+
+        inv = invocation(name, cfg, ignorefile=IGNOREFILE if ignorefile is not None else None)
+        _, got = await collect_fresh(build, inv, buster=scanner_buster(name, cfg, now))
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
         results[name] = attrs.evolve(parse(name, got.report), exit_code=got.exit_code)

@@ -282,6 +282,8 @@ async def ship(
         access = target.access
         await release.sign(pushed.ref, signing, access, recursive=len(built.platforms) > 1)
 
+        # what decided, by content (bundled + user folders), not by the folder's name
+        policy_digest = await gate_stage.policy_digest(user_policies)
         finished = datetime.now(UTC)
         build_record = intoto.BuildRecord(
             source_repository=plan.source_repository or "https://example.invalid/unknown-source",
@@ -321,7 +323,7 @@ async def ship(
                 intoto.VERDICT_V1,
                 intoto.verdict_predicate(
                     verdict,
-                    policy_digest=_sha256(gate_stage.BUNDLED_POLICY),
+                    policy_digest=policy_digest,
                     input_digest=_sha256(input_text),
                 ),
             ),

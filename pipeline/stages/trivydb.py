@@ -9,7 +9,7 @@ import dagger
 from dagger import dag
 
 from pipeline.config import Config
-from pipeline.stages.runner import collect, tool_container
+from pipeline.stages.runner import collect_fresh, tool_container
 from pipeline.tools import trivy
 
 VOLUME = "seaworthy-trivy-db"
@@ -51,9 +51,12 @@ async def refresh(cfg: Config, *, now: datetime | None = None) -> trivy.DbStatus
     )
     if not db.offline:
         inv = trivy.download_db(db)
-        warm = tool_container(inv, {}, caches={db.cache_dir: cache()}, buster=trivy.cache_buster(now))
-        await collect(warm, inv, report=False)
-        base = warm
+
+        def download(buster: str) -> dagger.Container:
+            return tool_container(inv, {}, caches={db.cache_dir: cache()}, buster=buster)
+
+        # at most once a day; a failed download is run again at once rather than served from the cache
+        base, _ = await collect_fresh(download, inv, buster=trivy.cache_buster(now), report=False)
     # Read the metadata fresh (a minute-level buster: this read must never come from yesterday's cache).
     meta = await (
         base.with_env_variable("SEAWORTHY_READ_AT", now.strftime("%Y-%m-%dT%H:%M"))

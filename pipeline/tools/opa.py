@@ -22,6 +22,8 @@ IMAGE = Image("openpolicyagent/opa", "1.18.2-static")
 lock it by setting `digest` (README, "Pinning")."""
 
 BINARY = "/opa"
+USER = "1000:1000"
+"""The user OPA's official images run as (``USER 1000:1000`` since 0.58): its output folder must be its own."""
 QUERY = "data.seaworthy.gate"
 POLICY_BUNDLED = f"{IN}/policy/bundled"
 INPUT = f"{IN}/gate-input.json"

@@ -7,21 +7,27 @@ chains must mount what the tool argv expects, carry secrets only as secrets, and
 
 from __future__ import annotations
 
+import hashlib
 import json
 import tomllib
 import typing
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import dagger
 import pytest
+import structlog
 from dagger import dag
 from dagger.mod._converter import to_typedef  # pyright: ignore[reportPrivateUsage]
 
-from pipeline.config import BuildConfig, Config
+from pipeline import log
+from pipeline.config import BuildConfig, Config, SemgrepConfig
+from pipeline.errors import ToolFailed
 from pipeline.main import GateResult, ScanResult, Seaworthy
+from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
-from pipeline.stages import release, scan, trivydb
+from pipeline.stages import release, runner, scan, trivydb
 from pipeline.stages.runner import tool_container
 from pipeline.tools import cosign, skopeo, trivy
 from pipeline.tools.base import IN, OUT, SRC
@@ -29,6 +35,7 @@ from pipeline.tools.base import IN, OUT, SRC
 ROOT = Path(__file__).resolve().parents[2]
 
 SIDE_EFFECTS = {"publish", "sign", "attest", "verify", "ship"}
+NEVER_CACHED = SIDE_EFFECTS | {"registry"}  # a fresh ephemeral registry per call, not last week's
 
 
 def ops(obj: Any) -> list[tuple[str, str]]:
@@ -86,7 +93,7 @@ def test_every_function_and_argument_is_registrable() -> None:
 
 def test_side_effecting_functions_are_never_cached() -> None:
     ot = object_type()
-    for name in SIDE_EFFECTS:
+    for name in NEVER_CACHED:
         assert ot.functions[name].cache_policy == "never", name
     for name in ("scan", "build", "sbom", "facts", "gate", "version"):
         assert ot.functions[name].cache_policy != "never", name
@@ -287,3 +294,177 @@ def test_every_trivy_scan_reads_the_db_offline_from_the_shared_volume() -> None:
     assert trivydb.scan_options(cfg).offline and not trivydb.options(cfg).offline
     (cache,) = selections(fs_ctr, "withMountedCache")
     assert cache["path"] == trivy.DEFAULT_CACHE_DIR
+
+
+# --- what the engine is given when a leaf is awaited (leaves stubbed, §7) --------------------------------
+#
+# No engine: the async leaves (exit code, stderr, exists, file contents, stdout) are stubbed with functions
+# that answer from the recorded query chain, so these tests check which chain each step awaits.
+
+BUSTER = "SEAWORTHY_CACHE_BUSTER"
+
+
+def buster_of(obj: Any) -> str:
+    """The last cache buster set on the chain behind `obj` ("" when none)."""
+    values = [a["value"] for a in selections(obj, "withEnvVariable") if a["name"] == BUSTER]
+    return values[-1] if values else ""
+
+
+def argv_of(obj: Any) -> list[str]:
+    return [a for e in selections(obj, "withExec") for a in e["args"]]
+
+
+def stub_leaves(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    exit_code: Any,
+    contents: Any = lambda _f: "[]",
+    stdout: Any = lambda _c: "",
+) -> list[Any]:
+    """Stub the leaves `collect` awaits; returns the list of containers whose exit code was awaited."""
+    awaited: list[Any] = []
+
+    async def _exit_code(self: Any) -> int:
+        awaited.append(self)
+        return exit_code(self)
+
+    async def _stderr(self: Any) -> str:
+        return "boom: transient failure"
+
+    async def _exists(self: Any, path: str, **_: Any) -> bool:
+        return True
+
+    async def _contents(self: Any) -> str:
+        return contents(self)
+
+    async def _stdout(self: Any) -> str:
+        return stdout(self)
+
+    monkeypatch.setattr(dagger.Container, "exit_code", _exit_code)
+    monkeypatch.setattr(dagger.Container, "stderr", _stderr)
+    monkeypatch.setattr(dagger.Container, "exists", _exists)
+    monkeypatch.setattr(dagger.Container, "stdout", _stdout)
+    monkeypatch.setattr(dagger.File, "contents", _contents)
+    return awaited
+
+
+def fails_until_rerun(ctr: Any) -> int:
+    """A failure the engine would serve from its cache (expect=ANY) until the buster is fresh."""
+    return 0 if runner.RERUN in buster_of(ctr) else 1
+
+
+@pytest.mark.anyio
+async def test_a_failed_run_is_run_again_with_a_fresh_buster_not_served_from_the_cache(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    awaited = stub_leaves(monkeypatch, exit_code=fails_until_rerun)
+    inv = scan.invocation("hadolint", Config())
+    built: list[str] = []
+
+    def build(buster: str) -> dagger.Container:
+        built.append(buster)
+        return tool_container(inv, {SRC: dag.directory()}, buster=buster)
+
+    ctr, got = await runner.collect_fresh(build, inv, buster="2026-11-27")
+    assert got.exit_code == 0 and got.report == "[]"
+    assert len(awaited) == 2 and buster_of(awaited[0]) == "2026-11-27"
+    assert built[1].startswith("2026-11-27+" + runner.RERUN) and buster_of(ctr) == built[1]
+    # a failure that persists is raised after the one fresh run, not retried forever
+    awaited.clear()
+    stub_leaves(monkeypatch, exit_code=lambda _c: 1)
+    with pytest.raises(ToolFailed):
+        await runner.collect_fresh(build, inv)
+    assert built[-1].startswith(runner.RERUN) and built[-2] == ""
+
+
+@pytest.mark.anyio
+async def test_source_scanners_rerun_a_cached_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    awaited = stub_leaves(monkeypatch, exit_code=fails_until_rerun)
+    (run,) = await scan.run_scanners(dag.directory(), Config(), names=["hadolint"], refresh_db=False)
+    assert run.exit_code == 0
+    assert [runner.RERUN in buster_of(c) for c in awaited] == [False, True]
+
+
+@pytest.mark.anyio
+async def test_trivy_db_download_failure_is_not_remembered_for_the_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    now = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+    meta = json.dumps({"Version": 2, "UpdatedAt": "2026-11-27T06:00:00Z", "NextUpdate": "2026-11-28T06:00:00Z"})
+    awaited = stub_leaves(monkeypatch, exit_code=fails_until_rerun, stdout=lambda _c: meta)
+    status = await trivydb.refresh(Config(), now=now)
+    assert not status.needs_download
+    downloads = [c for c in awaited if "--download-db-only" in argv_of(c)]
+    assert len(downloads) == 2
+    assert buster_of(downloads[0]) == trivy.cache_buster(now) and runner.RERUN in buster_of(downloads[1])
+
+
+@pytest.mark.anyio
+async def test_syft_spdx_is_read_from_the_run_that_passed(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub_leaves(
+        monkeypatch,
+        exit_code=fails_until_rerun,
+        contents=lambda f: "rerun" if runner.RERUN in buster_of(f) else "cached failure",
+    )
+    built = image_stage.build_variants(dag.directory(), Config())
+    files = await image_stage.sbom(built, Config(sbom_generator="syft"))
+    assert (files.cyclonedx, files.spdx) == ("rerun", "rerun")
+
+
+def test_semgrep_registry_packs_are_live_data_and_bust_daily() -> None:
+    now = datetime(2026, 11, 27, tzinfo=UTC)
+    _, local = scan.scanner_container("semgrep", Config(), dag.directory(), rules=dag.directory(), now=now)
+    assert buster_of(local) == ""  # the bundled rules and the source are the only inputs
+    packs = Config(semgrep=SemgrepConfig(packs=("p/python",)))
+    _, live = scan.scanner_container("semgrep", packs, dag.directory(), rules=dag.directory(), now=now)
+    assert buster_of(live) == "2026-11-27"
+
+
+def test_out_dir_belongs_to_the_tools_user_and_never_sends_a_null_owner() -> None:
+    inv = scan.invocation("hadolint", Config())
+    (root_out,) = selections(tool_container(inv, {SRC: dag.directory()}), "withDirectory")
+    assert "owner" not in root_out  # default "" (root); None would go out as an explicit null
+    call = cosign.generate_key_pair()
+    ctr = tool_container(call.invocation, {}, secret_env={"COSIGN_PASSWORD": dag.set_secret("p", "")}, user="65532")
+    (out,) = [a for a in selections(ctr, "withDirectory") if a["path"] == OUT]
+    assert out["owner"] == "65532"
+
+
+@pytest.mark.anyio
+async def test_opa_runs_as_its_images_user_and_owns_the_output_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[Any] = []
+
+    async def capture(ctr: Any, inv: Any, **_: Any) -> Any:
+        seen.append(ctr)
+        raise RuntimeError("stop here")
+
+    monkeypatch.setattr(gate_stage, "collect", capture)
+    with pytest.raises(RuntimeError, match="stop here"):
+        await gate_stage.evaluate("{}")
+    (out,) = [a for a in selections(seen[0], "withDirectory") if a["path"] == OUT]
+    assert out["owner"] == gate_stage.OPA_USER == "1000:1000"
+
+
+@pytest.mark.anyio
+async def test_the_verdicts_policy_digest_is_of_the_policy_content(monkeypatch: pytest.MonkeyPatch) -> None:
+    rego = {"gate.rego": "package seaworthy.gate\n", "rules/x.rego": "package seaworthy.rules.x\n"}
+
+    async def glob(self: Any, pattern: str) -> list[str]:
+        return sorted(n for n in rego if pattern.endswith("*.rego"))
+
+    monkeypatch.setattr(dagger.Directory, "glob", glob)
+    stub_leaves(monkeypatch, exit_code=lambda _c: 0, contents=lambda f: rego[selections(f, "file")[-1]["path"]])
+    first = await gate_stage.policy_digest()
+    assert first == gate_stage.digest_of_policies([("bundled", rego)])
+    assert first != "sha256:" + hashlib.sha256(gate_stage.BUNDLED_POLICY.encode()).hexdigest()
+    rego["rules/x.rego"] += "deny contains 1 if true\n"
+    assert await gate_stage.policy_digest() != first
+    assert await gate_stage.policy_digest([("--policy", dag.directory())]) != await gate_stage.policy_digest()
+
+
+def test_log_format_argument_configures_the_logger() -> None:
+    try:
+        Seaworthy(log_format="json")
+        assert isinstance(structlog.get_config()["processors"][-1], structlog.processors.JSONRenderer)
+        Seaworthy()
+        assert not isinstance(structlog.get_config()["processors"][-1], structlog.processors.JSONRenderer)
+    finally:
+        log.configure("console")
