@@ -326,8 +326,10 @@ async def generated_key_pair() -> tuple[dict[str, dagger.Secret], dagger.File]:
     )
     await collect(ctr, call.invocation)
     private = await ctr.file(call.invocation.report.replace("cosign.pub", "cosign.key")).contents()
+    public = await ctr.file(call.invocation.report).contents()
     key = dag.set_secret(f"seaworthy-ephemeral-key-{uuid.uuid4().hex[:8]}", private)
-    return {"COSIGN_PRIVATE_KEY": key, "COSIGN_PASSWORD": password}, ctr.file(call.invocation.report)
+    # both halves are read now: a later re-run of the generation would make another pair
+    return {"COSIGN_PRIVATE_KEY": key, "COSIGN_PASSWORD": password}, file_of("cosign.pub", public)
 
 
 async def public_key_of(signing: Signing) -> dagger.File:
