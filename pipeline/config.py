@@ -52,6 +52,9 @@ class SemgrepConfig:
 @attrs.frozen
 class TrivyConfig:
     scanners: tuple[str, ...] = ("vuln", "misconfig", "secret")
+    severities: tuple[str, ...] = ()
+    """Severity floor of what trivy reports at all (e.g. ["HIGH", "CRITICAL"]); empty: everything.
+    The gate's thresholds decide; this only keeps reports small."""
     ignore_unfixed: bool = False
     db_repositories: tuple[str, ...] = ()
     """OCI repositories of the vulnerability DB, tried in order (mirrors for air-gapped users)."""
@@ -153,6 +156,7 @@ def from_mapping(data: Mapping[str, Any], *, source: str = CONFIG_FILE) -> Confi
         tri,
         (
             "scanners",
+            "severities",
             "ignore_unfixed",
             "db_repositories",
             "java_db_repositories",
@@ -166,6 +170,9 @@ def from_mapping(data: Mapping[str, Any], *, source: str = CONFIG_FILE) -> Confi
     trivy = TrivyConfig(
         scanners=_str_list(
             tri, "scanners", source, "scan.trivy.", choices=TRIVY_SCANNERS, default=TrivyConfig().scanners
+        ),
+        severities=_str_list(
+            tri, "severities", source, "scan.trivy.", choices=("UNKNOWN", "LOW", "MEDIUM", "HIGH", "CRITICAL")
         ),
         ignore_unfixed=_bool(tri, "ignore_unfixed", source, "scan.trivy.", False),
         db_repositories=_str_list(tri, "db_repositories", source, "scan.trivy."),

@@ -270,8 +270,8 @@ class Seaworthy:
         """Vulnerabilities of the image with trivy; the DB lives in a cache volume refreshed once a day."""
         built, cfg, _ = await self._built(image, source, config, dockerfile)
         await trivydb.refresh(cfg)
-        run = await image_stage.scan_image(built, cfg)
-        return await _scan_result((run,), merge_findings(run.findings))
+        runs = await image_stage.scan_image(built, cfg)
+        return await _scan_result(runs, merge_findings(f for r in runs for f in r.findings))
 
     @function
     async def facts(

@@ -242,6 +242,9 @@ class ToolRun:
     exit_code: int = 0
     notes: tuple[str, ...] = ()
     """Anything the user should know that is not a finding (e.g. files the tool skipped)."""
+    subject: str = ""
+    """What was scanned, as the tool identifies it: for an image scan, the image config digest
+    (sha256:…) — compared by the gate with the digest the build produced."""
 
 
 class Decision(enum.StrEnum):
@@ -348,3 +351,16 @@ class ImageFacts:
     def runs_as_root(self) -> bool:
         user = self.user.split(":", 1)[0].strip()
         return user in ("", "root", "0")
+
+
+def as_scanned(built: Iterable[ImageFacts], scans: Iterable[ToolRun]) -> tuple[ImageFacts, ...]:
+    """The image facts as the gate sees them: each platform's config digest is the one its scan reports.
+
+    `built` (from the build's tarball) and `scans` (one image scan per platform) are in the same platform
+    order. Where a scan names what it scanned (`ToolRun.subject`), that digest replaces the built one, so
+    the gate's digest rule compares what was built with what was really scanned.
+    """
+    out: list[ImageFacts] = []
+    for facts, run in zip(built, scans, strict=True):
+        out.append(attrs.evolve(facts, config_digest=run.subject) if run.subject else facts)
+    return tuple(out)

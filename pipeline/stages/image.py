@@ -150,27 +150,43 @@ async def image_facts(
     return tuple(facts)
 
 
+def platform_tarballs(built: Built) -> tuple[dagger.File, ...]:
+    """One tarball per platform variant for the image scan: the one build's tarball when there is one
+    platform, else each variant's own (the same containers the multi-platform tarball is made of)."""
+    if len(built.variants) == 1:
+        return (built.tarball,)
+    return tuple(v.as_tarball(forced_compression=dagger.ImageLayerCompression.Gzip) for v in built.variants)
+
+
 async def scan_image(
     built: Built, cfg: Config, *, ignorefile: dagger.File | None = None, now: datetime | None = None
-) -> ToolRun:
-    """Vulnerabilities of the image tarball (all platforms trivy sees in it)."""
+) -> tuple[ToolRun, ...]:
+    """Vulnerabilities of every platform variant, one run each, in `built.platforms` order.
+
+    Each run's `subject` is the config digest trivy scanned (its ``Metadata.ImageID``), which the gate
+    compares with the digest the build produced.
+    """
     db = trivydb.scan_options(cfg)  # the DB was refreshed (or checked) just before by trivydb.refresh
     ignore_path = f"{IN}/trivyignore.yaml" if ignorefile is not None else None
     inv = trivy.image_scan(
         input_path=TARBALL,
+        severities=cfg.trivy.severities or None,
         ignore_unfixed=cfg.trivy.ignore_unfixed,
         ignorefile=ignore_path,
         db=db,
     )
-    mounts: dict[str, dagger.Directory | dagger.File] = {TARBALL: built.tarball}
-    if ignorefile is not None and ignore_path is not None:
-        mounts[ignore_path] = ignorefile
+    runs: list[ToolRun] = []
+    for tarball in platform_tarballs(built):
+        mounts: dict[str, dagger.Directory | dagger.File] = {TARBALL: tarball}
+        if ignorefile is not None and ignore_path is not None:
+            mounts[ignore_path] = ignorefile
 
-    def scan(buster: str) -> dagger.Container:
-        return tool_container(inv, mounts, caches={db.cache_dir: trivydb.cache()}, buster=buster)
+        def scan(buster: str, mounts: dict[str, dagger.Directory | dagger.File] = mounts) -> dagger.Container:
+            return tool_container(inv, mounts, caches={db.cache_dir: trivydb.cache()}, buster=buster)
 
-    _, got = await collect_fresh(scan, inv, buster=day_buster(now))
-    return attrs.evolve(trivy.parse(got.report, mode="image"), exit_code=got.exit_code)
+        _, got = await collect_fresh(scan, inv, buster=day_buster(now))
+        runs.append(attrs.evolve(trivy.parse(got.report, mode="image"), exit_code=got.exit_code))
+    return tuple(runs)
 
 
 @attrs.frozen

@@ -24,7 +24,7 @@ from pipeline.config import Config
 from pipeline.errors import ConfigError, InputError
 from pipeline.formats import intoto, openvex, sbom_pair
 from pipeline.formats.trivyignore import render_trivyignore
-from pipeline.model import Finding, ImageFacts, ToolRun, Verdict, merge_findings
+from pipeline.model import Finding, ImageFacts, ToolRun, Verdict, as_scanned, merge_findings
 from pipeline.model_gate import BuildFacts, Exception_
 from pipeline.policy.config import gate_config_from
 from pipeline.policy.exceptions import load_exceptions, parse_exceptions
@@ -34,7 +34,7 @@ from pipeline.stages import image as image_stage
 from pipeline.stages import release, trivydb
 from pipeline.stages import report as report_stage
 from pipeline.stages import scan as scan_stage
-from pipeline.stages.runner import file_of, unwrap
+from pipeline.stages.runner import unwrap
 from pipeline.tools import cosign, registry, trivy
 
 
@@ -158,25 +158,24 @@ async def ship(
     dockerfile_text = await image_stage.check_source(source, cfg.build.dockerfile)
     exceptions = await load_exceptions_for(source, cfg)
     image_name = str(release.Target.parse(plan.repository or registry.DEFAULT_REPOSITORY, plan.tag).reference.name)
-    ignore_text = render_trivyignore(exceptions, findings=(), today=today, image=image_name)
-    ignorefile = file_of("trivyignore.yaml", ignore_text) if exceptions else None
     user_policies: list[tuple[str, dagger.Directory]] = [(d, source.directory(d)) for d in cfg.gate.policy_dirs]
     if user_policy is not None:
         user_policies.append(("--policy", user_policy))
 
     built = image_stage.build_variants(source, cfg, secrets=secrets)
     source_runs: tuple[ToolRun, ...] = ()
-    image_run: ToolRun | None = None
+    image_runs: tuple[ToolRun, ...] = ()
     facts: tuple[ImageFacts, ...] = ()
     sbom_files: image_stage.SbomFiles | None = None
 
     async def scan_source() -> None:
         nonlocal source_runs
-        source_runs = await scan_stage.run_scanners(source, cfg, ignorefile=ignorefile, now=started, refresh_db=False)
+        # the scanners see every finding: exceptions are applied by the gate, which keeps their evidence
+        source_runs = await scan_stage.run_scanners(source, cfg, now=started, refresh_db=False)
         logger.info("source scan finished", findings=sum(len(r.findings) for r in source_runs))
 
     async def describe_image() -> None:
-        nonlocal image_run, facts, sbom_files
+        nonlocal image_runs, facts, sbom_files
         await image_stage.ensure_built(built)
 
         async def get_facts() -> None:
@@ -188,16 +187,16 @@ async def ship(
             sbom_files = await image_stage.sbom(built, cfg)
 
         async def get_vulns() -> None:
-            nonlocal image_run
-            image_run = await image_stage.scan_image(built, cfg, ignorefile=ignorefile, now=started)
+            nonlocal image_runs
+            image_runs = await image_stage.scan_image(built, cfg, now=started)
 
         await gather(get_facts, get_sbom, get_vulns)
         logger.info("image described", platforms=len(facts))
 
     await trivydb.refresh(cfg, now=started)  # once, before any trivy scan reads the DB offline
     await gather(scan_source, describe_image)
-    assert image_run is not None and sbom_files is not None
-    runs = (*source_runs, image_run)
+    assert image_runs and sbom_files is not None
+    runs = (*source_runs, *image_runs)
     findings = merge_findings(f for r in runs for f in r.findings)
 
     pair = sbom_pair.finalize(sbom_files.cyclonedx, sbom_files.spdx, tool=sbom_files.tool)
@@ -212,7 +211,7 @@ async def ship(
     gate_input = build_input(
         findings,
         sbom=sbom_summary,
-        facts=facts,
+        facts=as_scanned(facts, image_runs),  # the digests trivy scanned, against build_facts' built ones
         build=build_facts,
         config=gate_config_from(cfg.gate),
         exceptions=exceptions,
@@ -222,6 +221,8 @@ async def ship(
     verdict = await gate_stage.evaluate(input_text, user_policies=user_policies)
     logger.info("gate decided", passed=verdict.passed, denials=len(verdict.denials))
 
+    # for trivy users outside Seaworthy: the same exceptions as trivy's ignore file, with the real findings
+    ignore_text = render_trivyignore(exceptions, findings=findings, today=today, image=image_name)
     vex = openvex.render_openvex(exceptions, findings=findings, product=image_name, timestamp=started, image=image_name)
     notes = list(openvex.left_out(exceptions, findings, today=today, image=image_name))
     files: dict[str, bytes | str] = dict(

@@ -766,6 +766,11 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
         v = trivy_info.get("Version")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
         version = v if isinstance(v, str) else ""
     notes: list[str] = []
+    subject = ""
+    meta = doc.get("Metadata")
+    if mode == "image" and isinstance(meta, dict):
+        image_id = meta.get("ImageID")  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        subject = image_id if isinstance(image_id, str) else ""
     if "Results" not in doc:
         notes.append(f"trivy found nothing to scan in the {artifact_type} (the report has no Results)")
     results = expect_list(NAME, doc.get("Results"), "Results")
@@ -775,7 +780,7 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
         for i, res in enumerate(results):
             parser.result(i, res, findings)
         findings.sort(key=_order)
-    return ToolRun(tool=NAME, version=version, findings=tuple(findings), notes=tuple(notes))
+    return ToolRun(tool=NAME, version=version, findings=tuple(findings), notes=tuple(notes), subject=subject)
 
 
 def _order(f: Finding) -> tuple[int, str, str, str, int, str, str]:

@@ -164,7 +164,10 @@ def _image_findings(tmp: Path, image: BuiltImage) -> tuple[ToolRun, ImageFacts]:
     facts = oci.read_image_facts(image.oci_dir)
     assert image.context is not None
     base = final_base((image.context / "Dockerfile").read_text(), build_args=dict(image.build_args))
-    return trivy.parse(got.report, mode="image"), attrs.evolve(facts, base_image=base.ref, base_pin=base.pin)
+    run = trivy.parse(got.report, mode="image")
+    # trivy names the config digest it scanned: the very one the build's export carries
+    assert run.subject == facts.config_digest == image.config_digest
+    return run, attrs.evolve(facts, base_image=base.ref, base_pin=base.pin)
 
 
 def test_vulnerable_image_fails_on_exactly_the_fixture_advisories_and_its_root_user(

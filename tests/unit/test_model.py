@@ -102,3 +102,16 @@ def test_merge_sorts_locations_with_missing_lines_and_columns() -> None:
 def test_fingerprint_survives_undecodable_file_names() -> None:
     f = finding(path="bad\udcff\ud800name.py")
     assert len(f.fingerprint) == 32
+
+
+def test_as_scanned_takes_each_platforms_scanned_digest() -> None:
+    from pipeline.model import ToolRun, as_scanned
+
+    amd = ImageFacts(config_digest="sha256:" + "a" * 64, platform="linux/amd64")
+    arm = ImageFacts(config_digest="sha256:" + "b" * 64, platform="linux/arm64")
+    runs = (ToolRun("trivy", "", (), subject="sha256:" + "c" * 64), ToolRun("trivy", "", ()))
+    out = as_scanned((amd, arm), runs)
+    assert out[0].config_digest == "sha256:" + "c" * 64 and out[0].platform == "linux/amd64"
+    assert out[1] == arm  # no subject reported: the built digest stands
+    with pytest.raises(ValueError):
+        as_scanned((amd,), runs)
