@@ -19,9 +19,10 @@ class ExceptionScope:
     """Where an exception applies. Empty fields mean "anywhere"; every given field must match."""
 
     package: str = ""
-    """Package name, exactly as the scanner reports it (e.g. `requests`, `@types/node`, `libc6`)."""
+    """Package name (e.g. `requests`, `@types/node`, `libc6`), compared as `package_key`: case-insensitively,
+    and for pypi after PEP 503 normalisation (`PyYAML` = `pyyaml`, `ruamel.yaml` = `ruamel-yaml`)."""
     version: str = ""
-    """Package version; only with `package`."""
+    """Package version, compared exactly; only with `package`."""
     path: str = ""
     """Glob over finding locations, '/'-separated, relative to the scanned root (`**` crosses folders)."""
     image: str = ""
@@ -116,15 +117,32 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
     return re.compile("".join(out))
 
 
+_PEP503_RUNS = re.compile(r"[-_.]+")
+
+PEP503_ECOSYSTEMS = frozenset({"pypi"})
+"""Ecosystems (purl types) whose names are compared after PEP 503 normalisation."""
+
+
+def package_key(name: str, ecosystem: str = "") -> str:
+    """How the gate compares package names: trimmed and lower-cased; for pypi also PEP 503 normalised
+    (runs of `-`, `_`, `.` become one `-`). The gate input carries these keys (`package.key`,
+    `package_keys`), so the Rego gate and this module decide alike."""
+    key = name.strip().lower()
+    if ecosystem in PEP503_ECOSYSTEMS:
+        key = _PEP503_RUNS.sub("-", key)
+    return key
+
+
 def covers(exception: Exception_, finding: Finding, *, image: str = "") -> bool:
     """Whether `exception` waives `finding` (the Python mirror of the gate's `covers`; expiry not checked)."""
     if finding.rule_id not in exception.targets and finding.fingerprint not in exception.targets:
         return False
     scope = exception.scope
     if scope.package:
-        if finding.package is None or finding.package.name != scope.package:
+        pkg = finding.package
+        if pkg is None or package_key(pkg.name, pkg.ecosystem) != package_key(scope.package, pkg.ecosystem):
             return False
-        if scope.version and finding.package.version != scope.version:
+        if scope.version and pkg.version != scope.version:
             return False
     if scope.path and not any(glob_match(scope.path, loc.path) for loc in finding.locations):
         return False

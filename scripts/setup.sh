@@ -26,19 +26,26 @@ if ((${#missing[@]})); then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if ! command -v uv >/dev/null 2>&1; then
-  log "installing uv"
-  python3 -m pip install -q uv
+# uv: the one on PATH, else a private copy in .cache/uv (works where the system Python refuses pip installs)
+if command -v uv >/dev/null 2>&1; then
+  UV=$(command -v uv)
+else
+  UV="$ROOT/.cache/uv/bin/uv"
+  if [[ ! -x $UV ]]; then
+    log "installing uv into .cache/uv"
+    python3 -m venv "$ROOT/.cache/uv"
+    "$ROOT/.cache/uv/bin/python" -m pip install -q uv
+  fi
 fi
 
 log "main venv (.venv) from uv.lock"
-uv sync --no-sources --locked --quiet
+"$UV" sync --no-sources --locked --quiet
 
 if [[ ! -x .venv-semgrep/bin/semgrep ]] || [[ $(.venv-semgrep/bin/semgrep --version 2>/dev/null) != "$SEMGREP_VERSION" ]]; then
   log "semgrep $SEMGREP_VERSION in its own venv (.venv-semgrep: its opentelemetry pins clash with dagger-io)"
   rm -rf .venv-semgrep
-  uv venv --quiet --python "$(command -v python3)" .venv-semgrep
-  uv pip install --quiet --python .venv-semgrep/bin/python "semgrep==$SEMGREP_VERSION"
+  "$UV" venv --quiet --python "$(command -v python3)" .venv-semgrep
+  "$UV" pip install --quiet --python .venv-semgrep/bin/python "semgrep==$SEMGREP_VERSION"
 fi
 
 # pyright (PyPI wrapper) fetches its node package on first use; do it here so a failure is a setup failure.

@@ -22,6 +22,8 @@ BUNDLED_POLICY_DIR = Path(__file__).resolve().parent / "rego"
 GATE_QUERY = "data.seaworthy.gate"
 
 _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z0-9_.\[\]\"]+)", re.MULTILINE)
+_USER_PACKAGE = re.compile(r"seaworthy\.rules\.[A-Za-z_][A-Za-z0-9_]*")
+"""What a user policy module must be called: one level under seaworthy.rules."""
 _LOCATION = re.compile(r"-->\s*(?P<file>[^\n]*?):(?P<line>\d+):(?P<col>\d+)")
 
 
@@ -57,7 +59,7 @@ def check_packages(policy_dirs: Sequence[str | Path]) -> None:
     for folder in policy_dirs[1:]:
         for path in policy_files(folder):
             pkg = package_of(path.read_text(encoding="utf-8"))
-            if pkg in bundled:
+            if pkg in bundled or not _USER_PACKAGE.fullmatch(pkg):
                 raise PolicyError(
                     f"{path}: package {pkg} is a bundled package; name yours seaworthy.rules.<your-name> "
                     f'and replace bundled rules with `overrides contains "<rule id>"` (docs/policy.md).'
@@ -146,8 +148,9 @@ def check_user_policy_texts(files: Mapping[str, str], *, where: str) -> None:
             raise PolicyError(
                 f"{where}/{name}: no package declaration; start the file with package seaworthy.rules.<name>."
             )
-        if pkg in bundled:
+        if pkg in bundled or not _USER_PACKAGE.fullmatch(pkg):
+            what = "is a bundled package" if pkg in bundled else "is not seaworthy.rules.<one-name>"
             raise PolicyError(
-                f"{where}/{name}: package {pkg} is a bundled package; name yours seaworthy.rules.<your-name> "
+                f"{where}/{name}: package {pkg} {what}; name yours seaworthy.rules.<your-name> "
                 f'and replace bundled rules with `overrides contains "<rule id>"` (docs/policy.md).'
             )

@@ -6,8 +6,8 @@ the ones that matched nothing.
 
     [[exceptions]]
     target = ["CVE-2018-18074"]           # finding rule ids / CVE ids / fingerprints / gate rule ids
-    package = "requests"                  # optional scope: package name …
-    version = "2.19.0"                    # … and version
+    package = "requests"                  # optional scope: package name (case-insensitive; PEP 503 for pypi) …
+    version = "2.19.0"                    # … and version (exact)
     path = "requirements*.txt"            # optional scope: glob over finding locations
     image = "registry.example/app"        # optional scope: glob over the built image's repository
     owner = "team-payments"
@@ -28,6 +28,7 @@ from pipeline.model_gate import Exception_, ExceptionScope
 
 __all__ = [
     "BUNDLED_RULE_IDS",
+    "POLICY_RULE_IDS",
     "VEX_JUSTIFICATIONS",
     "ExceptionScope",
     "Exception_",
@@ -35,6 +36,7 @@ __all__ = [
     "expired",
     "load_exceptions",
     "parse_exceptions",
+    "unwaivable",
 ]
 
 BUNDLED_RULE_IDS = (
@@ -56,7 +58,17 @@ BUNDLED_RULE_IDS = (
 )
 """Rule ids of the bundled Rego rules (pipeline/policy/rego); exceptions may target them."""
 
-UNWAIVABLE = frozenset({"exception.expired"})
+POLICY_RULE_IDS = ("policy.override", "policy.override-forbidden", "policy.override-without-replacement")
+"""Rule ids of the gate's checks on user policies (gate.rego). Like `exception.expired`, no exception waives
+them and no policy overrides them (`policy.*`)."""
+
+UNWAIVABLE = frozenset({"exception.expired", *POLICY_RULE_IDS})
+
+
+def unwaivable(target: str) -> bool:
+    """Whether no exception may name `target`: `exception.expired` and every `policy.*` id."""
+    return target in UNWAIVABLE or target.startswith("policy.")
+
 
 VEX_JUSTIFICATIONS = (
     "component_not_present",
@@ -139,8 +151,13 @@ def _parse_one(index: int, table: Mapping[str, Any], source: str) -> Exception_:
             f"{', '.join(VEX_JUSTIFICATIONS)}, or leave it out."
         )
     for target in targets:
-        if target in UNWAIVABLE:
+        if target == "exception.expired":
             raise ConfigError(f"{where}: {target!r} cannot be waived; renew (or remove) the expired exception instead.")
+        if unwaivable(target):
+            raise ConfigError(
+                f"{where}: {target!r} is the gate's check on user policies and cannot be waived; fix the policy "
+                f"module it names (docs/policy.md, overrides)."
+            )
         if target in BUNDLED_RULE_IDS and (scope.package or scope.path):
             raise ConfigError(
                 f"{where}: gate rule {target!r} can be scoped by image only; drop package/path, "

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pipeline.model import Finding, ImageFacts, SbomSummary, sort_key
-from pipeline.model_gate import BuildFacts, Exception_
+from pipeline.model_gate import PEP503_ECOSYSTEMS, BuildFacts, Exception_, package_key
 from pipeline.policy.config import GateConfig
 
 SCHEMA = "seaworthy.gate-input/v1"
@@ -57,6 +57,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         if pkg is None
         else {
             "name": pkg.name,
+            "key": package_key(pkg.name, pkg.ecosystem),
             "version": pkg.version,
             "ecosystem": pkg.ecosystem,
             "purl": pkg.purl,
@@ -125,6 +126,7 @@ def _exception(e: Exception_) -> dict[str, Any]:
         "name": e.name,
         "targets": sorted(e.targets),
         "package": e.scope.package,
+        "package_keys": _package_keys(e.scope.package),
         "version": e.scope.version,
         "path": e.scope.path,
         "image": e.scope.image,
@@ -132,6 +134,15 @@ def _exception(e: Exception_) -> dict[str, Any]:
         "reason": e.reason,
         "expires": e.expires.isoformat(),
     }
+
+
+def _package_keys(package: str) -> dict[str, str]:
+    """The exception's package as each ecosystem compares it: `"*"` for all but the PEP 503 ones."""
+    if not package:
+        return {}
+    keys = {eco: package_key(package, eco) for eco in sorted(PEP503_ECOSYSTEMS)}
+    keys["*"] = package_key(package)
+    return keys
 
 
 # --- SPDX license expressions -> alternatives ------------------------------------------------------------

@@ -16,7 +16,7 @@ import attrs
 import dagger
 from dagger import dag
 
-from pipeline.errors import InputError, RegistryError, ToolFailed
+from pipeline.errors import InputError, RegistryError, ToolFailed, ToolOutputError
 from pipeline.formats import intoto
 from pipeline.policy import attestations as attestation_policy
 from pipeline.stages.runner import Collected, Mountable, collect, file_of, tool_container
@@ -335,10 +335,11 @@ async def generated_key_pair() -> tuple[dict[str, dagger.Secret], dagger.File]:
 async def public_key_of(signing: Signing) -> dagger.File:
     """The public key of a key or KMS signer (cosign public-key), to verify what was just signed."""
     call = cosign.public_key(signing.signer)
-    env, files = await cosign_secrets(call, signing.secrets, signing.kms_credentials, what="public-key")
-    ctr = tool_container(call.invocation, {}, secret_env=env, secret_files=files, buster=run_id(), user=cosign.USER)
-    await collect(ctr, call.invocation)
-    return ctr.file(call.invocation.report)
+    got = await _run_cosign(call, signing.secrets, None, what="public-key", kms_credentials=signing.kms_credentials)
+    if "PUBLIC KEY" not in got.report:
+        raise ToolOutputError(cosign.NAME, "cosign public-key wrote no PEM public key")
+    # the key read now is the one returned: a lazy file would re-run cosign (a KMS call) when read again
+    return file_of("cosign.pub", got.report)
 
 
 def _registry_secrets(access: RegistryAccess) -> tuple[cosign.RegistryAuth, dict[str, dagger.Secret]]:
@@ -350,26 +351,65 @@ def _registry_secrets(access: RegistryAccess) -> tuple[cosign.RegistryAuth, dict
     }
 
 
+COSIGN_ATTEMPTS = 3
+COSIGN_BACKOFF = 2.0
+"""Retries of a cosign run that failed on a retryable registry/Sigstore failure (5xx, 429, unreachable)."""
+
+
+def _cosign_ref(call: cosign.CosignCall) -> str:
+    """The image reference a cosign call works on (its last argument), or "" (public-key, generate-key-pair)."""
+    last = call.invocation.argv[-1] if call.invocation.argv else ""
+    return last if "@sha256:" in last else ""
+
+
 async def _run_cosign(
     call: cosign.CosignCall,
     secrets: Mapping[str, dagger.Secret],
-    access: RegistryAccess,
+    access: RegistryAccess | None,
     mounts: Mapping[str, Mountable] | None = None,
     *,
     what: str,
     kms_credentials: dagger.Secret | None = None,
 ) -> Collected:
+    """Run a cosign call; a failure becomes the error the user can act on (`cosign.classify_failure`).
+
+    Retryable registry or Sigstore failures are retried (`COSIGN_ATTEMPTS`), each attempt a fresh exec with
+    its own cache buster: the engine caches a failed exec (expect=ANY) like any other and would hand the
+    same failure back. Anything else raises at once: the classified error, or ToolFailed with cosign's own
+    message when the failure is not recognised. A non-zero exit the invocation treats as an answer (verify's
+    "no matching signatures") is returned for the reader, unless its stderr is a recognised failure.
+    """
     secret_env, secret_files = await cosign_secrets(call, secrets, kms_credentials, what=what)
-    ctr = tool_container(
-        call.invocation,
-        mounts or {},
-        secret_env=secret_env,
-        secret_files=secret_files,
-        services=_services(access),
-        buster=run_id(),
-        user=cosign.USER,
-    )
-    return await collect(ctr, call.invocation)
+    ref = _cosign_ref(call)
+    buster = run_id()
+    attempt = 0
+
+    async def once() -> Collected:
+        nonlocal attempt
+        attempt += 1
+        ctr = tool_container(
+            call.invocation,
+            mounts or {},
+            secret_env=secret_env,
+            secret_files=secret_files,
+            services=_services(access) if access is not None else None,
+            buster=f"{buster}-{attempt}",
+            user=cosign.USER,
+        )
+        try:
+            got = await collect(ctr, call.invocation)
+        except ToolFailed as exc:
+            failure = cosign.classify_failure(exc.tool_message, ref=ref, action=what)
+            if failure is not None:
+                raise failure from None
+            raise
+        if got.exit_code != 0:
+            failure = cosign.classify_failure(got.stderr, ref=ref, action=what)
+            if failure is not None:
+                raise failure
+        return got
+
+    return await skopeo.with_retries_async(once, attempts=COSIGN_ATTEMPTS, backoff=COSIGN_BACKOFF)
 
 
 async def sign(ref: str, signing: Signing, access: RegistryAccess, *, recursive: bool = False) -> None:

@@ -28,9 +28,10 @@ from typing import Any
 
 import attrs
 
-from pipeline.errors import InputError, ToolFailed, ToolOutputError
+from pipeline.errors import InputError, SeaworthyError, ToolFailed, ToolOutputError
 from pipeline.formats.intoto import Statement, as_list, as_map, decode_envelope
 from pipeline.tools.base import IN, OUT, ExitCodes, Image, Invocation
+from pipeline.tools.skopeo import FailureKind, RegistryFailure
 
 NAME = "cosign"
 IMAGE = Image("ghcr.io/sigstore/cosign/cosign", "v3.1.2")
@@ -654,3 +655,362 @@ def read_verify_attestation(predicate_type: str, exit_code: int, stdout: str, st
     if not statements:
         return AttestationCheck(predicate_type, False, f"no verified attestation of type {predicate_type}")
     return AttestationCheck(predicate_type, True, f"{len(statements)} verified attestation(s)", tuple(statements))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# failures a user can act on
+#
+# cosign cannot run here, so every string below is quoted from the source that prints it (cosign v3.x and the
+# libraries it links). cosign prints the error chain once as `Error: <chain>` and again as
+# `main.go:NN: error during command execution: <chain>`; the chain starts with the command
+# (cmd/cosign/cli/sign.go: "signing %v: %w"), so the strings are matched anywhere in stderr.
+
+# pkg/cosign/keys.go LoadPrivateKey: `fmt.Errorf("decrypt: %w", err)` around go-securesystemslib
+# encrypted.Decrypt's `errors.New("encrypted: decryption failed")`: a wrong password, or an encrypted key
+# given an empty one (cosign reads COSIGN_PASSWORD; Seaworthy passes "" when --key-password is absent).
+# Reached through cmd/cosign/cli/signcommon/common.go signerFromKeyRef: "reading key: %w".
+_WRONG_PASSWORD = ("decrypt: encrypted: decryption failed", "encrypted: decryption failed")
+# pkg/cosign/keys.go LoadPrivateKey: `errors.New("invalid pem block")` (not PEM at all) and
+# `fmt.Errorf("unsupported pem type: %s", p.Type)` (PEM, but not "ENCRYPTED SIGSTORE/COSIGN PRIVATE KEY"),
+# `fmt.Errorf("parsing private key: %w", err)` (decrypted bytes are not PKCS #8).
+_NOT_A_KEY = ("invalid pem block", "parsing private key:")
+_PEM_TYPE = re.compile(r"unsupported pem type: ([A-Z0-9 ]{1,40})")
+# pkg/blob/load.go LoadFileOrURL: `fmt.Errorf("loading URL: env var $%s not found", envVar)`.
+_KEY_ENV_MISSING = re.compile(r"loading URL: env var \$(COSIGN_PRIVATE_KEY) not found")
+# pkg/signature/keys.go VerifierForKeyRef: `fmt.Errorf("pem to public key: %w", err)` (verify --key FILE).
+_BAD_PUBLIC_KEY = "pem to public key:"
+
+# Keyless without a token. internal/auth/auth.go RetrieveIDToken/ReadIDToken: "reading ID token: %w",
+# "getting provider: %w", "fetching ambient OIDC credentials: %w", "authenticating caller: %w"; GetOAuthFlow
+# prints "Non-interactive mode detected, using device flow." when no token was found; signcommon wraps all of
+# it as "retrieving ID token: %w". pkg/providers/interface.go: "no providers are enabled, …".
+_NO_TOKEN = (
+    "retrieving id token:",
+    "reading id token:",
+    "fetching ambient oidc credentials",
+    "non-interactive mode detected, using device flow",
+    "no providers are enabled",
+    "authenticating caller:",
+)
+
+# KMS. cosign pkg/signature/keys.go wraps provider errors as "kms get: %w"; sigstore/sigstore
+# pkg/signature/kms/aws/client.go: "getting public key: %w", "getting key metadata: %w", "signing with kms: %w",
+# "loading AWS config: %w". The provider SDKs' own words: AWS SDK v2 "api error AccessDeniedException: … is not
+# authorized to perform: kms:Sign" and "failed to refresh cached credentials"; gRPC (GCP)
+# "rpc error: code = PermissionDenied desc = Permission 'cloudkms.…' denied" and golang.org/x/oauth2/google
+# "google: could not find default credentials"; Azure azcore "RESPONSE 403" / "ERROR CODE: Forbidden" and
+# azidentity "DefaultAzureCredential: failed to acquire a token"; Vault api "Code: 403. Errors: * permission
+# denied".
+_KMS_CONTEXT = (
+    "kms get:",
+    "signing with kms:",
+    "getting key metadata:",
+    "loading aws config:",
+    "operation error kms",
+    "cloudkms",
+    "vault.azure.net",
+    "defaultazurecredential",
+    "hashivault",
+    "transit/",
+    "awskms://",
+    "gcpkms://",
+    "azurekms://",
+)
+_KMS_DENIED = (
+    "accessdeniedexception",
+    "is not authorized to perform",
+    "code = permissiondenied",
+    "code = unauthenticated",
+    "could not find default credentials",
+    "failed to refresh cached credentials",
+    "no ec2 imds role found",
+    "unrecognizedclientexception",
+    "invalidsignatureexception",
+    "expiredtokenexception",
+    "defaultazurecredential: failed to acquire a token",
+    "response 403",
+    "response 401",
+    "error code: forbidden",
+    "code: 403",
+    "permission denied",
+)
+_KMS_HINTS = {
+    "awskms": "kms:GetPublicKey, kms:DescribeKey and kms:Sign on the key (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)",
+    "gcpkms": "roles/cloudkms.signerVerifier on the key (a service-account JSON key as --kms-credentials)",
+    "azurekms": "the get, sign and verify key permissions (AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET)",
+    "hashivault": "a VAULT_TOKEN whose policy allows transit/sign and transit/keys for the key",
+}
+
+# Sigstore's public services. sigstore-go pkg/sign/certificate.go posts to "/api/v2/signingCert" and returns
+# "Fulcio returned %d: %s"; pkg/sign/transparency.go creates "/api/v1/log/entries" on Rekor; cosign
+# pkg/cosign/tuf.go: "error getting signing config from TUF: %w", "error getting live trusted root: %w"
+# (the TUF CDN is tuf-repo-cdn.sigstore.dev); signcommon NewAttestationBundle: "signing bundle: %w".
+_SIGSTORE_SERVICES = (
+    ("rekor", "Rekor transparency log"),
+    ("/api/v1/log/entries", "Rekor transparency log"),
+    ("fulcio", "Fulcio certificate authority"),
+    ("/api/v2/signingcert", "Fulcio certificate authority"),
+    ("signing config from tuf", "Sigstore TUF repository"),
+    ("live trusted root", "Sigstore TUF repository"),
+    ("tuf-repo-cdn", "Sigstore TUF repository"),
+    ("tuf refresh failed", "Sigstore TUF repository"),
+    ("timestamp-authority", "Sigstore timestamp authority"),
+)
+_SIGSTORE_HOST = re.compile(r"https?://([A-Za-z0-9.\-]+(?::\d+)?)/")
+
+# Registry errors come from go-containerregistry pkg/v1/remote/transport/error.go: `Diagnostic.String()` is
+# "$Code: $Message[; $Detail]" with codes "UNAUTHORIZED", "DENIED", "TOOMANYREQUESTS", "UNAVAILABLE",
+# "MANIFEST_UNKNOWN", "NAME_UNKNOWN", …; without a JSON body it is "unexpected status code %d %s[: body]"
+# (HEAD: "… (HEAD responses have no body, use GET for details)"); every one is prefixed "METHOD URL: ".
+# Network failures are Go's net errors: "dial tcp …: connect: connection refused",
+# "dial tcp: lookup HOST …: no such host", "i/o timeout"; TLS: "x509: …",
+# "http: server gave HTTP response to HTTPS client".
+_GGCR_STATUS = re.compile(r"unexpected status code ([1-5][0-9]{2})")
+_GGCR_CODES: Mapping[str, FailureKind] = {
+    "UNAUTHORIZED:": FailureKind.UNAUTHORIZED,
+    "DENIED:": FailureKind.DENIED,
+    "TOOMANYREQUESTS:": FailureKind.RATE_LIMITED,
+    "UNAVAILABLE:": FailureKind.SERVER_ERROR,
+    "MANIFEST_UNKNOWN:": FailureKind.NOT_FOUND,
+    "NAME_UNKNOWN:": FailureKind.NOT_FOUND,
+    "BLOB_UNKNOWN:": FailureKind.NOT_FOUND,
+}
+_NET_UNREACHABLE = (
+    "connection refused",
+    "i/o timeout",
+    "no route to host",
+    "network is unreachable",
+    "connection reset by peer",
+    "tls handshake timeout",
+    "context deadline exceeded",
+    "unexpected eof",
+)
+_TLS = ("x509:", "server gave http response to https client", "tls: ")
+
+# Secrets that may sit in a line cosign prints (a URL with user:password, a NAME=value, a bearer token).
+_SCRUBS = (
+    (re.compile(r"(\w+://)[^/@\s:]+:[^/@\s]+@"), r"\1***@"),
+    (re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=\-]+"), r"\1 ***"),
+    (re.compile(r"\b([A-Z][A-Z0-9_]*(?:PASSWORD|TOKEN|SECRET|PRIVATE_KEY|ACCESS_KEY)[A-Z0-9_]*)=\S+"), r"\1=***"),
+    (re.compile(r"(?i)\b(password|passwd|secret)\s*[=:]\s*\S+"), r"\1=***"),
+    (re.compile(r"(?i)([?&](?:password|token|secret|access_token|sig)=)[^&\s]+"), r"\1***"),
+)
+
+
+class SigstoreUnavailable(RegistryFailure):
+    """Rekor, Fulcio or Sigstore's TUF repository could not be reached or failed (not the image registry)."""
+
+    def __init__(self, service: str, host: str, kind: FailureKind, message: str, detail: str = "") -> None:
+        self.service = service
+        super().__init__(host, kind, message, detail)
+
+
+def scrub(text: str) -> str:
+    """`text` with credential-looking values replaced by *** (URL userinfo, bearer tokens, NAME=secret)."""
+    for pattern, repl in _SCRUBS:
+        text = pattern.sub(repl, text)
+    return text
+
+
+def registry_of(ref: str) -> str:
+    """The registry host of an image reference (Docker Hub when the first component is not a host)."""
+    name = ref.strip().split("@", 1)[0]
+    first, sep, _ = name.partition("/")
+    if sep and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
+def _error_text(stderr: str) -> str:
+    """The error chain cosign printed (from `Error: …` to its `error during command execution` repeat).
+
+    cosign's UI prints warnings (`WARNING: Could not fetch trusted_root.json from the TUF repository…`) that
+    would otherwise read like the failure. A chain may span lines (Vault's API errors do). Without an
+    `Error:` line: every line but the warnings.
+    """
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not ln.upper().startswith("WARNING")]
+    start = next((i for i, ln in enumerate(lines) if ln.startswith("Error:")), None)
+    if start is None:
+        return "\n".join(lines)
+    chain = [lines[start]]
+    for ln in lines[start + 1 :]:
+        if "error during command execution:" in ln or ln.startswith("Error:"):
+            break
+        chain.append(ln)
+    return "\n".join(chain)
+
+
+def _error_line(stderr: str) -> str:
+    """cosign's own error line (`Error: …`), or the last line; scrubbed and capped."""
+    return scrub(_cosign_message(stderr))[-600:]
+
+
+def classify_failure(stderr: str, *, ref: str, action: str) -> SeaworthyError | None:
+    """Read a failed cosign run's stderr; return the error the user can act on, or None when unknown.
+
+    `action` is the cosign command ("sign", "attest", "verify", "verify-attestation", "public-key").
+    Registry and Sigstore-service failures are `RegistryFailure`s (`kind`, `retryable`); a wrong, missing or
+    malformed key, a KMS permission problem or a missing keyless token is an `InputError`. A negative
+    verification answer ("no matching signatures", …) is not a failure here: None, `read_verify` reads it.
+    None also means "not recognised": the caller raises ToolFailed with cosign's message. The first line of
+    every message is one line and never quotes a secret (key material, passwords and tokens are not echoed).
+    """
+    if not stderr.strip() or _is_unverified(stderr):
+        return None
+    text = _error_text(stderr)
+    low = text.lower()
+    what = f"cosign {action} of {ref}" if ref else f"cosign {action}"
+    for classify in (_key_failure, _kms_failure, _token_failure):
+        found = classify(text, low, what)
+        if found is not None:
+            return found
+    return _sigstore_failure(text, low, what) or _registry_failure(text, low, what, registry_of(ref))
+
+
+def _key_failure(stderr: str, low: str, what: str) -> InputError | None:
+    if any(m in low for m in _WRONG_PASSWORD):
+        return InputError(
+            f"{what} could not decrypt the signing key: --key-password is wrong, or missing for an encrypted "
+            "--key; pass the password the key was created with (--key=file://cosign.key "
+            "--key-password=env://COSIGN_PASSWORD) or make a new pair with `cosign generate-key-pair`"
+        )
+    pem = _PEM_TYPE.search(stderr)
+    if pem is not None:
+        pem_type = pem.group(1).strip()
+        if pem_type.endswith("PUBLIC KEY") or pem_type == "CERTIFICATE":
+            problem, fix = f"is a {pem_type.lower()}, not the private key", "pass cosign.key, not cosign.pub"
+        elif "PRIVATE KEY" in pem_type:
+            problem = f"is an unencrypted {pem_type} PEM"
+            fix = "convert it with `cosign import-key-pair --key FILE` (it asks for a password), then pass cosign.key"
+        else:
+            problem, fix = f"is a {pem_type} PEM, not a cosign private key", "pass cosign.key"
+        return InputError(
+            f"{what}: --key {problem}; {fix} (--key=file://cosign.key --key-password=env://COSIGN_PASSWORD), "
+            "made by `cosign generate-key-pair`"
+        )
+    if any(m in low for m in _NOT_A_KEY):
+        return InputError(
+            f"{what}: --key is not a cosign private key (not an encrypted PEM key); pass the cosign.key that "
+            "`cosign generate-key-pair` wrote: --key=file://cosign.key --key-password=env://COSIGN_PASSWORD"
+        )
+    if _KEY_ENV_MISSING.search(stderr):
+        return InputError(
+            f"{what}: no signing key reached cosign; pass --key=file://cosign.key "
+            "--key-password=env://COSIGN_PASSWORD (or --kms-key, or a keyless token)"
+        )
+    if _BAD_PUBLIC_KEY in low:
+        return InputError(
+            f"{what}: --public-key is not a PEM public key; pass the cosign.pub of the signing key "
+            "(`cosign public-key --key cosign.key` prints it)"
+        )
+    return None
+
+
+def _kms_failure(stderr: str, low: str, what: str) -> InputError | None:
+    if not any(m in low for m in _KMS_CONTEXT) or not any(m in low for m in _KMS_DENIED):
+        return None
+    provider = next((p for p in _KMS_HINTS if p in low), "")
+    if not provider:
+        provider = next(
+            (p for p, words in (("awskms", "aws"), ("gcpkms", "cloudkms"), ("azurekms", "azure")) if words in low),
+            "",
+        )
+    needs = _KMS_HINTS.get(provider, "permission to read the public key and to sign with the key")
+    return InputError(
+        f"{what}: the KMS refused the credentials in --kms-credentials for --kms-key (missing, expired or "
+        f"without permission); give them {needs}"
+    )
+
+
+def _token_failure(stderr: str, low: str, what: str) -> InputError | None:
+    if not any(m in low for m in _NO_TOKEN):
+        return None
+    return InputError(
+        f"{what}: keyless signing got no usable OIDC identity token; pass --identity-token=env://SIGSTORE_ID_TOKEN, "
+        "or in GitHub Actions grant `id-token: write` and pass --oidc-request-url/--oidc-request-token "
+        "(or sign with --key or --kms-key)"
+    )
+
+
+def _network_kind(low: str, status: int) -> FailureKind | None:
+    if "no such host" in low:
+        return FailureKind.UNKNOWN_HOST
+    if status == 429:
+        return FailureKind.RATE_LIMITED
+    if 500 <= status <= 599:
+        return FailureKind.SERVER_ERROR
+    if any(w in low for w in _TLS):
+        return FailureKind.TLS
+    if any(w in low for w in _NET_UNREACHABLE) or "dial tcp" in low:
+        return FailureKind.UNREACHABLE
+    return None
+
+
+def _sigstore_failure(stderr: str, low: str, what: str) -> SigstoreUnavailable | None:
+    service = next((name for marker, name in _SIGSTORE_SERVICES if marker in low), "")
+    if not service:
+        return None
+    status_m = re.search(r"(?:fulcio returned|\]\[|status code:? )\s*([1-5][0-9]{2})", low)
+    status = int(status_m.group(1)) if status_m else 0
+    kind = _network_kind(low, status)
+    if kind is None:
+        if "signing config from tuf" not in low and "live trusted root" not in low:
+            return None  # Rekor/Fulcio named, but not a transport failure (e.g. a token Fulcio rejected)
+        kind = FailureKind.UNREACHABLE
+    host_m = next((m for m in _SIGSTORE_HOST.finditer(stderr) if "sigstore" in m.group(1) or "tuf" in m.group(1)), None)
+    host = host_m.group(1) if host_m else service
+    return SigstoreUnavailable(
+        service,
+        host,
+        kind,
+        f"{what} could not use the {service} ({host}: {kind.value}); for a private registry sign with --key or "
+        "--kms-key and --tlog=false (keyless signing needs the public Sigstore services), or retry later",
+        _error_line(stderr),
+    )
+
+
+_REGISTRY_FIXES: Mapping[FailureKind, tuple[str, str]] = {
+    FailureKind.UNAUTHORIZED: (
+        "unauthorized (HTTP 401): the registry credentials are missing or wrong",
+        "pass --registry-username and --registry-password (a secret, e.g. env://REGISTRY_TOKEN) valid for {reg}",
+    ),
+    FailureKind.DENIED: (
+        "access denied (HTTP 403)",
+        "use registry credentials that may push to this repository: cosign stores the signature beside the image",
+    ),
+    FailureKind.RATE_LIMITED: ("rate limited (HTTP 429)", "wait and retry, or authenticate"),
+    FailureKind.SERVER_ERROR: ("the registry answered {status}", "the registry is failing; retry later"),
+    FailureKind.NOT_FOUND: (
+        "the image or repository does not exist there",
+        "sign the reference `publish` returned (repository@sha256:…)",
+    ),
+    FailureKind.UNKNOWN_HOST: ("the host name does not resolve", "check the registry name in --ref"),
+    FailureKind.TLS: (
+        "TLS verification failed",
+        "for a plain-HTTP local registry pass --insecure-registry; otherwise fix the registry's certificate",
+    ),
+    FailureKind.UNREACHABLE: (
+        "the registry is unreachable",
+        "check the host and port in --ref and that the registry is running",
+    ),
+}
+
+
+def _registry_failure(stderr: str, low: str, what: str, registry: str) -> RegistryFailure | None:
+    status_m = _GGCR_STATUS.search(stderr)
+    status = int(status_m.group(1)) if status_m else 0
+    kind = next((k for code, k in _GGCR_CODES.items() if code in stderr), None)
+    if kind is None:
+        by_status = {401: FailureKind.UNAUTHORIZED, 403: FailureKind.DENIED, 404: FailureKind.NOT_FOUND}
+        kind = by_status.get(status) or _network_kind(low, status)
+    if kind is None:
+        return None
+    problem, fix = _REGISTRY_FIXES[kind]
+    problem = problem.format(status=f"HTTP {status}" if status else "with a server error")
+    return RegistryFailure(
+        registry,
+        kind,
+        f"{what} failed at registry {registry}: {problem}; {fix.format(reg=registry)}",
+        _error_line(stderr),
+    )

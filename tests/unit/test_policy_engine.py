@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import PolicyError, ToolOutputError
+from pipeline.model import Category, Finding, Severity
 from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
+from pipeline.policy.exceptions import BUNDLED_RULE_IDS
 from pipeline.policy.verdict import read_verdict
 from pipeline.tools import opa
-from tests.policy_helpers import evaluate, good_build, good_image, ids
+from tests.policy_helpers import evaluate, exceptions, finding, good_build, good_image, ids
 
 EXTRA_RULE = """package seaworthy.rules.acme_ports
 
@@ -68,13 +70,142 @@ def test_user_policy_overrides_a_bundled_rule_by_id(tmp_path: Path) -> None:
     init = good_image(user="", labels=(*good_image().labels, ("com.acme.init", "true")))
     verdict, _ = evaluate(facts=[init], build=good_build(), policy_dirs=[tmp_path / "policy"])
     assert verdict.passed
-    assert [(r.rule_id, r.message) for r in verdict.warnings] == [("image.root-user", "init container runs as root")]
+    assert [(r.rule_id, r.message) for r in verdict.warnings] == [
+        ("image.root-user", "init container runs as root"),
+        (
+            "policy.override",
+            "bundled rule image.root-user is overridden by package seaworthy.rules.acme_root: "
+            "only that module's reasons with this id count",
+        ),
+    ]
 
     verdict, _ = evaluate(facts=[good_image(user="")], build=good_build(), policy_dirs=[tmp_path / "policy"])
     assert [(r.rule_id, r.message) for r in verdict.denials] == [("image.root-user", "runs as root")]
+    assert ids(verdict.warnings) == ["policy.override"]
     # without the user policy the bundled message is back
     verdict, _ = evaluate(facts=[init], build=good_build())
     assert verdict.denials[0].message.startswith("the image runs as root")
+
+
+PROBE = 'package seaworthy.rules.probe\n\nimport rego.v1\n\noverrides contains "threshold.secret"\n'
+
+# Replaces threshold.secret: secrets under tests/ only warn, every other secret denies.
+SECRET_REPLACEMENT = """package seaworthy.rules.acme_secrets
+
+import rego.v1
+
+overrides contains "threshold.secret"
+
+_secrets := [f | some f in data.seaworthy.lib.findings; f.category == "secret"]
+
+_in_tests(f) if startswith(f.locations[0].path, "tests/")
+
+warn contains data.seaworthy.lib.reason("threshold.secret", "test fixture secret", "", [f.fingerprint]) if {
+	some f in _secrets
+	_in_tests(f)
+}
+
+deny contains data.seaworthy.lib.reason("threshold.secret", "secret in the product", "rotate it", [f.fingerprint]) if {
+	some f in _secrets
+	not _in_tests(f)
+}
+"""
+
+
+def _secret(path: str = "config.py") -> Finding:
+    return finding(Category.SECRET, "github-pat", Severity.CRITICAL, tool="gitleaks", path=path, line=13)
+
+
+def test_override_without_replacement_does_not_switch_a_rule_off(tmp_path: Path) -> None:
+    _write(tmp_path / "p", "probe.rego", PROBE)
+    leak = _secret()
+    verdict, _ = evaluate([leak], policy_dirs=[tmp_path / "p"])
+    assert not verdict.passed
+    assert ids(verdict.denials) == ["policy.override-without-replacement"]
+    denial = verdict.denials[0]
+    assert denial.findings == (leak.fingerprint,)
+    assert denial.message == (
+        "package seaworthy.rules.probe overrides bundled rule threshold.secret but gives no reason with that id "
+        "where it fired: the rule would be switched off"
+    )
+    assert "exception file" in denial.remedy
+    assert ids(verdict.warnings) == ["policy.override"]
+    # where the bundled rule does not fire there is nothing to replace, but the override still shows
+    verdict, _ = evaluate([], policy_dirs=[tmp_path / "p"])
+    assert verdict.passed and ids(verdict.warnings) == ["policy.override"]
+    assert "threshold.secret" in verdict.warnings[0].message and "seaworthy.rules.probe" in verdict.warnings[0].message
+
+
+def test_override_with_replacement_decides_in_place_of_the_bundled_rule(tmp_path: Path) -> None:
+    _write(tmp_path / "p", "secrets.rego", SECRET_REPLACEMENT)
+    fixture, leak = _secret("tests/fixtures/conf.py"), _secret("src/conf.py")
+    verdict, _ = evaluate([fixture], policy_dirs=[tmp_path / "p"])
+    assert verdict.passed
+    assert [(r.rule_id, r.message) for r in verdict.warnings] == [
+        (
+            "policy.override",
+            "bundled rule threshold.secret is overridden by package seaworthy.rules.acme_secrets: "
+            "only that module's reasons with this id count",
+        ),
+        ("threshold.secret", "test fixture secret"),
+    ]
+    verdict, _ = evaluate([fixture, leak], policy_dirs=[tmp_path / "p"])
+    assert [(r.rule_id, r.message, r.findings) for r in verdict.denials] == [
+        ("threshold.secret", "secret in the product", (leak.fingerprint,))
+    ]
+
+
+def test_replacement_must_answer_every_case_the_rule_fires_on(tmp_path: Path) -> None:
+    # the same module without its warn: a secret under tests/ would vanish silently
+    partial = (
+        SECRET_REPLACEMENT.split("warn contains", 1)[0]
+        + "deny contains"
+        + SECRET_REPLACEMENT.split("deny contains", 1)[1]
+    )
+    assert "warn contains" not in partial
+    _write(tmp_path / "p", "secrets.rego", partial)
+    fixture = _secret("tests/fixtures/conf.py")
+    verdict, _ = evaluate([fixture], policy_dirs=[tmp_path / "p"])
+    assert ids(verdict.denials) == ["policy.override-without-replacement"]
+    assert verdict.denials[0].findings == (fixture.fingerprint,)
+
+
+def test_gate_checks_cannot_be_overridden(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "p",
+        "sneaky.rego",
+        "package seaworthy.rules.sneaky\n\nimport rego.v1\n\n"
+        'overrides contains "exception.expired"\n\noverrides contains "policy.override-without-replacement"\n',
+    )
+    waivers = exceptions({"target": "CVE-0", "expires": "2020-01-01"})
+    verdict, _ = evaluate(waivers=waivers, policy_dirs=[tmp_path / "p"])
+    assert ids(verdict.denials) == ["exception.expired", "policy.override-forbidden", "policy.override-forbidden"]
+    forbidden = sorted(r.message for r in verdict.denials if r.rule_id == "policy.override-forbidden")
+    assert forbidden == [
+        "package seaworthy.rules.sneaky overrides exception.expired, a check of the gate itself that cannot be overridden",
+        "package seaworthy.rules.sneaky overrides policy.override-without-replacement, a check of the gate itself "
+        "that cannot be overridden",
+    ]
+    assert verdict.warnings == ()
+
+
+def test_override_of_a_user_rule_is_named_as_such(tmp_path: Path) -> None:
+    _write(tmp_path / "p", "ports.rego", EXTRA_RULE)
+    _write(
+        tmp_path / "p",
+        "quiet.rego",
+        'package seaworthy.rules.quiet\n\nimport rego.v1\n\noverrides contains "acme.no-ssh"\n',
+    )
+    labelled = good_image(labels=(*good_image().labels, ("com.acme.ssh", "yes")))
+    verdict, _ = evaluate(facts=[labelled], build=good_build(), policy_dirs=[tmp_path / "p"])
+    assert ids(verdict.denials) == ["policy.override-without-replacement"]
+    assert "overrides rule acme.no-ssh" in verdict.denials[0].message
+    assert verdict.warnings[0].message.startswith("rule acme.no-ssh is overridden by package seaworthy.rules.quiet")
+
+
+def test_bundled_rule_ids_agree_between_rego_and_python() -> None:
+    collect = evaluate_with_regorus([BUNDLED_POLICY_DIR], {}, query="data.seaworthy.collect")
+    assert sorted(collect["bundled_rule_ids"]) == sorted(BUNDLED_RULE_IDS)
 
 
 def test_user_policy_cannot_reuse_a_bundled_package(tmp_path: Path) -> None:
@@ -211,3 +342,11 @@ def test_user_policy_texts_are_checked_like_folders() -> None:
         check_user_policy_texts({"a.rego": "package seaworthy.rules.image\n"}, where="policy")
     with pytest.raises(PolicyError, match=r"policy/b\.rego: no package declaration"):
         check_user_policy_texts({"b.rego": "deny contains x if { x := 1 }\n"}, where="policy")
+
+
+@pytest.mark.parametrize("pkg", ["seaworthy", "seaworthy.rules", "seaworthy.rules.thresholds.deny", "acme.rules"])
+def test_user_packages_must_sit_one_level_under_seaworthy_rules(pkg: str) -> None:
+    from pipeline.policy.engine import check_user_policy_texts
+
+    with pytest.raises(PolicyError, match=r"name yours seaworthy\.rules\.<your-name>"):
+        check_user_policy_texts({"a.rego": f"package {pkg}\n"}, where="policy")

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime
+import re
 import tomllib
 
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.model import Category, Severity
+from pipeline.model import Category, Finding, Package, Severity
+from pipeline.model_gate import covers, package_key
+from pipeline.policy.config import GateConfig
 from pipeline.policy.exceptions import load_exceptions, parse_exceptions
+from pipeline.policy.input import build_input
 from tests.policy_helpers import evaluate, exceptions, finding, good_build, good_image, ids, vuln
 
 OK = {"target": "CVE-2018-18074", "owner": "team-app", "reason": "not reachable", "expires": "2026-12-31"}
@@ -144,3 +148,61 @@ def test_unmatched_exception_is_reported_not_failed() -> None:
     assert verdict.notes == (
         "exceptions[0] (CVE-2000-1, owner team-app) matched nothing: remove it, or fix its target or scope",
     )
+
+
+def _pkg_finding(name: str, version: str = "1.0", ecosystem: str = "pypi") -> Finding:
+    pkg = Package(name, version, ecosystem, f"pkg:{ecosystem}/{name.lower()}@{version}", "9.9")
+    return finding(Category.DEPENDENCY, "CVE-2099-1", Severity.HIGH, tool="trivy", path="lock", line=None, package=pkg)
+
+
+@pytest.mark.parametrize(
+    ("reported", "ecosystem", "scope", "waived"),
+    [
+        ("Jinja2", "pypi", {"package": "jinja2"}, True),
+        ("jinja2", "pypi", {"package": "Jinja2"}, True),
+        ("PyYAML", "pypi", {"package": "pyyaml"}, True),
+        ("ruamel.yaml", "pypi", {"package": "ruamel-yaml"}, True),
+        ("ruamel_yaml", "pypi", {"package": "Ruamel.YAML"}, True),
+        ("zope.interface", "pypi", {"package": "zope--interface"}, True),  # runs collapse to one '-'
+        ("requests", "pypi", {"package": "requests2"}, False),
+        ("requests2", "pypi", {"package": "requests"}, False),
+        ("Jinja2", "pypi", {"package": "jinja2", "version": "1.0"}, True),
+        ("Jinja2", "pypi", {"package": "jinja2", "version": "1.0.0"}, False),  # versions stay exact
+        ("Jinja2", "pypi", {"package": "jinja2", "version": "1.0rc1"}, False),
+        ("Express", "npm", {"package": "express"}, True),  # case-insensitive everywhere ...
+        ("foo_bar", "npm", {"package": "foo-bar"}, False),  # ... PEP 503 for pypi only
+        ("libc6", "deb", {"package": "LIBC6"}, True),
+    ],
+)
+def test_package_scope_is_case_insensitive_and_pep503_for_pypi(
+    reported: str, ecosystem: str, scope: dict[str, str], waived: bool
+) -> None:
+    f = _pkg_finding(reported, ecosystem=ecosystem)
+    waiver = exceptions({"target": "CVE-2099-1", **scope})
+    verdict, _ = evaluate([f], waivers=waiver)
+    assert verdict.passed is waived, verdict
+    assert covers(waiver[0], f) is waived  # the Python mirror (OpenVEX, .trivyignore) decides alike
+
+
+def test_package_keys_in_the_gate_input() -> None:
+    doc = build_input(
+        [_pkg_finding("Ruamel.YAML")],
+        sbom=None,
+        facts=(),
+        build=None,
+        config=GateConfig(),
+        exceptions=exceptions({"target": "CVE-2099-1", "package": "Ruamel_Yaml"}, {"target": "x"}),
+        today=datetime.date(2026, 6, 1),
+    )
+    assert doc["findings"][0]["package"]["name"] == "Ruamel.YAML"
+    assert doc["findings"][0]["package"]["key"] == "ruamel-yaml"
+    assert doc["exceptions"][0]["package"] == "Ruamel_Yaml"
+    assert doc["exceptions"][0]["package_keys"] == {"*": "ruamel_yaml", "pypi": "ruamel-yaml"}
+    assert doc["exceptions"][1]["package_keys"] == {}
+    assert package_key(" PyYAML ", "pypi") == "pyyaml" and package_key("Foo.Bar", "maven") == "foo.bar"
+
+
+@pytest.mark.parametrize("target", ["policy.override", "policy.override-without-replacement", "policy.anything"])
+def test_gate_policy_checks_cannot_be_waived(target: str) -> None:
+    with pytest.raises(ConfigError, match=rf"exceptions\[0\]: '{re.escape(target)}' is the gate's check"):
+        parse_exceptions([{**OK, "target": target}])

@@ -1,5 +1,6 @@
 # Seaworthy gate: collects the deny/warn sets of every module under data.seaworthy.rules, applies
-# overrides (by rule id) and exceptions, and adds the denials of expired exceptions.
+# overrides (by rule id; each shows, none may switch a rule off) and exceptions, and adds the denials of
+# expired exceptions and of overrides without replacement.
 # Query `data.seaworthy.gate`; the result shape is documented in docs/policy.md.
 package seaworthy.gate
 
@@ -25,6 +26,56 @@ deny contains r if {
 		"exception.expired",
 		sprintf("%s (%s, owner %s) expired on %s", [e.name, concat(", ", e.targets), e.owner, e.expires]),
 		sprintf("Fix what %s waives, or renew it with a new expiry date after review by %s.", [e.name, e.owner]),
+		[],
+	)
+}
+
+# Overrides (docs/policy.md, "Replacing a bundled rule"): each one shows; an override may replace a rule,
+# never switch it off; the gate's own checks cannot be overridden. None of these can be waived.
+warn contains r if {
+	some [name, id] in data.seaworthy.collect.override_declarations
+	not data.seaworthy.collect.forbidden_override(id)
+	noun := data.seaworthy.collect.rule_noun(id)
+	r := data.seaworthy.lib.reason(
+		"policy.override",
+		sprintf("%s %s is overridden by package seaworthy.rules.%s: only that module's reasons with this id count", [noun, id, name]),
+		sprintf("Review package seaworthy.rules.%s: it decides %s in place of the %s.", [name, id, noun]),
+		[],
+	)
+}
+
+deny contains r if {
+	some id in data.seaworthy.collect.unreplaced
+	modules := data.seaworthy.collect.overriding_modules(id)
+	fps := sort({fp |
+		some [_, d] in data.seaworthy.collect.dropped
+		d.id == id
+		some fp in object.get(d, "findings", [])
+	})
+	r := data.seaworthy.lib.reason(
+		"policy.override-without-replacement",
+		sprintf(
+			"%s overrides %s %s but gives no reason with that id where it fired: the rule would be switched off",
+			[modules, data.seaworthy.collect.rule_noun(id), id],
+		),
+		sprintf(
+			"Make %s deny or warn with id %q for every case it lets through, or drop the override and waive %s in the exception file (owner, reason, expiry).",
+			[modules, id, id],
+		),
+		fps,
+	)
+}
+
+deny contains r if {
+	some [name, id] in data.seaworthy.collect.override_declarations
+	data.seaworthy.collect.forbidden_override(id)
+	r := data.seaworthy.lib.reason(
+		"policy.override-forbidden",
+		sprintf(
+			"package seaworthy.rules.%s overrides %s, a check of the gate itself that cannot be overridden",
+			[name, id],
+		),
+		sprintf("Remove `overrides contains %q` from package seaworthy.rules.%s.", [id, name]),
 		[],
 	)
 }

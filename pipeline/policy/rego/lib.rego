@@ -32,9 +32,11 @@ _targets_finding(e, f) if f.fingerprint in e.targets
 
 _package_ok(e, _) if e.package == ""
 
+# Package names compare by key (input.py `package_key`): lower case, and PEP 503 normalised for pypi
+# (`PyYAML` = `pyyaml`, `ruamel.yaml` = `ruamel-yaml`). The exception carries its key per ecosystem. Versions are exact.
 _package_ok(e, f) if {
 	e.package != ""
-	f.package.name == e.package
+	f.package.key == object.get(e.package_keys, f.package.ecosystem, e.package_keys["*"])
 	_version_ok(e, f)
 }
 
