@@ -24,11 +24,17 @@ class SbomPair:
     """Parsed from the CycloneDX document (what the gate and the reports read)."""
 
 
-def finalize(cyclonedx_text: str, spdx_text: str, *, tool: str) -> SbomPair:
-    """Normalize, relabel and validate both documents; raises ToolOutputError naming the tool."""
-    cdx = cyclonedx.normalize(cyclonedx_text, tool=tool)
+def finalize_cyclonedx(text: str, *, tool: str) -> str:
+    """One CycloneDX document normalized, labelled 1.6 (only if valid as such) and validated."""
+    cdx = cyclonedx.normalize(text, tool=tool)
     cdx = cyclonedx.as_spec_version(cdx, CYCLONEDX_VERSION, tool=tool)
     cyclonedx.validate(cdx, tool=tool)
+    return cdx
+
+
+def finalize(cyclonedx_text: str, spdx_text: str, *, tool: str) -> SbomPair:
+    """Normalize, relabel and validate both documents; raises ToolOutputError naming the tool."""
+    cdx = finalize_cyclonedx(cyclonedx_text, tool=tool)
     doc = spdx.normalize(spdx_text, tool=tool)
     spdx.validate(doc, tool=tool)
     return SbomPair(cdx, doc, cyclonedx.parse(cdx, tool=tool))

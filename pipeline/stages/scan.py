@@ -12,6 +12,7 @@ from dagger import dag
 
 from pipeline.config import Config
 from pipeline.errors import InputError
+from pipeline.formats import sbom_pair
 from pipeline.model import ToolRun
 from pipeline.stages import trivydb
 from pipeline.stages.runner import Mountable, collect_fresh, day_buster, tool_container, unwrap
@@ -103,6 +104,17 @@ def scanner_container(
         caches[trivy.DEFAULT_CACHE_DIR] = trivydb.cache()
     chosen = scanner_buster(name, cfg, now) if buster is None else buster
     return inv, tool_container(inv, mounts, caches=caches, buster=chosen)
+
+
+async def source_sbom(source: dagger.Directory) -> str:
+    """CycloneDX SBOM of what the source's lock files declare (trivy fs; no vulnerability DB needed)."""
+    inv = trivy.source_sbom()
+
+    def run(buster: str) -> dagger.Container:
+        return tool_container(inv, {SRC: source}, caches={trivy.DEFAULT_CACHE_DIR: trivydb.cache()}, buster=buster)
+
+    _, got = await collect_fresh(run, inv)
+    return sbom_pair.finalize_cyclonedx(got.report, tool="trivy")
 
 
 async def run_scanners(

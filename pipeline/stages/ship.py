@@ -168,6 +168,12 @@ async def ship(
     facts: tuple[ImageFacts, ...] = ()
     sbom_files: image_stage.SbomFiles | None = None
 
+    source_sbom = ""
+
+    async def sbom_of_source() -> None:
+        nonlocal source_sbom
+        source_sbom = await scan_stage.source_sbom(source)
+
     async def scan_source() -> None:
         nonlocal source_runs
         # the scanners see every finding: exceptions are applied by the gate, which keeps their evidence
@@ -194,7 +200,7 @@ async def ship(
         logger.info("image described", platforms=len(facts))
 
     await trivydb.refresh(cfg, now=started)  # once, before any trivy scan reads the DB offline
-    await gather(scan_source, describe_image)
+    await gather(scan_source, sbom_of_source, describe_image)
     assert image_runs and sbom_files is not None
     runs = (*source_runs, *image_runs)
     findings = merge_findings(f for r in runs for f in r.findings)
@@ -241,6 +247,7 @@ async def ship(
             "gate-input.json": input_text,
             "sbom.cdx.json": cdx_text,
             "sbom.spdx.json": spdx_text,
+            "sbom-source.cdx.json": source_sbom,
             "openvex.json": report_stage.dumps(vex),
             "trivyignore.yaml": ignore_text,
             "facts.json": report_stage.facts_json(facts),

@@ -64,3 +64,21 @@ def test_a_truncated_sbom_fails_closed() -> None:
     text = (fx / "sbom.cdx.json").read_text()
     with pytest.raises(ToolOutputError, match="syft"):
         finalize(text[: len(text) // 2], (fx / "sbom.spdx.json").read_text(), tool="syft")
+
+
+def test_source_sbom_invocation_gives_a_valid_cyclonedx_16(tmp_path: Path) -> None:
+    from pipeline.formats.sbom_pair import finalize_cyclonedx
+    from pipeline.tools import trivy
+    from pipeline.tools.base import CACHE, OUT, SRC
+    from tests.hostrun import run_on_host
+
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "tests" / "fixtures" / "bad-project", src)
+    inv = trivy.source_sbom()
+    got = run_on_host(inv, {SRC: src, OUT: tmp_path / "out", CACHE: tmp_path / "cache"})
+    inv.exit_codes.check(inv.tool, got.exit_code, got.stderr)
+    text = finalize_cyclonedx(got.report, tool="trivy")
+    doc = json.loads(text)
+    assert doc["specVersion"] == "1.6"
+    assert "pkg:pypi/pyyaml@5.3" in {c.get("purl") for c in doc["components"]}
+    assert finalize_cyclonedx(got.report, tool="trivy") == text

@@ -468,3 +468,9 @@ def test_log_format_argument_configures_the_logger() -> None:
         assert not isinstance(structlog.get_config()["processors"][-1], structlog.processors.JSONRenderer)
     finally:
         log.configure("console")
+
+
+def test_source_sbom_is_trivy_fs_of_the_source_in_cyclonedx() -> None:
+    inv = trivy.source_sbom()
+    assert inv.argv[:2] == ("trivy", "fs") and inv.argv[-1] == SRC and "cyclonedx" in inv.argv
+    assert inv.mounts[SRC] == "source"
