@@ -474,3 +474,52 @@ def test_source_sbom_is_trivy_fs_of_the_source_in_cyclonedx() -> None:
     inv = trivy.source_sbom()
     assert inv.argv[:2] == ("trivy", "fs") and inv.argv[-1] == SRC and "cyclonedx" in inv.argv
     assert inv.mounts[SRC] == "source"
+
+
+# --- source checks with the engine's answers stubbed (dagger-python.md §7: stub the leaves) -------------
+
+
+def _stub_source(monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> dagger.Directory:
+    async def entries(self: dagger.Directory, **_: object) -> list[str]:
+        return sorted({name.split("/", 1)[0] for name in files})
+
+    async def exists(self: dagger.Directory, path: str, **_: object) -> bool:
+        return path in files
+
+    async def contents(self: dagger.File, **_: object) -> str:
+        path = [s for s in self._ctx.selections if s.name == "file"][-1].args["path"]  # pyright: ignore[reportPrivateUsage, reportAttributeAccessIssue]
+        return files[path]
+
+    monkeypatch.setattr(dagger.Directory, "entries", entries)
+    monkeypatch.setattr(dagger.Directory, "exists", exists)
+    monkeypatch.setattr(dagger.File, "contents", contents)
+    return dag.directory()
+
+
+@pytest.mark.anyio
+async def test_check_source_names_the_missing_dockerfile_and_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    src = _stub_source(monkeypatch, {"app.py": "print(1)\n"})
+    with pytest.raises(image_stage.InputError, match=r"--source has no Dockerfile at 'Dockerfile'; pass --dockerfile="):
+        await image_stage.check_source(src, "Dockerfile")
+    empty = _stub_source(monkeypatch, {})
+    with pytest.raises(image_stage.InputError, match=r"--source is empty"):
+        await image_stage.check_source(empty, "Dockerfile")
+    ok = _stub_source(monkeypatch, {"docker/Dockerfile": "FROM scratch\n"})
+    assert await image_stage.check_source(ok, "docker/Dockerfile") == "FROM scratch\n"
+
+
+@pytest.mark.anyio
+async def test_config_comes_from_the_source_root_and_bad_config_fails_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pipeline.errors import ConfigError
+    from pipeline.main import load_config
+
+    src = _stub_source(monkeypatch, {"seaworthy.toml": "[scan]\nscanners = ['trivy']\n"})
+    cfg = await load_config(src, None)
+    assert cfg.scanners == ("trivy",)
+    bad = _stub_source(monkeypatch, {"seaworthy.toml": "[scan]\nscaners = ['trivy']\n"})
+    with pytest.raises(ConfigError, match=r"unknown key scan\.scaners; remove it \(did you mean scan\.scanners\?\)"):
+        await load_config(bad, None)
+    none = _stub_source(monkeypatch, {"app.py": ""})
+    assert (await load_config(none, None)).scanners == ("semgrep", "gitleaks", "trivy", "hadolint")
