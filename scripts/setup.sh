@@ -11,6 +11,9 @@ SEMGREP_VERSION=1.185.0
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 
+# node + npm build the vulnerable test image's node_modules (npm ci on the host); most machines have them
+command -v npm >/dev/null 2>&1 || APT_PACKAGES+=(nodejs npm)
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

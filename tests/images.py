@@ -7,7 +7,15 @@ Session fixtures (import them into tests/conftest.py):
 * ``base_image``           -- :class:`BuiltImage`: Debian bookworm minbase from debootstrap with ``python3``.
 * ``example_app_image``    -- :class:`BuiltImage`: ``examples/app`` built on ``base_image``.
 * ``vulnerable_app_image`` -- :class:`BuiltImage`: ``tests/fixtures/vulnerable-app`` built on ``base_image``
-  (root, no labels, requests 2.19.0 / Jinja2 2.10 / urllib3 1.23 in ``/opt/venv``).
+  (root, no labels, requests 2.19.0 / Jinja2 2.10 / urllib3 1.23 in ``/opt/venv``, express 4.17.1 and its
+  npm tree -- qs 6.7.0 among them -- in ``/app/node_modules``, from the fixture's ``package-lock.json``).
+* ``static_image``         -- :class:`BuiltImage`: busybox-static alone on ``scratch`` (test-environment.md §4a):
+  no dpkg/apk/rpm database, no OS release file, no language packages. ``context`` is None.
+
+A build context with a ``package-lock.json`` is staged first: copied (without any ``node_modules``) to a
+temporary folder where the host's ``npm ci --omit=dev --ignore-scripts`` installs the locked packages, so the
+Dockerfile can ``COPY node_modules`` and the image needs no Node.js. The npm registry must be reachable
+(``npm`` on PATH); the lock file is part of the cache key, ``node_modules`` is not.
 
 Each ``BuiltImage`` is exported three ways: ``docker_archive`` (tar, what ``trivy image --input`` wants),
 ``oci_dir`` (OCI image layout directory) and ``oci_archive`` (OCI layout as a tar). The exports are shared,
@@ -164,10 +172,15 @@ def _locked(name: str) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
+_NOT_CONTEXT = ("__pycache__", "node_modules")  # never part of a fixture's identity nor copied when staging
+
+NPM_CI = ("npm", "ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund", "--loglevel=error")
+
+
 def _tree_hash(root: Path) -> str:
     h = hashlib.sha256()
     for p in sorted(root.rglob("*")):
-        if p.is_file() and "__pycache__" not in p.parts:
+        if p.is_file() and not any(part in _NOT_CONTEXT for part in p.relative_to(root).parts):
             h.update(p.relative_to(root).as_posix().encode() + b"\0")
             h.update(hashlib.sha256(p.read_bytes()).digest())
     return h.hexdigest()
@@ -224,6 +237,28 @@ def _export(
         build_args=dict(build_args),
         context=context,
     )
+
+
+@contextlib.contextmanager
+def _staged(context: Path, name: str) -> Iterator[Path]:
+    """The folder to build: `context` itself, or, when it has a ``package-lock.json``, a temporary copy of it
+    with ``node_modules`` installed by the host's npm from the lock file (removed after the build)."""
+    if not (context / "package-lock.json").is_file():
+        yield context
+        return
+    if shutil.which("npm") is None:
+        pytest.fail(f"npm is not installed; it installs {context}/package-lock.json for the {name} test image")
+    work = Path(tempfile.mkdtemp(prefix=f".context-{name}-", dir=CACHE))
+    try:
+        staged = work / "context"
+        shutil.copytree(context, staged, ignore=shutil.ignore_patterns(*_NOT_CONTEXT))
+        env = {**os.environ, "npm_config_update_notifier": "false"}
+        _run([*NPM_CI, "--prefix", str(staged)], env=env, what=f"npm ci of {context}/package-lock.json", timeout=600)
+        if not (staged / "node_modules").is_dir():
+            pytest.fail(f"npm ci reported success but wrote no node_modules for {context}")
+        yield staged
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _prune_exports(name: str, keep: str) -> None:
@@ -346,6 +381,7 @@ def build_app(
                 "args": args,
                 "fmt": fmt,
                 "identity_label": False,
+                "npm": list(NPM_CI) if (context / "package-lock.json").is_file() else None,
             },
             sort_keys=True,
         ).encode()
@@ -374,12 +410,61 @@ def build_app(
             ]
             for k, v in sorted(args.items()):
                 argv += ["--build-arg", f"{k}={v}"]
-            argv += ["-t", ref, str(context)]
-            cenv.run(argv, what=f"buildah bud of {context}")
+            with _staged(context, name) as staged:
+                cenv.run([*argv, "-t", ref, str(staged)], what=f"buildah bud of {context}")
             image_id = _image_id(cenv, ref)
             if image_id is None:
                 pytest.fail(f"buildah bud reported success but {ref} is not in {cenv.root}/graph")
         built = _export(cenv, name, ref, image_id, args, context)
+        _prune_exports(name, built.docker_archive.parent.name)
+        return built
+
+
+STATIC_RECIPE_VERSION = "1"
+BUSYBOX = Path("/bin/busybox")  # Debian's busybox-static
+
+
+def build_static(cenv: ContainerEnv) -> BuiltImage:
+    """busybox-static on ``scratch``, applets linked in /bin, user 65534 (test-environment.md §4a)."""
+    name = "static-busybox"
+    if not BUSYBOX.is_file():
+        pytest.fail(f"{BUSYBOX} is missing; run scripts/setup.sh (apt: busybox-static)")
+    recipe = {
+        "v": STATIC_RECIPE_VERSION,
+        "busybox": hashlib.sha256(BUSYBOX.read_bytes()).hexdigest(),
+        "entrypoint": ["/bin/sh"],
+        "user": "65534:65534",
+    }
+    key = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:16]
+    ref = f"localhost/seaworthy-test/{name}:{key}"
+    with _locked(name):
+        image_id = _image_id(cenv, ref)
+        if image_id is None:
+            ctr = cenv.run(["buildah", "from", "--pull=never", "scratch"], what="buildah from scratch").strip()
+            committed = False
+            try:
+                cenv.run(["buildah", "copy", ctr, str(BUSYBOX), "/bin/busybox"], what="buildah copy of busybox")
+                cenv.run(
+                    ["buildah", "run", "--runtime", "runc", ctr, "--", "/bin/busybox", "--install", "-s", "/bin"],
+                    what="busybox --install in the static image",
+                )
+                cenv.run(
+                    ["buildah", "config", "--entrypoint", json.dumps(recipe["entrypoint"]),
+                     "--user", str(recipe["user"]), ctr],
+                    what="buildah config of the static image",
+                )  # fmt: skip
+                cenv.run(
+                    ["buildah", "commit", "--rm", "--format", "oci", "--identity-label=false", ctr, ref],
+                    what="buildah commit of the static image",
+                )
+                committed = True
+            finally:
+                if not committed:
+                    subprocess.run(["buildah", "rm", ctr], env=dict(cenv.env), capture_output=True, check=False)
+            image_id = _image_id(cenv, ref)
+            if image_id is None:
+                pytest.fail(f"buildah commit reported success but {ref} is not in {cenv.root}/graph")
+        built = _export(cenv, name, ref, image_id, {}, None)
         _prune_exports(name, built.docker_archive.parent.name)
         return built
 
@@ -424,6 +509,11 @@ def vulnerable_app_image(container_env: ContainerEnv, base_image: BuiltImage) ->
             {},
         ),
     )
+
+
+@pytest.fixture(scope="session")
+def static_image(container_env: ContainerEnv) -> BuiltImage:
+    return _timed("static-busybox", lambda: build_static(container_env))
 
 
 def _timed(name: str, fn: Callable[[], BuiltImage]) -> BuiltImage:

@@ -131,10 +131,13 @@ def normalize(text: str, *, timestamp: str | None = None, serial: str | None = N
     - ``creationInfo.created`` and every ``annotationDate`` become `timestamp` (default: the fixed EPOCH,
       since SPDX requires a creation time);
     - packages, files and relationships are sorted, and every other list canonically;
+    - a package ``downloadLocation`` that is not a valid SPDX download location becomes ``NOASSERTION``
+      (syft 1.18 copies npm's ``user/repo`` shorthand there, which the SPDX spec does not allow);
     - ``documentNamespace`` is `serial` (a URI), or ``https://seaworthy.invalid/spdxdocs/<name>-<uuid>``
       with the UUID derived from the hash of the normalized content.
     """
     data = _document(text, tool)
+    _fix_download_locations(data)
     when = timestamp if timestamp is not None else EPOCH
     info = data.get("creationInfo")
     if isinstance(info, dict):
@@ -149,6 +152,21 @@ def normalize(text: str, *, timestamp: str | None = None, serial: str | None = N
         digest = uuid.UUID(bytes=bytes.fromhex(content_hash(data)[:32]), version=5)
         data["documentNamespace"] = f"{NAMESPACE_PREFIX}{slug}-{digest}"
     return dumps(data)
+
+
+def _fix_download_locations(data: dict[str, Any]) -> None:
+    from spdx_tools.spdx.validation.uri_validators import validate_download_location
+
+    packages: Any = data.get("packages")
+    if not isinstance(packages, list):
+        return
+    for pkg in cast(list[Any], packages):
+        if not isinstance(pkg, dict):
+            continue
+        entry = cast(dict[str, Any], pkg)
+        where: Any = entry.get("downloadLocation")
+        if isinstance(where, str) and where not in ("NONE", "NOASSERTION") and validate_download_location(where):
+            entry["downloadLocation"] = "NOASSERTION"
 
 
 def validate(text: str, *, tool: str = "syft") -> None:

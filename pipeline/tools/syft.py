@@ -88,6 +88,8 @@ def parse_cyclonedx(text: str) -> SbomSummary:
 
 
 def parse_spdx(text: str) -> SbomSummary:
-    """Validate syft's SPDX 2.3 (spdx-tools, full validation) and summarize it."""
-    spdx.validate(text, tool=NAME)
-    return spdx.parse(text, tool=NAME)
+    """Normalize syft's SPDX 2.3 (which also repairs its invalid npm download locations, see
+    `spdx.normalize`), validate it (spdx-tools, full validation) and summarize it."""
+    normalized = spdx.normalize(text, tool=NAME)
+    spdx.validate(normalized, tool=NAME)
+    return spdx.parse(normalized, tool=NAME)

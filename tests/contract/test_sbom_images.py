@@ -14,7 +14,14 @@ import pytest
 from pipeline.formats import cyclonedx, spdx
 from pipeline.tools import trivy
 from pipeline.tools.base import CACHE, IN, OUT
-from tests.contract._sbom_checks import assert_debs_match, assert_vulnerable_pips, dpkg_packages, pip_packages
+from tests.contract._sbom_checks import (
+    assert_debs_match,
+    assert_vulnerable_npms,
+    assert_vulnerable_pips,
+    dpkg_packages,
+    npm_packages,
+    pip_packages,
+)
 from tests.hostrun import run_on_host
 from tests.images import BuiltImage, ContainerEnv
 
@@ -58,6 +65,7 @@ def test_trivy_sbom_of_vulnerable_image(
     assert summary.tool == "trivy"
     assert_debs_match(summary, dpkg_packages(container_env, vulnerable_app_image))
     assert_vulnerable_pips(summary, pip_packages(container_env, vulnerable_app_image))
+    assert_vulnerable_npms(summary, npm_packages(container_env, vulnerable_app_image))
 
 
 def test_trivy_runs_normalize_to_identical_bytes(vulnerable_app_image: BuiltImage, tmp_path: Path) -> None:
@@ -77,6 +85,6 @@ def test_trivy_sees_the_same_debian_base_as_dpkg(
 ) -> None:
     summary = cyclonedx.parse(run_trivy_sbom(tmp_path, base_image, "cyclonedx"), tool="trivy")
     assert_debs_match(summary, dpkg_packages(container_env, base_image))
-    assert not [c for c in summary.components if c.type == "pypi"]
+    assert not [c for c in summary.components if c.type in ("pypi", "npm")]
     os_components = [c for c in summary.components if c.type == "operating-system"]
     assert [(c.name, c.version.split(".")[0]) for c in os_components] == [("debian", "12")]

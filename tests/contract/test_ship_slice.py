@@ -191,7 +191,8 @@ def test_vulnerable_image_fails_on_exactly_the_fixture_advisories_and_its_root_u
         ("CVE-2099-0001", "libc-bin"),
         ("CVE-2019-10906", "Jinja2"),
         ("CVE-2019-11324", "urllib3"),
-    }  # requests' CVE-2018-18074 is MEDIUM in the fixture DB: below the HIGH threshold
+        ("CVE-2022-24999", "qs"),
+    }  # requests' CVE-2018-18074 and express' CVE-2024-29041 are MEDIUM in the fixture DB: below HIGH
 
 
 def test_clean_example_image_passes_with_a_reviewed_exception_for_the_base_advisory(

@@ -12,7 +12,14 @@ from pipeline.formats import cyclonedx, spdx
 from pipeline.model import SbomSummary
 from pipeline.tools import syft
 from pipeline.tools.base import IN, OUT
-from tests.contract._sbom_checks import assert_debs_match, assert_vulnerable_pips, dpkg_packages, pip_packages
+from tests.contract._sbom_checks import (
+    assert_debs_match,
+    assert_vulnerable_npms,
+    assert_vulnerable_pips,
+    dpkg_packages,
+    npm_packages,
+    pip_packages,
+)
 from tests.hostrun import run_on_host
 from tests.images import BuiltImage, ContainerEnv
 
@@ -26,8 +33,18 @@ pytestmark = pytest.mark.contract
 class SyftRun:
     cdx_text: str
     spdx_text: str
-    cdx: SbomSummary
-    spdx: SbomSummary
+
+    @property
+    def cdx(self) -> SbomSummary:
+        return syft.parse_cyclonedx(self.cdx_text)
+
+    @property
+    def spdx(self) -> SbomSummary:
+        """Validated first: an invalid SPDX document is a ToolOutputError in the test that reads it."""
+        return syft.parse_spdx(self.spdx_text)
+
+    def summary(self, fmt: str) -> SbomSummary:
+        return self.cdx if fmt == "cyclonedx" else self.spdx
 
 
 def run_syft(tmp: Path, image_path: Path, kind: syft.SourceKind) -> SyftRun:
@@ -42,7 +59,7 @@ def run_syft(tmp: Path, image_path: Path, kind: syft.SourceKind) -> SyftRun:
     assert result.invocation.report == paths["cyclonedx-json"]
     cdx_text = result.report
     spdx_text = Path(paths["spdx-json"]).read_text()
-    return SyftRun(cdx_text, spdx_text, syft.parse_cyclonedx(cdx_text), syft.parse_spdx(spdx_text))
+    return SyftRun(cdx_text, spdx_text)
 
 
 @pytest.fixture(scope="module")
@@ -64,20 +81,24 @@ def test_argv_is_pinned_and_plain() -> None:
         syft.sbom(source_kind="registry")  # type: ignore[arg-type]
 
 
-def test_vulnerable_image_sbom_formats_validate(vulnerable_sbom: SyftRun) -> None:
-    assert vulnerable_sbom.cdx.spec_version == "1.6"
-    assert vulnerable_sbom.spdx.spec_version == "2.3"
-    assert vulnerable_sbom.cdx.tool == "syft" and vulnerable_sbom.spdx.tool == "syft"
+FORMATS = ("cyclonedx", "spdx")
 
 
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_vulnerable_image_sbom_formats_validate(vulnerable_sbom: SyftRun, fmt: str) -> None:
+    summary = vulnerable_sbom.summary(fmt)  # validates (spdx-tools / the CycloneDX schema)
+    assert summary.spec_version == {"cyclonedx": "1.6", "spdx": "2.3"}[fmt]
+    assert summary.tool == "syft"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
 def test_vulnerable_image_lists_what_is_installed(
-    vulnerable_sbom: SyftRun, container_env: ContainerEnv, vulnerable_app_image: BuiltImage
+    vulnerable_sbom: SyftRun, container_env: ContainerEnv, vulnerable_app_image: BuiltImage, fmt: str
 ) -> None:
-    truth = dpkg_packages(container_env, vulnerable_app_image)
-    pips = pip_packages(container_env, vulnerable_app_image)
-    for summary in (vulnerable_sbom.cdx, vulnerable_sbom.spdx):
-        assert_debs_match(summary, truth)
-        assert_vulnerable_pips(summary, pips)
+    summary = vulnerable_sbom.summary(fmt)
+    assert_debs_match(summary, dpkg_packages(container_env, vulnerable_app_image))
+    assert_vulnerable_pips(summary, pip_packages(container_env, vulnerable_app_image))
+    assert_vulnerable_npms(summary, npm_packages(container_env, vulnerable_app_image))
 
 
 def test_normalize_twice_is_byte_identical_and_still_valid(vulnerable_sbom: SyftRun) -> None:
@@ -86,6 +107,9 @@ def test_normalize_twice_is_byte_identical_and_still_valid(vulnerable_sbom: Syft
     assert cyclonedx.normalize(vulnerable_sbom.cdx_text) == once
     cyclonedx.validate(once)
     assert cyclonedx.parse(once).components == vulnerable_sbom.cdx.components
+
+
+def test_spdx_normalize_twice_is_byte_identical_and_still_valid(vulnerable_sbom: SyftRun) -> None:
     s_once = spdx.normalize(vulnerable_sbom.spdx_text)
     assert spdx.normalize(s_once) == s_once
     spdx.validate(s_once)
@@ -106,7 +130,7 @@ def test_clean_example_app_has_only_debian_packages(
 ) -> None:
     run = run_syft(tmp_path, example_app_image.oci_archive, "oci-archive")
     assert_debs_match(run.cdx, dpkg_packages(container_env, example_app_image))
-    assert not [c for c in run.cdx.components if c.type == "pypi"]
+    assert not [c for c in run.cdx.components if c.type in ("pypi", "npm")]
 
 
 def test_not_an_image_is_a_tool_failure(tmp_path: Path) -> None:

@@ -27,6 +27,8 @@ VULNERABLE_APP = GLIBC | {
     ("CVE-2018-18074", "requests", "2.20.0"),
     ("CVE-2019-10906", "Jinja2", "2.10.1"),
     ("CVE-2019-11324", "urllib3", "1.24.2"),
+    ("CVE-2024-29041", "express", "4.19.2"),
+    ("CVE-2022-24999", "qs", "6.7.3"),  # qs 6.7.0: what express 4.17.1's lock tree installs
 }
 
 
@@ -105,6 +107,13 @@ def test_vulnerable_image_docker_archive(tmp_path: Path, vulnerable_app_image: i
     assert req.package.ecosystem == "pypi"
     assert req.locations[0].path.startswith("image:opt/venv/")
     assert req.locations[0].path.endswith("METADATA")
+    express, qs = by_pkg["express"], by_pkg["qs"]
+    assert express.package is not None and qs.package is not None
+    assert (express.package.ecosystem, express.package.purl) == ("npm", "pkg:npm/express@4.17.1")
+    assert (qs.package.ecosystem, qs.package.purl) == ("npm", "pkg:npm/qs@6.7.0")
+    assert express.severity is Severity.MEDIUM and qs.severity is Severity.HIGH
+    assert express.locations[0].path == "image:app/node_modules/express/package.json"
+    assert qs.locations[0].path == "image:app/node_modules/qs/package.json"
 
 
 def test_oci_layout_dir_and_dagger_tarball_give_the_same_findings(
@@ -155,6 +164,7 @@ def test_image_sboms(tmp_path: Path, vulnerable_app_image: images.BuiltImage) ->
     purls = {c.get("purl", "") for c in bom["components"]}
     assert any(p.startswith("pkg:deb/debian/libc6@2.36-9") for p in purls)
     assert {"pkg:pypi/requests@2.19.0", "pkg:pypi/jinja2@2.10", "pkg:pypi/urllib3@1.23"} <= purls
+    assert {"pkg:npm/express@4.17.1", "pkg:npm/qs@6.7.0"} <= purls
     assert not bom.get("vulnerabilities")  # SBOM only, no scan
 
     res, _ = run(
@@ -166,5 +176,5 @@ def test_image_sboms(tmp_path: Path, vulnerable_app_image: images.BuiltImage) ->
     spdx = json.loads(res.report)
     assert spdx["spdxVersion"] == "SPDX-2.3"
     names = {p["name"] for p in spdx["packages"]}
-    assert {"libc6", "requests", "Jinja2", "urllib3"} <= names
+    assert {"libc6", "requests", "Jinja2", "urllib3", "express", "qs"} <= names
     assert not (cache / "trivy" / "db" / "trivy.db").exists()

@@ -248,3 +248,26 @@ def test_spdx_fails_closed(text: str, problem: str) -> None:
     for fn in (spdx.parse, spdx.normalize, spdx.validate):
         with pytest.raises(ToolOutputError, match=problem):
             fn(text)
+
+
+def test_spdx_normalize_replaces_invalid_download_locations_only() -> None:
+    import json as _json
+
+    from pipeline.formats import spdx as _spdx
+
+    doc = {
+        "spdxVersion": "SPDX-2.3",
+        "dataLicense": "CC0-1.0",
+        "SPDXID": "SPDXRef-DOCUMENT",
+        "name": "x",
+        "documentNamespace": "https://example.invalid/x",
+        "creationInfo": {"created": "2026-01-01T00:00:00Z", "creators": ["Tool: syft-1.18.1"]},
+        "packages": [
+            {"SPDXID": "SPDXRef-a", "name": "accepts", "versionInfo": "1.3.7", "downloadLocation": "jshttp/accepts"},
+            {"SPDXID": "SPDXRef-b", "name": "b", "versionInfo": "1", "downloadLocation": "https://github.com/x/b"},
+            {"SPDXID": "SPDXRef-c", "name": "c", "versionInfo": "1", "downloadLocation": "NONE"},
+        ],
+    }
+    out = _json.loads(_spdx.normalize(_json.dumps(doc)))
+    locations = {p["name"]: p["downloadLocation"] for p in out["packages"]}
+    assert locations == {"accepts": "NOASSERTION", "b": "https://github.com/x/b", "c": "NONE"}
