@@ -37,7 +37,8 @@ DEFAULT_THRESHOLDS: Mapping[Category, Severity] = {
 """Fail on findings at or above these severities. UNKNOWN means "any finding of that category"."""
 
 THRESHOLD_WORDS = {"any": Severity.UNKNOWN}
-"""Besides severity names, a threshold may be "any" (every finding fails) or "off" (never fails)."""
+"""Besides severity names, a threshold may be "any" (every finding fails). There is no "off": a rule is
+switched off only through the exception file, one reviewed finding at a time."""
 
 
 @attrs.frozen
@@ -265,18 +266,21 @@ def from_mapping(data: Mapping[str, Any], *, source: str = CONFIG_FILE) -> Confi
     )
 
 
-def parse_threshold(value: object, *, where: str) -> Severity | None:
+def parse_threshold(value: object, *, where: str) -> Severity:
     if not isinstance(value, str):
-        raise ConfigError(f'{where} must be a severity name, "any" or "off", got {_tname(value)}; e.g. "HIGH".')
+        raise ConfigError(f'{where} must be a severity name or "any", got {_tname(value)}; e.g. "HIGH".')
     word = value.strip().lower()
-    if word == "off":
-        return None
+    if word in ("off", "none", "never"):
+        raise ConfigError(
+            f"{where} = {value!r}: a gate rule cannot be switched off in configuration; raise the threshold "
+            '(e.g. "CRITICAL") or record reviewed exceptions (owner, reason, expires) in [[exceptions]].'
+        )
     if word in THRESHOLD_WORDS:
         return THRESHOLD_WORDS[word]
     try:
         return Severity.parse(value)
     except ValueError as exc:
-        raise ConfigError(f'{where}: {exc}, or "any" / "off".') from None
+        raise ConfigError(f'{where}: {exc}, or "any".') from None
 
 
 _OS = ("linux", "windows")

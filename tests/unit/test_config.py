@@ -37,7 +37,7 @@ build_args = { VERSION = "1.2.3", DEBUG = false, N = 3 }
 [sbom]
 generator = "syft"
 [gate]
-thresholds = { dependency = "critical", sast = "off", secret = "any" }
+thresholds = { dependency = "critical", sast = "critical", secret = "any" }
 fixable_only = true
 license_deny = ["AGPL-3.0-only"]
 [[exceptions]]
@@ -55,7 +55,7 @@ expires = 2027-01-31
     assert cfg.build.build_args == (("DEBUG", "false"), ("N", "3"), ("VERSION", "1.2.3"))
     assert cfg.sbom_generator == "syft"
     assert cfg.gate.thresholds[Category.DEPENDENCY] is Severity.CRITICAL
-    assert cfg.gate.thresholds[Category.SAST] is None
+    assert cfg.gate.thresholds[Category.SAST] is Severity.CRITICAL
     assert cfg.gate.thresholds[Category.SECRET] is Severity.UNKNOWN
     assert cfg.gate.thresholds[Category.MISCONFIGURATION] is Severity.HIGH  # untouched default
     assert cfg.gate.fixable_only
@@ -111,3 +111,9 @@ def test_semgrep_without_any_rules_is_refused() -> None:
         config.load("[scan.semgrep]\nbundled_rules = false")
     cfg = config.load("[scan]\nscanners = ['trivy']\n[scan.semgrep]\nbundled_rules = false")
     assert not cfg.semgrep.bundled_rules
+
+
+@pytest.mark.parametrize("word", ["off", "OFF", "none"])
+def test_a_gate_rule_cannot_be_switched_off_in_configuration(word: str) -> None:
+    with pytest.raises(ConfigError, match=r"gate\.thresholds\.secret = .* cannot be switched off in configuration"):
+        config.load(f"[gate]\nthresholds = {{ secret = '{word}' }}")
