@@ -305,6 +305,8 @@ async def ship(
             build_args=cfg.build.build_args,
             platforms=tuple(p for p in built.platforms if p) or tuple(f.platform for f in facts),
             tool_images=tuple(sorted(release.tool_images().items())),
+            # every platform's config digest (the byproduct names the first; multi-platform builds list all)
+            internal_parameters=tuple(sorted((f"imageConfigDigest:{f.platform}", f.config_digest) for f in facts)),
         )
         scan_record = intoto.ScanRecord(
             scanner="trivy",
