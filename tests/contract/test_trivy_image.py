@@ -178,3 +178,15 @@ def test_image_sboms(tmp_path: Path, vulnerable_app_image: images.BuiltImage) ->
     names = {p["name"] for p in spdx["packages"]}
     assert {"libc6", "requests", "Jinja2", "urllib3", "express", "qs"} <= names
     assert not (cache / "trivy" / "db" / "trivy.db").exists()
+
+
+def test_trivy_names_the_config_digest_it_scanned_for_every_input_kind(
+    tmp_path: Path, example_app_image: images.BuiltImage
+) -> None:
+    """The gate's digest rule compares this with the built digest: every kind of input must give the same."""
+    tarball = dagger_style_tarball(example_app_image.oci_dir, tmp_path / "dagger.tar")
+    for i, source in enumerate((example_app_image.docker_archive, example_app_image.oci_dir, tarball)):
+        cache = seed_cache(tmp_path / str(i))
+        inv = trivy.image_scan(input_path=f"{IN}/image", db=trivy.DbOptions(offline=True))
+        res, _ = run(inv, tmp_path / str(i), source, cache)
+        assert trivy.parse(res.report, mode="image").subject == example_app_image.config_digest, source
