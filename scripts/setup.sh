@@ -26,7 +26,7 @@ if ((${#missing[@]})); then
   log "apt-get install ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt-get install -y -qq "${missing[@]}" >/dev/null  # with Recommends: buildah RUN steps need their network plugins
 fi
 
 # uv: the one on PATH, else a private copy in .cache/uv (works where the system Python refuses pip installs)
