@@ -9,15 +9,16 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Annotated
 
+import attrs
 import dagger
-from dagger import DefaultPath, Doc, Ignore, dag, field, function, object_type
+from dagger import DefaultPath, Doc, Ignore, field, function, object_type
 
 from pipeline import config as config_mod
 from pipeline import log
 from pipeline.config import Config
 from pipeline.errors import GateFailed, InputError
 from pipeline.formats import sbom_pair
-from pipeline.model import Finding, ToolRun, merge_findings
+from pipeline.model import ToolRun, merge_findings
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
 from pipeline.stages import release as release_stage
@@ -111,7 +112,9 @@ async def load_config(source: dagger.Directory, config: dagger.File | None) -> C
     return config_mod.load(None)
 
 
-async def _scan_result(runs: tuple[ToolRun, ...], findings: tuple[Finding, ...]) -> ScanResult:
+def _scan_result(runs: tuple[ToolRun, ...]) -> ScanResult:
+    """The findings of `runs`, merged once, with their reports (no gate: `scan` reports, `ship` decides)."""
+    findings = merge_findings(f for r in runs for f in r.findings)
     files = report_stage.render(runs, findings, verdict=None)
     return ScanResult(
         findings=report_stage.findings_json(findings),
@@ -150,14 +153,18 @@ class Seaworthy:
         if "hadolint" in cfg.scanners:
             await image_stage.check_source(source, cfg.build.dockerfile)
         runs = await scan_stage.run_scanners(source, cfg)
-        return await _scan_result(runs, merge_findings(f for r in runs for f in r.findings))
+        return _scan_result(runs)
 
-    async def _one(self, name: str, source: dagger.Directory, config: dagger.File | None, **over: object) -> ScanResult:
-        cfg = (await load_config(source, config)).override(**over)
+    async def _one(
+        self, name: str, source: dagger.Directory, config: dagger.File | None, dockerfile: str = ""
+    ) -> ScanResult:
+        cfg = await load_config(source, config)
+        if dockerfile:
+            cfg = cfg.override(build=attrs.evolve(cfg.build, dockerfile=dockerfile))
         if name == "hadolint":
             await image_stage.check_source(source, cfg.build.dockerfile)
         runs = await scan_stage.run_scanners(source, cfg, names=[name])
-        return await _scan_result(runs, merge_findings(runs[0].findings))
+        return _scan_result(runs)
 
     @function
     async def semgrep(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
@@ -177,12 +184,7 @@ class Seaworthy:
     @function
     async def hadolint(self, source: SourceArg, config: ConfigArg = None, dockerfile: DockerfileArg = "") -> ScanResult:
         """Dockerfile lint with hadolint."""
-        cfg = await load_config(source, config)
-        if dockerfile:
-            cfg = cfg.override(build=config_mod.BuildConfig(dockerfile=dockerfile))
-        await image_stage.check_source(source, cfg.build.dockerfile)
-        runs = await scan_stage.run_scanners(source, cfg, names=["hadolint"])
-        return await _scan_result(runs, merge_findings(runs[0].findings))
+        return await self._one("hadolint", source, config, dockerfile)
 
     # --- image ------------------------------------------------------------------------------------------
 
@@ -271,7 +273,7 @@ class Seaworthy:
         built, cfg, _ = await self._built(image, source, config, dockerfile)
         await trivydb.refresh(cfg)
         runs = await image_stage.scan_image(built, cfg)
-        return await _scan_result(runs, merge_findings(f for r in runs for f in r.findings))
+        return _scan_result(runs)
 
     @function
     async def facts(
@@ -537,4 +539,4 @@ class Seaworthy:
         return release_stage.versions()
 
 
-__all__ = ["GateResult", "ScanResult", "Seaworthy", "dag"]
+__all__ = ["GateResult", "ScanResult", "Seaworthy"]

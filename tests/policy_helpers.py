@@ -13,7 +13,6 @@ from pipeline.model import (
     Component,
     Finding,
     ImageFacts,
-    Location,
     Package,
     SbomSummary,
     Severity,
@@ -25,6 +24,7 @@ from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
 from pipeline.policy.exceptions import parse_exceptions
 from pipeline.policy.input import build_input
 from pipeline.policy.verdict import read_verdict
+from tests import factories
 
 TODAY = datetime.date(2026, 6, 1)
 DIGEST = "sha256:" + "ab" * 32
@@ -71,15 +71,8 @@ def finding(
     line: int | None = 3,
     package: Package | None = None,
 ) -> Finding:
-    return Finding(
-        category=category,
-        rule_id=rule_id,
-        severity=severity,
-        message="problem",
-        tools=(tool,),
-        locations=(Location(path, line),) if path else (),
-        package=package,
-    )
+    """tests.factories.finding with the defaults the policy tests were written against."""
+    return factories.finding(category, rule_id, severity, tool=tool, path=path, line=line, package=package)
 
 
 def vuln(

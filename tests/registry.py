@@ -79,6 +79,12 @@ class Registry:
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers.items()), exc.read()
 
+    def __enter__(self) -> Registry:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self.process.poll() is None:
             self.process.terminate()

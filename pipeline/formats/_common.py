@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from pipeline.model import Finding, Location, Package, Severity, ToolRun, sort_key
+from pipeline.model import Finding, Package, Severity, ToolRun, location_key, sort_key
 
 SEVERITIES_DESC: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
 """CRITICAL first, UNKNOWN last: the order every report lists severities in."""
@@ -14,21 +14,6 @@ IMAGE_PREFIX = "image:"
 
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def _location_key(loc: Location) -> tuple[str, int, int, int, int]:
-    return (
-        loc.path,
-        -1 if loc.start_line is None else loc.start_line,
-        -1 if loc.end_line is None else loc.end_line,
-        -1 if loc.start_column is None else loc.start_column,
-        -1 if loc.end_column is None else loc.end_column,
-    )
-
-
-def sorted_locations(locations: Iterable[Location]) -> tuple[Location, ...]:
-    """Locations in a total order (Location's own ordering fails on None lines)."""
-    return tuple(sorted(set(locations), key=_location_key))
 
 
 def _package_key(p: Package | None) -> tuple[str, ...]:
@@ -46,7 +31,7 @@ def finding_order(f: Finding) -> tuple[object, ...]:
     return (
         *sort_key(f),
         f.tools,
-        tuple(_location_key(loc) for loc in f.locations),
+        tuple(location_key(loc) for loc in f.locations),
         _package_key(f.package),
         f.message,
         f.title,

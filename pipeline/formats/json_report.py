@@ -109,7 +109,7 @@ def reason_to_json(r: Reason) -> dict[str, Any]:
     }
 
 
-def _image(facts: ImageFacts) -> dict[str, Any]:
+def image_to_json(facts: ImageFacts) -> dict[str, Any]:
     return {
         "config_digest": facts.config_digest,
         "platform": facts.platform,
@@ -147,6 +147,16 @@ def _sbom(s: SbomSummary) -> dict[str, Any]:
     }
 
 
+def verdict_to_json(verdict: Verdict) -> dict[str, Any]:
+    return {
+        "passed": verdict.passed,
+        "policy": verdict.policy,
+        "denials": [reason_to_json(r) for r in sorted(verdict.denials)],
+        "warnings": [reason_to_json(r) for r in sorted(verdict.warnings)],
+        "notes": list(verdict.notes),
+    }
+
+
 def render_report(
     runs: Sequence[ToolRun],
     findings: Sequence[Finding],
@@ -161,13 +171,7 @@ def render_report(
     by_category = {c.value: sum(1 for f in ordered if f.category is c) for c in Category}
     doc: dict[str, Any] = {
         "schema": SCHEMA,
-        "verdict": {
-            "passed": verdict.passed,
-            "policy": verdict.policy,
-            "denials": [reason_to_json(r) for r in sorted(verdict.denials)],
-            "warnings": [reason_to_json(r) for r in sorted(verdict.warnings)],
-            "notes": list(verdict.notes),
-        },
+        "verdict": verdict_to_json(verdict),
         "summary": {
             "findings": len(ordered),
             "by_severity": _counts(ordered),
@@ -186,7 +190,7 @@ def render_report(
             for r in sort_runs(runs)
         ],
         "findings": [finding_to_json(f) for f in ordered],
-        "image": _image(image) if image is not None else None,
+        "image": image_to_json(image) if image is not None else None,
         "sboms": [_sbom(s) for s in sorted(sboms, key=lambda s: (s.format, s.spec_version, s.tool))],
         "notes": list(notes),
     }

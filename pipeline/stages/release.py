@@ -21,31 +21,21 @@ from pipeline.formats import intoto
 from pipeline.policy import attestations as attestation_policy
 from pipeline.stages.runner import Collected, Mountable, collect, file_of, tool_container
 from pipeline.tools import cosign, gitleaks, hadolint, opa, registry, semgrep, skopeo, syft, trivy
-from pipeline.tools.base import IN, Invocation
+from pipeline.tools.base import Invocation
 
 __version__ = "0.1.0"
 
 
+def tool_images() -> dict[str, str]:
+    """Every tool image a run may use, by tool name (for `version` and the provenance's dependencies)."""
+    modules = (cosign, gitleaks, hadolint, opa, registry, semgrep, skopeo, syft, trivy)
+    return {m.NAME: m.IMAGE.ref for m in sorted(modules, key=lambda m: m.NAME)}
+
+
 def versions() -> str:
     """Seaworthy's version and every pinned tool image, one per line."""
-    tools = {
-        "cosign": cosign.IMAGE,
-        "gitleaks": gitleaks.IMAGE,
-        "hadolint": hadolint.IMAGE,
-        "opa": opa.IMAGE,
-        "registry": registry.IMAGE,
-        "semgrep": semgrep.IMAGE,
-        "skopeo": skopeo.IMAGE,
-        "syft": syft.IMAGE,
-        "trivy": trivy.IMAGE,
-    }
-    lines = [f"seaworthy {__version__}", *(f"{k} {v.ref}" for k, v in sorted(tools.items()))]
+    lines = [f"seaworthy {__version__}", *(f"{name} {ref}" for name, ref in tool_images().items())]
     return "\n".join(lines) + "\n"
-
-
-def tool_images() -> dict[str, str]:
-    """Every tool image a run may use (for the provenance's resolved dependencies)."""
-    return {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in versions().splitlines()[1:]}
 
 
 def run_id() -> str:
@@ -564,6 +554,3 @@ async def verify(
 
 def predicate_file(name: str, document: Mapping[str, object]) -> dagger.File:
     return file_of(name, intoto.canonical_json(dict(document)).decode())
-
-
-__all__ = ["IN"]

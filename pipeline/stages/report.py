@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 
 import dagger
 
-from pipeline.formats.json_report import finding_to_json, reason_to_json
+from pipeline.formats.json_report import finding_to_json, image_to_json, verdict_to_json
 from pipeline.formats.markdown import render_markdown
 from pipeline.formats.sbom_pair import SbomPair
 from pipeline.model import Finding, ImageFacts, SbomSummary, ToolRun, Verdict
@@ -48,37 +48,11 @@ def findings_json(findings: Sequence[Finding]) -> str:
 
 
 def facts_json(facts: Sequence[ImageFacts]) -> str:
-    return dumps(
-        [
-            {
-                "config_digest": f.config_digest,
-                "platform": f.platform,
-                "user": f.user,
-                "runs_as_root": f.runs_as_root,
-                "entrypoint": list(f.entrypoint),
-                "cmd": list(f.cmd),
-                "exposed_ports": list(f.exposed_ports),
-                "labels": dict(f.labels),
-                "base_image": f.base_image,
-                "base_pin": f.base_pin.value,
-                "size": f.size,
-                "layers": f.layers,
-            }
-            for f in facts
-        ]
-    )
+    return dumps([image_to_json(f) for f in facts])
 
 
 def verdict_json(verdict: Verdict) -> str:
-    return dumps(
-        {
-            "passed": verdict.passed,
-            "policy": verdict.policy,
-            "denials": [reason_to_json(r) for r in sorted(verdict.denials)],
-            "warnings": [reason_to_json(r) for r in sorted(verdict.warnings)],
-            "notes": list(verdict.notes),
-        }
-    )
+    return dumps(verdict_to_json(verdict))
 
 
 def verdict_markdown(verdict: Verdict) -> str:

@@ -17,14 +17,13 @@ from typing import Any
 import anyio
 import attrs
 import dagger
-from dagger import dag
 
 from pipeline import log
 from pipeline.config import Config
 from pipeline.errors import ConfigError, InputError
 from pipeline.formats import intoto, openvex, sbom_pair
 from pipeline.formats.trivyignore import render_trivyignore
-from pipeline.model import Finding, ImageFacts, ToolRun, Verdict, as_scanned, merge_findings
+from pipeline.model import ImageFacts, ToolRun, Verdict, as_scanned, merge_findings
 from pipeline.model_gate import BuildFacts, Exception_
 from pipeline.policy.config import gate_config_from
 from pipeline.policy.exceptions import load_exceptions, parse_exceptions
@@ -365,4 +364,4 @@ async def ship(
             await service.stop()
 
 
-__all__ = ["Plan", "ShipOutcome", "ship", "dag", "Finding"]
+__all__ = ["Plan", "ShipOutcome", "ship"]

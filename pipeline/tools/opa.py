@@ -9,7 +9,6 @@ regorus in the tests (pipeline.policy.engine), so keep policies to built-ins bot
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any, cast
 
 from pipeline.errors import ToolOutputError
@@ -89,8 +88,3 @@ def _error_text(err: Any) -> str:
         place = cast(dict[str, Any], loc)
         where = f"{place.get('file', '')}:{place.get('row', '')}: "
     return f"{where}{entry.get('message', entry)}"
-
-
-def mounts_for(user_dirs: Sequence[str]) -> dict[str, str]:
-    """Container path for each user policy folder, in order (for the stage)."""
-    return {user_policy_mount(i): d for i, d in enumerate(user_dirs)}

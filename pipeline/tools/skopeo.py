@@ -374,22 +374,6 @@ def inspect_config(
     )
 
 
-def inspect_archive_raw(
-    tarball: str = TARBALL, *, report_name: str = "archive-index.json", command_timeout: str = "2m"
-) -> Invocation:
-    """The top manifest or index inside the OCI archive (what `push` will push, byte for byte with --all)."""
-    return _inspect(
-        f"oci-archive:{_under(tarball, IN, 'tarball')}",
-        config=False,
-        platform=None,
-        registry_flags=[],
-        mounts={tarball: "image"},
-        retry_times=None,
-        report_name=report_name,
-        command_timeout=command_timeout,
-    )
-
-
 def inspect_archive_config(
     tarball: str = TARBALL,
     *,

@@ -283,29 +283,20 @@ def assert_no_secret_in(invocations: tuple[Invocation, ...] | list[Invocation], 
 
 @pytest.fixture
 def http_registry(tmp_path: Path) -> Iterator[Registry]:
-    reg = start_registry(tmp_path)
-    try:
+    with start_registry(tmp_path) as reg:
         yield reg
-    finally:
-        reg.stop()
 
 
 @pytest.fixture
 def auth_registry(tmp_path: Path) -> Iterator[Registry]:
-    reg = start_registry(tmp_path, htpasswd=(USER, PASSWORD))
-    try:
+    with start_registry(tmp_path, htpasswd=(USER, PASSWORD)) as reg:
         yield reg
-    finally:
-        reg.stop()
 
 
 @pytest.fixture
 def tls_auth_registry(tmp_path: Path) -> Iterator[Registry]:
-    reg = start_registry(tmp_path, tls=True, htpasswd=(USER, PASSWORD))
-    try:
+    with start_registry(tmp_path, tls=True, htpasswd=(USER, PASSWORD)) as reg:
         yield reg
-    finally:
-        reg.stop()
 
 
 def write_authfile(dirs: Dirs, registry: str, password: str = PASSWORD) -> Access:

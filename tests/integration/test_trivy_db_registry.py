@@ -82,20 +82,14 @@ def write_oci_layout(dest: Path, tag: str) -> Path:
 
 @pytest.fixture
 def registry(tmp_path: Path) -> Iterator[Registry]:
-    reg = start_registry(tmp_path)
-    try:
+    with start_registry(tmp_path) as reg:
         yield reg
-    finally:
-        reg.stop()
 
 
 @pytest.fixture
 def tls_auth_registry(tmp_path: Path) -> Iterator[Registry]:
-    reg = start_registry(tmp_path, tls=True, htpasswd=(USER, PASSWORD))
-    try:
+    with start_registry(tmp_path, tls=True, htpasswd=(USER, PASSWORD)) as reg:
         yield reg
-    finally:
-        reg.stop()
 
 
 def push_with_skopeo(reg: Registry, tmp_path: Path, ref: str) -> None:
