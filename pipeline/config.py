@@ -18,6 +18,7 @@ import attrs
 from pipeline import safetext
 from pipeline.errors import ConfigError
 from pipeline.model import Category, Severity
+from pipeline.policy.config import DEFAULT_COPYLEFT_WARN
 
 CONFIG_FILE = "seaworthy.toml"
 _T = TypeVar("_T")
@@ -147,6 +148,11 @@ class Config:
             out.append(("scan.skip_paths", f"no source scanner looked at {', '.join(self.skip_paths)}"))
         if "semgrep" in self.scanners and not self.semgrep.bundled_rules:
             out.append(("scan.semgrep.bundled_rules", "semgrep ran without the bundled rules"))
+        if self.gate.license_warn is not None:
+            unwarned = sorted(set(DEFAULT_COPYLEFT_WARN) - set(self.gate.license_warn))
+            if unwarned:
+                shown = ", ".join(unwarned[:5]) + (f" and {len(unwarned) - 5} more" if len(unwarned) > 5 else "")
+                out.append(("gate.license_warn", f"strong-copyleft licenses no longer warned about: {shown}"))
         if self.trivy.offline and self.trivy.max_db_age_hours > DEFAULT_MAX_DB_AGE_HOURS:
             out.append(
                 (

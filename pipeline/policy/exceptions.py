@@ -65,9 +65,17 @@ them and no policy overrides them (`policy.*`)."""
 UNWAIVABLE = frozenset({"exception.expired", *POLICY_RULE_IDS})
 
 
+RELAXATION_RULE_ID = "config.relaxed"
+"""The gate's warning for a configuration knob that relaxes it (rules/relaxations.rego)."""
+
+LONG_LIVED_RULE_ID = "exception.long-lived"
+"""The gate's warning for an exception that expires more than a year ahead (rules/exceptions.rego)."""
+
+
 def unwaivable(target: str) -> bool:
-    """Whether no exception may name `target`: `exception.expired` and every `policy.*` id."""
-    return target in UNWAIVABLE or target.startswith("policy.")
+    """Whether no exception may name `target`: the gate's own checks, `exception.*`, `policy.*` and `config.*`
+    (an exception cannot hide that the configuration or another exception relaxed the gate)."""
+    return target in UNWAIVABLE or target.startswith(("policy.", "config.", "exception."))
 
 
 VEX_JUSTIFICATIONS = (
@@ -153,6 +161,11 @@ def _parse_one(index: int, table: Mapping[str, Any], source: str) -> Exception_:
     for target in targets:
         if target == "exception.expired":
             raise ConfigError(f"{where}: {target!r} cannot be waived; renew (or remove) the expired exception instead.")
+        if target.startswith(("config.", "exception.")):
+            raise ConfigError(
+                f"{where}: {target!r} is the gate's notice of a relaxation and cannot be waived; change the "
+                f"configuration key or the exception it names instead."
+            )
         if unwaivable(target):
             raise ConfigError(
                 f"{where}: {target!r} is the gate's check on user policies and cannot be waived; fix the policy "

@@ -218,7 +218,7 @@ async def ship(
         sbom=sbom_summary,
         facts=as_scanned(facts, image_runs),  # the digests trivy scanned, against build_facts' built ones
         build=build_facts,
-        config=gate_config_from(cfg.gate),
+        config=gate_config_from(cfg.gate, relaxations=cfg.relaxations(), source=cfg.source_file),
         exceptions=exceptions,
         today=today,
     )
