@@ -80,6 +80,47 @@ def glob_match(pattern: str, path: str) -> bool:
     return _glob_regex(pattern).fullmatch(path) is not None
 
 
+def glob_problem(pattern: str) -> str | None:
+    """Why `pattern` is not a glob the gate accepts, or None. Conservative: what passes here both
+    `glob_match` and the Rego `glob.match` evaluate without error (a test checks it against regorus)."""
+    depth = 0
+    i = 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            return "'\\' escapes are not supported; use [*] or [?] for a literal * or ?"
+        if ch == "[":
+            end = pattern.find("]", i + 1)
+            body = pattern[i + 1 : end] if end >= 0 else ""
+            negated = body.startswith("!")
+            chars = body[1:] if negated else body
+            if end < 0:
+                return f"'[' at position {i + 1} is never closed with ']'"
+            if not chars:
+                return f"the character class at position {i + 1} is empty"
+            if "[" in chars or "{" in chars or "}" in chars:
+                return f"the character class at position {i + 1} contains '[', '{{' or '}}'"
+            for a, b in re.findall(r"(.)-(.)", chars):
+                if a > b:
+                    return f"the range {a}-{b} at position {i + 1} runs backwards"
+            if chars.endswith("-") or chars.startswith("-"):
+                return f"the character class at position {i + 1} has a dangling '-'"
+            i = end + 1
+            continue
+        if ch == "{":
+            depth += 1
+            if depth > 1:
+                return f"'{{' at position {i + 1} is nested in another {{…}}; list the alternatives in one"
+        elif ch == "}":
+            if depth == 0:
+                return f"'}}' at position {i + 1} closes nothing"
+            depth -= 1
+        i += 1
+    if depth:
+        return "a '{' is never closed with '}'"
+    return None
+
+
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     out: list[str] = []
     i = 0

@@ -23,8 +23,9 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from pipeline import safetext
 from pipeline.errors import ConfigError
-from pipeline.model_gate import Exception_, ExceptionScope
+from pipeline.model_gate import Exception_, ExceptionScope, glob_problem
 
 __all__ = [
     "BUNDLED_RULE_IDS",
@@ -150,6 +151,16 @@ def _parse_one(index: int, table: Mapping[str, Any], source: str) -> Exception_:
         path=_text(table, "path", where, required=False),
         image=_text(table, "image", where, required=False),
     )
+    for key, value in (("path", scope.path), ("image", scope.image)):
+        problem = glob_problem(value) if value else None
+        if problem is None and key == "path" and value:
+            problem = safetext.path_problem(value)
+        if problem:
+            example = "src/**/*.py" if key == "path" else "registry.example/app*"
+            raise ConfigError(
+                f"{where}.{key} = {safetext.show(value)} is not a valid glob ({problem}); fix it, e.g. "
+                f'{key} = "{example}".'
+            )
     if scope.version and not scope.package:
         raise ConfigError(f"{where}: 'version' needs 'package'; add package = \"<name>\" or drop version.")
     justification = _text(table, "justification", where, required=False)
@@ -200,6 +211,12 @@ def _targets(value: Any, where: str) -> tuple[str, ...]:
                 f"{where}: 'target' must be a non-empty string or a list of them; write "
                 f'target = ["CVE-2024-1234", "image.root-user"].'
             )
+        problem = safetext.char_problem(item) or (" " in item.strip() and "it contains a space") or None
+        if problem:
+            raise ConfigError(
+                f"{where}: target {safetext.show(item)} is not a finding id, fingerprint or rule id ({problem}); "
+                f'write ids as the reports show them, e.g. target = ["CVE-2024-1234"].'
+            )
         out.append(item.strip())
     return tuple(sorted(set(out)))
 
@@ -208,6 +225,9 @@ def _text(table: Mapping[str, Any], key: str, where: str, *, required: bool = Tr
     value = table.get(key, "")
     if not isinstance(value, str):
         raise ConfigError(f'{where}: {key!r} must be a string; write {key} = "...".')
+    problem = safetext.char_problem(value, multiline=key == "reason")
+    if problem:
+        raise ConfigError(f"{where}: {key} = {safetext.show(value)} contains {problem}; retype it in plain text.")
     value = value.strip()
     if required and not value:
         raise ConfigError(f"{where}: missing {key!r}; add {_REQUIRED_HINT.get(key, key)}.")
