@@ -112,6 +112,33 @@ def _substitute(word: str, args: Mapping[str, str | None]) -> str:
     return _VAR.sub(repl, word)
 
 
+def _words(rest: str) -> list[str]:
+    """Split on whitespace outside ``${…}`` (``${D:?set D}`` is one word)."""
+    words: list[str] = []
+    current: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(rest):
+        ch = rest[i]
+        if rest.startswith("${", i):
+            depth += 1
+            current.append("${")
+            i += 2
+            continue
+        if ch == "}" and depth:
+            depth -= 1
+        if ch.isspace() and not depth:
+            if current:
+                words.append("".join(current))
+                current = []
+        else:
+            current.append(ch)
+        i += 1
+    if current:
+        words.append("".join(current))
+    return words
+
+
 def _parse_arg(rest: str) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = []
     for item in rest.split():
@@ -139,7 +166,7 @@ def final_base(text: str, *, build_args: Mapping[str, str] | None = None, path: 
                 default = None if written is None else _substitute(written, global_args)
                 global_args[name] = overrides.get(name, default)
         elif keyword == "FROM":
-            words = rest.split()
+            words = _words(rest)
             platform = ""
             while words and words[0].startswith("--"):
                 flag = words.pop(0)
