@@ -120,7 +120,14 @@ class Config:
     def override(self, **changes: Any) -> Config:
         """Apply function arguments over the file. `None` and empty values mean "not given"."""
         given = {k: v for k, v in changes.items() if v is not None and v not in ((), [], "")}
-        return attrs.evolve(self, **given)
+        result = attrs.evolve(self, **given)
+        # paths given as function arguments get the same check (and message) as the file's
+        for i, item in enumerate(result.skip_paths):
+            if item not in self.skip_paths:
+                check_path(item, where=f"--skip[{i - len(self.skip_paths)}]", example="tests/fixtures/**")
+        if result.build.dockerfile != self.build.dockerfile:
+            check_path(result.build.dockerfile, where="--dockerfile", example="Dockerfile")
+        return result
 
     def relaxations(self) -> tuple[tuple[str, str], ...]:
         """(seaworthy.toml key, what it relaxed) for every scan-side knob that makes the scan see less than

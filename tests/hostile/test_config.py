@@ -432,3 +432,34 @@ def test_the_gate_derives_gate_side_relaxations_from_any_input() -> None:
 def test_relaxation_notices_cannot_be_waived(target: str) -> None:
     with pytest.raises(ConfigError, match=rf"exceptions\[0\]: '{target}' .*cannot be waived"):
         parse_exceptions([{"target": target, "owner": "o", "reason": "r", "expires": "2026-12-31"}])
+
+
+# ------------------------------------------------------------------------------------------- function arguments
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (
+            {"skip_paths": ("tests/**", "../outside")},
+            "--skip[0] = \"../outside\" is not a path inside the source (it leaves the source root with '..'); write "
+            "it relative to the source root with '/' separators, e.g. tests/fixtures/**.",
+        ),
+        (
+            {"build": config.BuildConfig(dockerfile="/abs/Dockerfile")},
+            '--dockerfile = "/abs/Dockerfile" is not a path inside the source (it is absolute); write it relative to '
+            "the source root with '/' separators, e.g. Dockerfile.",
+        ),
+    ],
+)
+def test_path_arguments_get_the_same_check_as_the_file(changes: dict[str, object], message: str) -> None:
+    cfg = config.load('[scan]\nskip_paths = ["tests/**"]')
+    with pytest.raises(ConfigError) as info:
+        cfg.override(**changes)
+    assert str(info.value) == message
+
+
+def test_valid_path_arguments_are_applied() -> None:
+    cfg = config.load('[scan]\nskip_paths = ["tests/**"]')
+    over = cfg.override(skip_paths=("tests/**", "docs/**"), build=config.BuildConfig(dockerfile="docker/Dockerfile"))
+    assert (over.skip_paths, over.build.dockerfile) == (("tests/**", "docs/**"), "docker/Dockerfile")
