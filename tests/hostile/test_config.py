@@ -7,6 +7,8 @@ scan weaker than the defaults shows as a `config.relaxed` warning naming the key
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from pipeline import config
@@ -463,3 +465,60 @@ def test_valid_path_arguments_are_applied() -> None:
     cfg = config.load('[scan]\nskip_paths = ["tests/**"]')
     over = cfg.override(skip_paths=("tests/**", "docs/**"), build=config.BuildConfig(dockerfile="docker/Dockerfile"))
     assert (over.skip_paths, over.build.dockerfile) == (("tests/**", "docs/**"), "docker/Dockerfile")
+
+
+# ------------------------------------------------------------------------------------------- mutations
+
+SAMPLE = """\ufeff[scan]
+scanners = ["semgrep", "trivy"]
+skip_paths = ["tests/**"]
+[scan.trivy]
+scanners = ["vuln", "secret"]
+offline = true
+max_db_age_hours = 96
+[build]
+dockerfile = "docker/Dockerfile"
+build_args = { VERSION = "1.10" }
+platforms = ["linux/amd64"]
+[gate]
+thresholds = { sast = "CRITICAL", secret = "any" }
+required_labels = ["org.opencontainers.image.source"]
+[[exceptions]]
+target = ["CVE-2024-1234"]
+owner = "team"
+reason = "reviewed"
+expires = 2026-12-31
+"""
+_NASTY = ["\x00", "\ud800", "\u202e", "[", "]", "{", "}", '"', "'", "=", "\n", "..", "/", "\\", "1e999", "-", "9" * 30]
+
+
+def test_mutated_files_give_a_config_or_a_config_error() -> None:
+    """3,000 seeded mutations of a valid file (characters replaced, inserted, deleted, lines duplicated):
+    each loads (exceptions included), or raises ConfigError with a one-line message; nothing else escapes."""
+    rng = random.Random(8)
+    outcomes = {"loaded": 0, "refused": 0}
+    for _ in range(3000):
+        text = list(SAMPLE)
+        for _ in range(rng.randint(1, 4)):
+            pos = rng.randrange(len(text))
+            action = rng.randrange(4)
+            if action == 0:
+                text[pos] = rng.choice(_NASTY)
+            elif action == 1:
+                text.insert(pos, rng.choice(_NASTY))
+            elif action == 2:
+                del text[pos]
+            else:
+                lines = "".join(text).split("\n")
+                k = rng.randrange(len(lines))
+                lines.insert(k, lines[k])
+                text = list("\n".join(lines))
+        try:
+            cfg = config.load("".join(text))
+            parse_exceptions(cfg.exceptions)
+        except ConfigError as exc:
+            assert "\n" not in str(exc)
+            outcomes["refused"] += 1
+        else:
+            outcomes["loaded"] += 1
+    assert outcomes["loaded"] > 100 and outcomes["refused"] > 1000

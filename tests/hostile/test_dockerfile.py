@@ -3,6 +3,8 @@ false deny); anything the reader cannot resolve is unpinned (fail closed), never
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from pipeline.errors import InputError
@@ -105,3 +107,55 @@ def test_the_gate_reads_the_pin_as_the_dockerfile_means_it(text: str, denied: li
     base = final_base(text)
     verdict, _ = evaluate(facts=[good_image(base_image=base.ref, base_pin=base.pin)], build=good_build())
     assert ids(verdict.denials) == denied
+
+
+_PIECES = [
+    "$",
+    "${",
+    "}",
+    ":-",
+    ":?",
+    "-",
+    "+",
+    "@",
+    "sha256:",
+    HEX,
+    "\\",
+    "`",
+    "\n",
+    " ",
+    "ARG ",
+    "FROM ",
+    "=",
+    '"',
+    "\x00",
+    "\u202e",
+]
+
+
+def test_mutated_dockerfiles_give_a_base_or_an_input_error() -> None:
+    """3,000 seeded mutations of a Dockerfile with ARG-built digests: each gives a base image (pinned by
+    digest only when the result carries a well-formed digest) or an InputError; nothing else escapes."""
+    rng = random.Random(8)
+    sample = (
+        f"# escape=\\\nARG ALG=sha256\nARG D=${{ALG}}:{HEX}\nFROM --platform=$P python:3.12@${{D:-x}} AS b\nFROM b\n"
+    )
+    pinned = 0
+    for _ in range(3000):
+        text = list(sample)
+        for _ in range(rng.randint(1, 3)):
+            pos = rng.randrange(len(text))
+            if rng.random() < 0.5:
+                text.insert(pos, rng.choice(_PIECES))
+            else:
+                del text[pos]
+        try:
+            base = final_base("".join(text), build_args={"D": rng.choice(["", D, "latest", "${D}"])})
+        except InputError as exc:
+            assert "\n" not in str(exc)
+            continue
+        if base.pin is BasePin.DIGEST:
+            pinned += 1
+            assert base.ref.endswith(D) or base.ref.endswith(D512)
+            assert "$" not in base.ref
+    assert pinned > 100
