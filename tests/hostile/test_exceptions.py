@@ -3,6 +3,8 @@ written and never wider. The gate cases run the real bundled Rego gate (regorus)
 
 from __future__ import annotations
 
+import importlib
+import json
 import random
 from typing import Any
 
@@ -11,7 +13,7 @@ import pytest
 from pipeline.config import parse_toml
 from pipeline.errors import ConfigError
 from pipeline.model import Category, Finding, Location, Package, Severity
-from pipeline.model_gate import covers
+from pipeline.model_gate import covers, glob_match, glob_problem
 from pipeline.policy.exceptions import load_exceptions, parse_exceptions
 from tests.policy_helpers import evaluate, exceptions, finding, good_build, good_image, ids, vuln
 
@@ -356,3 +358,30 @@ def test_indexed_matching_agrees_with_the_python_mirror_at_scale() -> None:
     expected = {(e.name, f.fingerprint) for e in waivers for f in fs if covers(e, f, image=image)}
     assert len(expected) > 1000
     assert got == expected
+
+
+# ------------------------------------------------------------------------------------------- globs
+
+
+def test_every_glob_accepted_at_load_means_the_same_to_the_gate_and_the_python_mirror() -> None:
+    """2,000 seeded random globs: the ones `glob_problem` accepts never make the Rego `glob.match` fail,
+    and `glob_match` (which trivyignore.yaml and openvex.json use) agrees with it on every sample path: the
+    exported waivers cover exactly what the gate waived."""
+    regorus: Any = importlib.import_module("regorus")
+    engine: Any = regorus.Engine()
+    engine.add_policy(
+        "g.rego", 'package g\nimport rego.v1\nr := [glob.match(input.p, ["/"], s) | some s in input.paths]\n'
+    )
+    paths = ["", "a", "ab", "a/b", "a/b/c", "b", "x/a", "a,b", "[", "z/", "-", "a.b/c.d"]
+    pieces = ["a", "b", "/", "*", "**", "?", "[", "]", "{", "}", ",", "!", "-", ".", "z"]
+    rng = random.Random(8)
+    accepted = 0
+    for _ in range(2000):
+        pattern = "".join(rng.choice(pieces) for _ in range(rng.randint(1, 7)))
+        if glob_problem(pattern):
+            continue
+        accepted += 1
+        engine.set_input_json(json.dumps({"p": pattern, "paths": paths}))
+        gate = json.loads(engine.eval_query_as_json("data.g.r"))["result"][0]["expressions"][0]["value"]
+        assert gate == [glob_match(pattern, p) for p in paths], pattern
+    assert accepted > 500
