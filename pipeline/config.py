@@ -160,6 +160,13 @@ class Config:
             if unwarned:
                 shown = ", ".join(unwarned[:5]) + (f" and {len(unwarned) - 5} more" if len(unwarned) > 5 else "")
                 out.append(("gate.license_warn", f"strong-copyleft licenses no longer warned about: {shown}"))
+        if self.trivy.insecure_registry:
+            out.append(
+                (
+                    "scan.trivy.insecure_registry",
+                    "the vulnerability DB is fetched without TLS verification, so a forged DB could hide findings",
+                )
+            )
         if self.trivy.offline and self.trivy.max_db_age_hours > DEFAULT_MAX_DB_AGE_HOURS:
             out.append(
                 (

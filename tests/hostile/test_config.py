@@ -376,6 +376,13 @@ R = "seaworthy.toml: "
             ],
         ),
         (
+            "[scan.trivy]\ninsecure_registry = true",
+            [
+                R + "scan.trivy.insecure_registry relaxes the gate: the vulnerability DB is fetched without TLS "
+                "verification, so a forged DB could hide findings"
+            ],
+        ),
+        (
             '[gate]\nlicense_warn = ["GPL-3.0-only"]',
             [
                 R + "gate.license_warn relaxes the gate: strong-copyleft licenses no longer warned about: AGPL-1.0, "
