@@ -116,11 +116,15 @@ class Config:
     """Raw `[[exceptions]]` tables; validated by pipeline.policy.exceptions."""
     source_file: str = ""
     """Where this configuration came from ("" for defaults)."""
+    arguments: tuple[str, ...] = ()
+    """Fields set by function arguments (`override`), so that messages name who asked: `--scanners`, not
+    `scan.scanners`."""
 
     def override(self, **changes: Any) -> Config:
         """Apply function arguments over the file. `None` and empty values mean "not given"."""
         given = {k: v for k, v in changes.items() if v is not None and v not in ((), [], "")}
-        result = attrs.evolve(self, **given)
+        changed = {k for k, v in given.items() if getattr(self, k) != v}
+        result = attrs.evolve(self, **given, arguments=tuple(sorted({*self.arguments, *changed})))
         # paths given as function arguments get the same check (and message) as the file's
         for i, item in enumerate(result.skip_paths):
             if item not in self.skip_paths:
@@ -140,7 +144,7 @@ class Config:
         if left_out:
             out.append(
                 (
-                    "scan.scanners",
+                    "--scanners" if "scanners" in self.arguments else "scan.scanners",
                     f"{', '.join(left_out)} did not run, so nothing {'they find' if len(left_out) > 1 else 'it finds'} "
                     "is gated",
                 )
@@ -152,7 +156,8 @@ class Config:
                     ("scan.trivy.scanners", f"trivy's {', '.join(trivy_out)} scanner(s) did not run on the source")
                 )
         if self.skip_paths:
-            out.append(("scan.skip_paths", f"no source scanner looked at {', '.join(self.skip_paths)}"))
+            key = "scan.skip_paths and --skip" if "skip_paths" in self.arguments else "scan.skip_paths"
+            out.append((key, f"no source scanner looked at {', '.join(self.skip_paths)}"))
         if "semgrep" in self.scanners and not self.semgrep.bundled_rules:
             out.append(("scan.semgrep.bundled_rules", "semgrep ran without the bundled rules"))
         if self.gate.license_warn is not None:

@@ -529,3 +529,19 @@ def test_mutated_files_give_a_config_or_a_config_error() -> None:
         else:
             outcomes["loaded"] += 1
     assert outcomes["loaded"] > 100 and outcomes["refused"] > 1000
+
+
+def test_relaxations_from_function_arguments_name_the_argument() -> None:
+    cfg = config.load('[scan]\nskip_paths = ["tests/**"]').override(
+        scanners=("semgrep", "trivy"), skip_paths=("tests/**", "vendor/**")
+    )
+    assert cfg.relaxations() == (
+        ("--scanners", "gitleaks, hadolint did not run, so nothing they find is gated"),
+        ("scan.skip_paths and --skip", "no source scanner looked at tests/**, vendor/**"),
+    )
+    # main passes the file's values back when no argument was given: still the file's key
+    same = config.load('[scan]\nscanners = ["trivy"]\nskip_paths = ["a/**"]')
+    assert [k for k, _ in same.override(scanners=("trivy",), skip_paths=("a/**",)).relaxations()] == [
+        "scan.scanners",
+        "scan.skip_paths",
+    ]
