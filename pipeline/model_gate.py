@@ -80,13 +80,76 @@ def glob_match(pattern: str, path: str) -> bool:
     return _glob_regex(pattern).fullmatch(path) is not None
 
 
-def _glob_regex(pattern: str) -> re.Pattern[str]:
-    out: list[str] = []
+def glob_problem(pattern: str) -> str | None:
+    """Why `pattern` is not a glob the gate accepts, or None. Conservative: what passes here both
+    `glob_match` and the Rego `glob.match` evaluate without error (a test checks it against regorus)."""
+    depth = 0
     i = 0
     while i < len(pattern):
         ch = pattern[i]
+        if ch == "\\":
+            return "'\\' escapes are not supported; use [*] or [?] for a literal * or ?"
+        if ch == "[":
+            end = pattern.find("]", i + 1)
+            body = pattern[i + 1 : end] if end >= 0 else ""
+            negated = body.startswith("!")
+            chars = body[1:] if negated else body
+            if end < 0:
+                return f"'[' at position {i + 1} is never closed with ']'"
+            if not chars:
+                return f"the character class at position {i + 1} is empty"
+            if "[" in chars or "{" in chars or "}" in chars:
+                return f"the character class at position {i + 1} contains '[', '{{' or '}}'"
+            for a, b in re.findall(r"(.)-(.)", chars):
+                if a > b:
+                    return f"the range {a}-{b} at position {i + 1} runs backwards"
+            if chars.endswith("-") or chars.startswith("-"):
+                return f"the character class at position {i + 1} has a dangling '-'"
+            i = end + 1
+            continue
+        if ch == "{":
+            depth += 1
+            close = pattern.find("}", i)
+            if "**" in pattern[i : close if close >= 0 else len(pattern)]:
+                return f"'**' inside the {{…}} at position {i + 1} is not supported; write one exception per folder"
+            if depth > 1:
+                return f"'{{' at position {i + 1} is nested in another {{…}}; list the alternatives in one"
+        elif ch == "}":
+            if depth == 0:
+                return f"'}}' at position {i + 1} closes nothing"
+            depth -= 1
+        i += 1
+    if depth:
+        return "a '{' is never closed with '}'"
+    return None
+
+
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """The regex of a glob as the gate's `glob.match` reads it: `**` crosses folders only as a whole path
+    component (`**`, `**/x`, `x/**/y`, `x/**`); elsewhere it is `*`. `{a,}` ignores the empty alternative."""
+    return re.compile(_glob_body(pattern), re.DOTALL)
+
+
+def _glob_body(pattern: str) -> str:
+    if pattern in ("**", "**/"):
+        return ".*"
+    out: list[str] = []
+    i = 0
+    n = len(pattern)
+    while i < n:
+        ch = pattern[i]
         if pattern.startswith("**", i):
-            out.append(".*")
+            starts_component = i == 0 or pattern[i - 1] == "/"
+            ends_component = i + 2 == n or pattern[i + 2] == "/"
+            if starts_component and ends_component:
+                if i + 2 == n:  # trailing "/**": anything below, at least the separator before it
+                    out.append(".*")
+                    i += 2
+                else:  # "**/" (leading or between separators): zero or more folders
+                    out.append("(?:.*/)?")
+                    i += 3
+                continue
+            out.append("[^/]*")
             i += 2
             continue
         if ch == "*":
@@ -99,22 +162,23 @@ def _glob_regex(pattern: str) -> re.Pattern[str]:
                 out.append(re.escape(ch))
             else:
                 body = pattern[i + 1 : end]
-                if body.startswith("!"):
-                    body = "^" + body[1:]
-                out.append(f"[{body}]")
+                negated = body.startswith("!")
+                chars = body[1:] if negated else body
+                escaped = "".join("\\" + c if c in "\\^[]" else c for c in chars)
+                out.append(f"[{'^' if negated else ''}{escaped}]")
                 i = end
         elif ch == "{":
             end = pattern.find("}", i + 1)
             if end < 0:
                 out.append(re.escape(ch))
             else:
-                alts = pattern[i + 1 : end].split(",")
-                out.append("(?:" + "|".join(_glob_regex(a).pattern for a in alts) + ")")
+                alts = [a for a in pattern[i + 1 : end].split(",") if a] or [""]
+                out.append("(?:" + "|".join(_glob_body(a) for a in alts) + ")")
                 i = end
         else:
             out.append(re.escape(ch))
         i += 1
-    return re.compile("".join(out))
+    return "".join(out)
 
 
 _PEP503_RUNS = re.compile(r"[-_.]+")

@@ -1,8 +1,13 @@
 """The final stage's base image of a Dockerfile, and how firmly it is pinned. Pure, no I/O.
 
 Handles parser directives (``# escape=``), comments, line continuations, global ``ARG`` defaults overridden by
-``--build-arg``, ``${VAR}`` / ``$VAR`` / ``${VAR:-default}`` / ``${VAR:+alt}``, ``FROM --platform=…``,
-multi-stage names (``FROM builder`` resolves to builder's own base) and ``FROM scratch``.
+``--build-arg`` (a default may use earlier ARGs), ``${VAR}`` / ``$VAR`` / ``${VAR:-default}`` / ``${VAR-default}``
+/ ``${VAR:+alt}`` / ``${VAR+alt}`` / ``${VAR:?message}``, ``FROM --platform=…``, multi-stage names
+(``FROM builder`` resolves to builder's own base) and ``FROM scratch``.
+
+Fail closed: a reference that still holds a ``$`` after substitution (a form this module does not read), a
+``${VAR:?…}`` whose variable is unset, or an ``@`` that is not followed by a well-formed digest counts as
+unpinned, never as pinned.
 """
 
 from __future__ import annotations
@@ -16,8 +21,11 @@ from pipeline.errors import InputError
 from pipeline.model import BasePin
 
 _DIRECTIVE = re.compile(r"^\s*#\s*([a-zA-Z]+)\s*=\s*(\S+)\s*$")
-_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
-_DIGEST = re.compile(r"@[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$")
+_VAR = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+?])([^}$]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_DIGEST = re.compile(r"@(?:sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$")
+"""A digest Docker accepts in FROM: sha256 or sha512, lower-case hex of the full length."""
+_UNRESOLVED = "\x00unresolved\x00"
+"""What a substitution that cannot be resolved expands to (`${VAR:?…}` with VAR unset); never a valid name."""
 
 
 @attrs.frozen
@@ -38,8 +46,12 @@ def classify_pin(ref: str) -> BasePin:
     ref = ref.strip()
     if ref.lower() == "scratch":
         return BasePin.SCRATCH
+    if "$" in ref or _UNRESOLVED in ref or any(ch.isspace() for ch in ref):
+        return BasePin.NONE  # not resolved: whatever it names, it is not known to be pinned
     if _DIGEST.search(ref):
         return BasePin.DIGEST
+    if "@" in ref:
+        return BasePin.NONE  # an '@' without a well-formed digest pins nothing
     last = ref.rsplit("/", 1)[-1]
     if ":" in last:
         tag = last.rsplit(":", 1)[1]
@@ -83,13 +95,48 @@ def _substitute(word: str, args: Mapping[str, str | None]) -> str:
         name = m.group(1) or m.group(4)
         value = args.get(name)
         op = m.group(2)
+        word = m.group(3)
         if op == ":-":
-            return value if value else m.group(3)
+            return value if value else word
+        if op == "-":
+            return value if value is not None else word
         if op == ":+":
-            return m.group(3) if value else ""
+            return word if value else ""
+        if op == "+":
+            return word if value is not None else ""
+        if op in (":?", "?"):
+            ok = value if op == "?" else value or None
+            return _UNRESOLVED if ok is None else ok
         return value or ""
 
     return _VAR.sub(repl, word)
+
+
+def _words(rest: str) -> list[str]:
+    """Split on whitespace outside ``${…}`` (``${D:?set D}`` is one word)."""
+    words: list[str] = []
+    current: list[str] = []
+    depth = 0
+    i = 0
+    while i < len(rest):
+        ch = rest[i]
+        if rest.startswith("${", i):
+            depth += 1
+            current.append("${")
+            i += 2
+            continue
+        if ch == "}" and depth:
+            depth -= 1
+        if ch.isspace() and not depth:
+            if current:
+                words.append("".join(current))
+                current = []
+        else:
+            current.append(ch)
+        i += 1
+    if current:
+        words.append("".join(current))
+    return words
 
 
 def _parse_arg(rest: str) -> list[tuple[str, str | None]]:
@@ -114,18 +161,25 @@ def final_base(text: str, *, build_args: Mapping[str, str] | None = None, path: 
         keyword = keyword.upper()
         rest = rest.strip()
         if keyword == "ARG" and not froms:
-            for name, default in _parse_arg(rest):
+            for name, written in _parse_arg(rest):
+                # a default may use earlier ARGs
+                default = None if written is None else _substitute(written, global_args)
                 global_args[name] = overrides.get(name, default)
         elif keyword == "FROM":
-            words = rest.split()
+            words = _words(rest)
             platform = ""
             while words and words[0].startswith("--"):
                 flag = words.pop(0)
                 if flag.startswith("--platform="):
-                    platform = _substitute(flag.split("=", 1)[1], global_args)
+                    written = flag.split("=", 1)[1]
+                    platform = _substitute(written, global_args)
+                    if _UNRESOLVED in platform:
+                        platform = written
             if not words:
                 raise InputError(f"{path}: a FROM line names no image; fix the Dockerfile passed as --dockerfile")
             ref = _substitute(words[0], global_args)
+            if _UNRESOLVED in ref:
+                ref = words[0]  # shown as written; classify_pin reads the '$' as not pinned
             name = words[2].lower() if len(words) >= 3 and words[1].lower() == "as" else ""
             if not ref:
                 unset = _VAR.findall(words[0])

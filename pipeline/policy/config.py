@@ -62,6 +62,12 @@ class GateConfig:
     required_labels: tuple[str, ...] = DEFAULT_REQUIRED_LABELS
     license_deny: tuple[str, ...] = ()
     license_warn: tuple[str, ...] = DEFAULT_COPYLEFT_WARN
+    relaxations: tuple[tuple[str, str], ...] = ()
+    """(configuration key, what it relaxed) for scan-side knobs only the pipeline knows
+    (`pipeline.config.Config.relaxations`); the gate warns about each (`config.relaxed`). The gate-side
+    relaxations (thresholds, fixable_only, required_labels) it derives from the fields above."""
+    source: str = "seaworthy.toml"
+    """Where the configuration came from, for the gate's messages."""
 
     def to_input(self) -> dict[str, object]:
         """The `config` member of the gate input (sorted, JSON-ready)."""
@@ -74,6 +80,8 @@ class GateConfig:
             "required_labels": sorted(set(self.required_labels)),
             "license_deny": sorted(set(self.license_deny)),
             "license_warn": sorted(set(self.license_warn)),
+            "relaxations": [{"key": key, "relaxed": what} for key, what in self.relaxations],
+            "source": self.source,
         }
 
 
@@ -92,9 +100,15 @@ class GateSettingsLike(Protocol):
     def license_warn(self) -> Sequence[str] | None: ...
 
 
-def gate_config_from(settings: GateSettingsLike) -> GateConfig:
-    """Turn the parsed `[gate]` table into the gate's policy data (None license_warn keeps the default)."""
+def gate_config_from(
+    settings: GateSettingsLike, *, relaxations: Sequence[tuple[str, str]] = (), source: str = ""
+) -> GateConfig:
+    """Turn the parsed `[gate]` table into the gate's policy data (None license_warn keeps the default).
+
+    `relaxations` and `source`: `Config.relaxations()` and `Config.source_file` of the same configuration."""
     return GateConfig(
+        relaxations=tuple(relaxations),
+        source=source or "seaworthy.toml",
         thresholds=dict(settings.thresholds),
         fixable_only=settings.fixable_only,
         required_labels=tuple(settings.required_labels),

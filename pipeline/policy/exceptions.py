@@ -23,8 +23,9 @@ import difflib
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
+from pipeline import safetext
 from pipeline.errors import ConfigError
-from pipeline.model_gate import Exception_, ExceptionScope
+from pipeline.model_gate import Exception_, ExceptionScope, glob_problem
 
 __all__ = [
     "BUNDLED_RULE_IDS",
@@ -65,9 +66,17 @@ them and no policy overrides them (`policy.*`)."""
 UNWAIVABLE = frozenset({"exception.expired", *POLICY_RULE_IDS})
 
 
+RELAXATION_RULE_ID = "config.relaxed"
+"""The gate's warning for a configuration knob that relaxes it (rules/relaxations.rego)."""
+
+LONG_LIVED_RULE_ID = "exception.long-lived"
+"""The gate's warning for an exception that expires more than a year ahead (rules/exceptions.rego)."""
+
+
 def unwaivable(target: str) -> bool:
-    """Whether no exception may name `target`: `exception.expired` and every `policy.*` id."""
-    return target in UNWAIVABLE or target.startswith("policy.")
+    """Whether no exception may name `target`: the gate's own checks, `exception.*`, `policy.*` and `config.*`
+    (an exception cannot hide that the configuration or another exception relaxed the gate)."""
+    return target in UNWAIVABLE or target.startswith(("policy.", "config.", "exception."))
 
 
 VEX_JUSTIFICATIONS = (
@@ -142,6 +151,16 @@ def _parse_one(index: int, table: Mapping[str, Any], source: str) -> Exception_:
         path=_text(table, "path", where, required=False),
         image=_text(table, "image", where, required=False),
     )
+    for key, value in (("path", scope.path), ("image", scope.image)):
+        problem = glob_problem(value) if value else None
+        if problem is None and key == "path" and value:
+            problem = safetext.path_problem(value)
+        if problem:
+            example = "src/**/*.py" if key == "path" else "registry.example/app*"
+            raise ConfigError(
+                f"{where}.{key} = {safetext.show(value)} is not a valid glob ({problem}); fix it, e.g. "
+                f'{key} = "{example}".'
+            )
     if scope.version and not scope.package:
         raise ConfigError(f"{where}: 'version' needs 'package'; add package = \"<name>\" or drop version.")
     justification = _text(table, "justification", where, required=False)
@@ -153,6 +172,11 @@ def _parse_one(index: int, table: Mapping[str, Any], source: str) -> Exception_:
     for target in targets:
         if target == "exception.expired":
             raise ConfigError(f"{where}: {target!r} cannot be waived; renew (or remove) the expired exception instead.")
+        if target.startswith(("config.", "exception.")):
+            raise ConfigError(
+                f"{where}: {target!r} is the gate's notice of a relaxation and cannot be waived; change the "
+                f"configuration key or the exception it names instead."
+            )
         if unwaivable(target):
             raise ConfigError(
                 f"{where}: {target!r} is the gate's check on user policies and cannot be waived; fix the policy "
@@ -187,6 +211,12 @@ def _targets(value: Any, where: str) -> tuple[str, ...]:
                 f"{where}: 'target' must be a non-empty string or a list of them; write "
                 f'target = ["CVE-2024-1234", "image.root-user"].'
             )
+        problem = safetext.char_problem(item) or (" " in item.strip() and "it contains a space") or None
+        if problem:
+            raise ConfigError(
+                f"{where}: target {safetext.show(item)} is not a finding id, fingerprint or rule id ({problem}); "
+                f'write ids as the reports show them, e.g. target = ["CVE-2024-1234"].'
+            )
         out.append(item.strip())
     return tuple(sorted(set(out)))
 
@@ -195,6 +225,9 @@ def _text(table: Mapping[str, Any], key: str, where: str, *, required: bool = Tr
     value = table.get(key, "")
     if not isinstance(value, str):
         raise ConfigError(f'{where}: {key!r} must be a string; write {key} = "...".')
+    problem = safetext.char_problem(value, multiline=key == "reason")
+    if problem:
+        raise ConfigError(f"{where}: {key} = {safetext.show(value)} contains {problem}; retype it in plain text.")
     value = value.strip()
     if required and not value:
         raise ConfigError(f"{where}: missing {key!r}; add {_REQUIRED_HINT.get(key, key)}.")

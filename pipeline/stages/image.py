@@ -170,8 +170,6 @@ async def scan_image(
     ignore_path = f"{IN}/trivyignore.yaml" if ignorefile is not None else None
     inv = trivy.image_scan(
         input_path=TARBALL,
-        severities=cfg.trivy.severities or None,
-        ignore_unfixed=cfg.trivy.ignore_unfixed,
         ignorefile=ignore_path,
         db=db,
     )

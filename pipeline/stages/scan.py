@@ -46,8 +46,6 @@ def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invo
         return trivy.fs_scan(
             scanners=cfg.trivy.scanners,  # pyright: ignore[reportArgumentType]
             skip=cfg.skip_paths,
-            severities=cfg.trivy.severities or None,
-            ignore_unfixed=cfg.trivy.ignore_unfixed,
             ignorefile=ignorefile,
             db=trivydb.scan_options(cfg),
         )

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, date, datetime
@@ -19,7 +18,7 @@ import attrs
 import dagger
 
 from pipeline import log
-from pipeline.config import Config
+from pipeline.config import Config, parse_toml
 from pipeline.errors import ConfigError, InputError
 from pipeline.formats import intoto, openvex, sbom_pair
 from pipeline.formats.trivyignore import render_trivyignore
@@ -118,11 +117,7 @@ async def load_exceptions_for(source: dagger.Directory, cfg: Config) -> tuple[Ex
                 "source; fix the path (relative to the source root) or remove the key."
             )
         text = await source.file(path).contents()
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at that line.") from None
-        extra = load_exceptions(doc, source=path, own_file=True)
+        extra = load_exceptions(parse_toml(text, source=path), source=path, own_file=True)
         offset = len(found)
         found += [attrs.evolve(e, index=e.index + offset) for e in extra]
     return tuple(found)
@@ -218,7 +213,7 @@ async def ship(
         sbom=sbom_summary,
         facts=as_scanned(facts, image_runs),  # the digests trivy scanned, against build_facts' built ones
         build=build_facts,
-        config=gate_config_from(cfg.gate),
+        config=gate_config_from(cfg.gate, relaxations=cfg.relaxations(), source=cfg.source_file),
         exceptions=exceptions,
         today=today,
     )

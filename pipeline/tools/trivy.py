@@ -42,7 +42,7 @@ Misconfiguration checks always come from the checks embedded in the pinned trivy
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, cast
 
@@ -342,20 +342,12 @@ def _common() -> tuple[str, ...]:
     return ("--no-progress", "--skip-version-check", "--disable-telemetry", "--timeout", TIMEOUT)
 
 
-def _filters(severities: Iterable[str] | None, ignore_unfixed: bool, ignorefile: str | None) -> list[str]:
-    argv: list[str] = []
-    if severities is not None:
-        given = [s.strip().upper() for s in severities]
-        if not given or any(s not in _SEVERITIES for s in given):
-            raise ConfigError(f"trivy severities {given!r} are not valid; use some of {', '.join(_SEVERITIES)}")
-        chosen = [s for s in _SEVERITIES if s in given]
-        argv += ["--severity", ",".join(chosen)]
-    if ignore_unfixed:
-        argv.append("--ignore-unfixed")
-    # An explicit ignore file only: an empty value stops trivy from picking up a .trivyignore by accident.
-    # Waivers belong in the policy gate, where they are visible and expire.
-    argv += ["--ignorefile", ignorefile or ""]
-    return argv
+def _filters(ignorefile: str | None) -> list[str]:
+    """No severity or fixed-only filter ever: trivy reports everything and the gate decides, so that no
+    setting can hide a finding from it (issue 8; `gate.thresholds` and `gate.fixable_only` show in the verdict).
+    An explicit ignore file only: an empty value stops trivy from picking up a .trivyignore by accident.
+    Waivers belong in the policy gate, where they are visible and expire."""
+    return ["--ignorefile", ignorefile or ""]
 
 
 def _ignorefile_mount(ignorefile: str | None) -> dict[str, str]:
@@ -376,8 +368,6 @@ def fs_scan(
     *,
     scanners: Sequence[Scanner] = ("vuln", "misconfig", "secret"),
     skip: Sequence[str] = (),
-    severities: Iterable[str] | None = None,
-    ignore_unfixed: bool = False,
     ignorefile: str | None = None,
     db: DbOptions,
 ) -> Invocation:
@@ -391,7 +381,7 @@ def fs_scan(
         if not pattern.strip() or pattern.startswith("/"):
             raise ConfigError(f"trivy skip path {pattern!r} must be relative to the source root, e.g. tests/data")
         argv += ["--skip-dirs", pattern, "--skip-files", pattern]
-    argv += _filters(severities, ignore_unfixed, ignorefile)
+    argv += _filters(ignorefile)
     argv += ["--skip-check-update", *db.flags(), *_common()]
     argv += ["--format", "json", "--output", FS_REPORT, "--exit-code", str(FINDINGS_EXIT_CODE), SRC]
     return Invocation(
@@ -408,8 +398,6 @@ def image_scan(
     *,
     input_path: str = f"{IN}/image.tar",
     scanners: Sequence[Scanner] = ("vuln",),
-    severities: Iterable[str] | None = None,
-    ignore_unfixed: bool = False,
     ignorefile: str | None = None,
     db: DbOptions,
 ) -> Invocation:
@@ -417,7 +405,7 @@ def image_scan(
     layout directory: vulnerabilities of OS and language packages (add "secret" to `scanners` to look
     for secrets in the layers too)."""
     argv: list[str] = [NAME, "image", "--input", input_path, "--scanners", _check_scanners(scanners)]
-    argv += _filters(severities, ignore_unfixed, ignorefile)
+    argv += _filters(ignorefile)
     argv += ["--skip-check-update", *db.flags(), *_common()]
     argv += ["--format", "json", "--output", IMAGE_REPORT, "--exit-code", str(FINDINGS_EXIT_CODE)]
     return Invocation(

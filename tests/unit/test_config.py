@@ -25,7 +25,6 @@ skip_paths = ["tests/fixtures/**"]
 rules = ["rules/extra.yml"]
 packs = ["p/python"]
 [scan.trivy]
-ignore_unfixed = true
 db_repositories = ["mirror.example/trivy-db:2"]
 offline = true
 max_db_age_hours = 24
@@ -33,7 +32,7 @@ max_db_age_hours = 24
 dockerfile = "docker/Dockerfile"
 target = "runtime"
 platforms = ["linux/amd64", "linux/arm64"]
-build_args = { VERSION = "1.2.3", DEBUG = false, N = 3 }
+build_args = { VERSION = "1.2.3", DEBUG = "false", N = "3" }
 [sbom]
 generator = "syft"
 [gate]

@@ -323,10 +323,12 @@ def test_bundled_dir_is_the_package_folder() -> None:
     names = sorted(p.name for p in BUNDLED_POLICY_DIR.rglob("*.rego"))
     assert names == [
         "collect.rego",
+        "exceptions.rego",
         "gate.rego",
         "image.rego",
         "lib.rego",
         "licenses.rego",
+        "relaxations.rego",
         "sbom.rego",
         "thresholds.rego",
     ]

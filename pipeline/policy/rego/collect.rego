@@ -86,6 +86,9 @@ suppresses(e, r) if {
 	data.seaworthy.lib.image_scope_ok(e)
 }
 
+# Names of the exceptions that took effect (computed once: the gate's notes look each exception up here).
+applied_exception_names := {a.exception | some a in data.seaworthy.gate.exceptions_applied}
+
 suppressed(r) if {
 	some e in data.seaworthy.lib.active_exceptions
 	suppresses(e, r)

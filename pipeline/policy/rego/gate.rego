@@ -83,7 +83,7 @@ deny contains r if {
 # Exceptions that took effect, with what they waived.
 exceptions_applied contains a if {
 	some e in data.seaworthy.lib.active_exceptions
-	fps := sort([fp | some [name, fp] in data.seaworthy.lib.covered; name == e.name])
+	fps := sort([fp | some fp in data.seaworthy.lib.covered_by[e.name]])
 	rules := sort({r.id | some [_, _, r] in data.seaworthy.collect.candidates; is_object(r); data.seaworthy.collect.suppresses(e, r)})
 	count(fps) + count(rules) > 0
 	a := {
@@ -98,8 +98,7 @@ exceptions_applied contains a if {
 
 notes contains msg if {
 	some e in data.seaworthy.lib.active_exceptions
-	applied := {a.exception | some a in exceptions_applied}
-	not e.name in applied
+	not e.name in data.seaworthy.collect.applied_exception_names
 	msg := sprintf(
 		"%s (%s, owner %s) matched nothing: remove it, or fix its target or scope",
 		[e.name, concat(", ", e.targets), e.owner],

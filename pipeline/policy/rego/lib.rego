@@ -63,24 +63,51 @@ image_scope_ok(e) if {
 	glob.match(e.image, ["/"], input.build.image)
 }
 
-# Ids and fingerprints named by exceptions in force: only findings carrying one are checked further.
-_targeted := {t | some e in active_exceptions; some t in e.targets}
-
-# [exception name, fingerprint] for every finding an exception in force covers.
-covered contains [e.name, f.fingerprint] if {
-	count(_targeted) > 0
-	some f in input.findings
-	f.rule_id in _targeted
+# Exceptions in force whose image scope holds, by what they name (finding ids and fingerprints): each finding
+# looks up only the exceptions naming its id or fingerprint, so matching takes time linear in findings +
+# exceptions + matches (issue 8), never findings x exceptions. benchmarks/bench_exceptions.py times it.
+by_target[t] contains e if {
 	some e in active_exceptions
-	covers(e, f)
+	image_scope_ok(e)
+	some t in e.targets
+}
+
+# [exception name, fingerprint] for every finding an exception in force covers (`covers`, by lookup).
+covered contains [e.name, f.fingerprint] if {
+	index := by_target
+	some f in input.findings
+	some e in index[f.rule_id]
+	_scope_ok(e, f)
 }
 
 covered contains [e.name, f.fingerprint] if {
-	count(_targeted) > 0
+	index := by_target
 	some f in input.findings
-	f.fingerprint in _targeted
-	some e in active_exceptions
-	covers(e, f)
+	some e in index[f.fingerprint]
+	_scope_ok(e, f)
+}
+
+# `_package_ok` and `_path_ok` in one call per (exception, finding) pair.
+_scope_ok(e, _) if {
+	e.package == ""
+	e.path == ""
+}
+
+_scope_ok(e, f) if {
+	e.package != ""
+	e.path == ""
+	_package_ok(e, f)
+}
+
+_scope_ok(e, f) if {
+	e.path != ""
+	_package_ok(e, f)
+	_path_ok(e, f)
+}
+
+# The fingerprints each exception in force waived, by exception name.
+covered_by[name] contains fp if {
+	some [name, fp] in covered
 }
 
 waived_fingerprints := {fp | some [_, fp] in covered}
