@@ -1,11 +1,15 @@
 """Hadolint: Dockerfile lint (best practice and ShellCheck of ``RUN`` lines), Category.MISCONFIGURATION.
 
 How it runs (`lint`): ``/bin/hadolint`` (the image is ``scratch`` with just the binary: no shell, so the
-report is hadolint's **stdout**, `Invocation.stdout_to_report`) in ``/src`` on the Dockerfile's path
-relative to the tree, ``--format json --no-fail``.
+report is hadolint's **stdout**, `Invocation.stdout_to_report`) in ``/src`` on every Dockerfile's path
+relative to the tree (one run lints them all: the stage finds them with
+`pipeline.tools.dockerfile_rules.select_dockerfiles`), ``--format json --no-fail``.
 
 Why JSON and not SARIF: hadolint's SARIF folds both ``info`` and ``style`` into ``note``; its JSON keeps
-the four levels, which map onto `Severity` as error → HIGH, warning → MEDIUM, info → LOW, style → INFO.
+the four levels. Severity: `pipeline.tools.dockerfile_rules.hadolint_severity` — a rule that trivy also
+checks takes trivy's severity (DL3020 is LOW like DS-0005), a few rules have their own, the rest follow the
+level (error → HIGH, warning → MEDIUM, info → LOW, style → INFO). The finding's title is hadolint's message
+(hadolint has no separate title), so report rows show what is wrong, not only a code.
 
 Exit codes: with ``--no-fail`` hadolint exits 0 whether or not it found something (the report says which),
 and non-zero when it could not lint (missing/unreadable Dockerfile: exit 1 with the reason on stderr), so
@@ -26,8 +30,9 @@ from typing import Any
 
 from pipeline.errors import ConfigError, InputError, ToolOutputError
 from pipeline.formats.sarif_in import relative_path
-from pipeline.model import Category, Finding, Location, Severity, ToolRun, sort_key
+from pipeline.model import Category, Finding, Location, ToolRun, sort_key
 from pipeline.tools.base import OUT, SRC, ExitCodes, Image, Invocation, expect_dict, expect_list, load_json
+from pipeline.tools.dockerfile_rules import hadolint_severity
 
 NAME = "hadolint"
 IMAGE = Image(repository="hadolint/hadolint", tag="v2.15.1")
@@ -37,12 +42,6 @@ REPORT = f"{OUT}/hadolint.json"
 EXIT_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset())
 """With ``--no-fail``, exit 0 covers "clean" and "found something" alike: the report tells them apart."""
 
-LEVELS: dict[str, Severity] = {
-    "error": Severity.HIGH,
-    "warning": Severity.MEDIUM,
-    "info": Severity.LOW,
-    "style": Severity.INFO,
-}
 PARSE_ERROR_RULE = "DL1000"
 
 
@@ -58,13 +57,13 @@ def _tree_path(value: str, what: str) -> str:
 
 
 def lint(
-    dockerfile: str = "Dockerfile",
+    dockerfile: str | Sequence[str] = "Dockerfile",
     *,
     config: str | None = None,
     ignore: Sequence[str] = (),
     trusted_registries: Sequence[str] = (),
 ) -> Invocation:
-    """Lint ``dockerfile`` (relative to the tree at SRC).
+    """Lint ``dockerfile`` — one path or several, relative to the tree at SRC — in one hadolint run.
 
     - ``config``: a hadolint config file in the tree (default: hadolint reads ``/src/.hadolint.yaml`` if any);
     - ``ignore``: rule codes to skip (``DL3008``, ``SC2086``…);
@@ -81,7 +80,10 @@ def lint(
         if not registry.strip() or any(c.isspace() for c in registry.strip()):
             raise ConfigError(f"trusted registry {registry!r} is not a registry host such as 'docker.io'")
         argv += ["--trusted-registry", registry.strip()]
-    argv.append(_tree_path(dockerfile, "Dockerfile path"))
+    paths = [dockerfile] if isinstance(dockerfile, str) else list(dockerfile)
+    if not paths:
+        raise ConfigError("hadolint was given no Dockerfile to lint; name one, e.g. 'Dockerfile'")
+    argv += sorted({_tree_path(p, "Dockerfile path") for p in paths})
     return Invocation(
         tool=NAME,
         image=IMAGE,
@@ -135,11 +137,13 @@ def _finding(item: dict[str, Any], index: int) -> Finding:
             f"{location.render()} is not a valid Dockerfile ({reason}); fix its syntax so that it can be "
             "linted and built"
         )
+    text = message.strip()
     return Finding(
         category=Category.MISCONFIGURATION,
         rule_id=code,
-        severity=LEVELS.get(level, Severity.UNKNOWN),
-        message=message.strip(),
+        severity=hadolint_severity(code, level),
+        message=text,
+        title=text.splitlines()[0] if text else "",
         tools=(NAME,),
         locations=(location,),
         help_uri=help_uri(code),

@@ -1,0 +1,57 @@
+# METADATA
+# title: Node dev dependencies installed in the final image
+# description: "An npm/yarn/pnpm install in the last stage without --omit=dev (--production, --prod) and without NODE_ENV=production ships the project's dev dependencies (test runners, build tools) in the image: more code, more vulnerabilities. Dev dependencies in an earlier build stage are fine."
+# scope: package
+# schemas:
+# - input: schema["dockerfile"]
+# custom:
+#   id: SW-DS-002
+#   avd_id: SW-DS-002
+#   severity: MEDIUM
+#   recommended_action: "Install with `npm ci --omit=dev` (yarn: --production, pnpm: --prod), or build in an earlier stage and copy only the output"
+#   input:
+#     selector:
+#     - type: dockerfile
+package seaworthy.dockerfile.SW_DS_002
+
+import rego.v1
+
+segments(run) := [trim_space(s) | some s in regex.split(`&&|\|\||;|\|`, concat(" ", run.Value))]
+
+installs(seg) if regex.match(`^(\S+=\S+\s+)*npm\s+(ci|install|i|clean-install)(\s|$)`, seg)
+
+installs(seg) if regex.match(`^(\S+=\S+\s+)*yarn(\s+install)?(\s+-\S+)*\s*$`, seg)
+
+installs(seg) if regex.match(`^(\S+=\S+\s+)*pnpm\s+(install|i)(\s|$)`, seg)
+
+without_dev(seg) if regex.match(`\s(--omit[= ]dev|--only[= ]prod(uction)?|--production|--prod|-P)(\s|=|$)`, seg)
+
+without_dev(seg) if regex.match(`(^|\s)NODE_ENV=("|')?production`, seg)
+
+global_install(seg) if regex.match(`\s(-g|--global)(\s|$)`, seg)
+
+# ENV NODE_ENV=production (or ARG with that default) earlier in the same stage
+production_env(stage, line) if {
+	some cmd in stage.Commands
+	cmd.Cmd in {"env", "arg"}
+	cmd.StartLine < line
+	regex.match(`(^|\s)NODE_ENV[= ]("|')?production`, concat(" ", cmd.Value))
+}
+
+final_stage := input.Stages[count(input.Stages) - 1]
+
+deny contains res if {
+	some cmd in final_stage.Commands
+	cmd.Cmd == "run"
+	some seg in segments(cmd)
+	installs(seg)
+	not without_dev(seg)
+	not global_install(seg)
+	not production_env(final_stage, cmd.StartLine)
+	res := {
+		"msg": sprintf("the final stage installs Node dev dependencies (no --omit=dev / --production, no NODE_ENV=production): %s", [seg]),
+		"startline": cmd.StartLine,
+		"endline": cmd.EndLine,
+		"filepath": cmd.Path,
+	}
+}
