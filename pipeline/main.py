@@ -328,9 +328,10 @@ class Seaworthy:
         username: Annotated[str, Doc("Registry user name")] = "",
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
         insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")] = False,
+        dockerfile: DockerfileArg = "",
     ) -> str:
         """Push the image (all platform variants as one index) and return repo@sha256:… after reading it back."""
-        built, _cfg, _ = await self._built(image, source, config, "")
+        built, _cfg, _ = await self._built(image, source, config, dockerfile)
         target = release_stage.Target.parse(
             repository, tag, username=username, password=password, insecure=insecure_registry
         )

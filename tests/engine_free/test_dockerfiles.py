@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from typing import Any
 
@@ -11,6 +12,7 @@ from dagger import dag
 
 from pipeline.config import BuildConfig, Config
 from pipeline.errors import InputError
+from pipeline.main import Seaworthy
 from pipeline.model import Category, Severity
 from pipeline.stages import scan
 from pipeline.tools import trivy
@@ -111,3 +113,16 @@ async def test_the_built_dockerfile_is_linted_whatever_its_name_and_a_missing_on
     monkeypatch.setattr(dagger.Directory, "entries", entries)
     with pytest.raises(InputError, match=r"no Dockerfile at 'nope/Dockerfile'; pass --dockerfile="):
         await scan.find_dockerfiles(dag.directory(), Config(), explicit="nope/Dockerfile")
+
+
+def test_every_function_whose_errors_name_dockerfile_has_that_flag() -> None:
+    """check_source, the build and the scan stage tell the user to pass --dockerfile: the function must have it."""
+    uses = ("self._built(", "check_source(", "run_scanners(", "self._build_cfg(", 'self._one("hadolint"')
+    checked: list[str] = []
+    for name, fn in inspect.getmembers(Seaworthy, inspect.isfunction):
+        if name.startswith("_"):
+            continue
+        if any(u in inspect.getsource(fn) for u in uses):
+            assert "dockerfile" in inspect.signature(fn).parameters, f"{name} has no --dockerfile"
+            checked.append(name)
+    assert {"scan", "hadolint", "build", "sbom", "scan_image", "facts", "publish", "ship"} <= set(checked)
