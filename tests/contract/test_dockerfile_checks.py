@@ -332,3 +332,15 @@ def test_a_broken_check_fails_the_scan_instead_of_passing_silently(
 def test_check_data_is_what_the_checks_read() -> None:
     doc = json.loads(trivy.check_data(dockerignore=["./.dockerignore", "a/.dockerignore"], build_args={"B": "x"}))
     assert doc == {"seaworthy_input": {"build_args": {"B": "x"}, "dockerignore": [".dockerignore", "a/.dockerignore"]}}
+
+
+def test_the_example_app_gets_no_blocking_dockerfile_finding(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    shutil.copytree(ROOT / "examples" / "app", src)
+    cfg = config.load((src / "seaworthy.toml").read_text())
+    h, t, linted = run_tools(tmp_path, src, cfg)
+    assert linted == ("Dockerfile",)
+    misconf = [f for r in (h, t) for f in r.findings if f.category is Category.MISCONFIGURATION]
+    assert all(f.severity < Severity.HIGH for f in misconf), [(f.rule_id, f.severity.name) for f in misconf]
+    # its base is pinned to a version tag only (README says: pin by digest in production): reported, not blocking
+    assert {f.rule_id for f in misconf if f.rule_id.startswith("SW-DS-")} == {"SW-DS-004"}
