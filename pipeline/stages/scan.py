@@ -115,13 +115,15 @@ def invocation(
     raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
 
 
-def parse(name: str, text: str) -> ToolRun:
+def parse(name: str, text: str, cfg: Config | None = None) -> ToolRun:
+    """One scanner's report, parsed. With `cfg`, only the built Dockerfile (``[build] dockerfile``) must parse
+    for hadolint; another Dockerfile hadolint cannot parse is a finding (see `hadolint.parse`)."""
     if name == "semgrep":
         return semgrep.parse(text)
     if name == "gitleaks":
         return gitleaks.parse(text)
     if name == "hadolint":
-        return hadolint.parse(text)
+        return hadolint.parse(text, must_parse=None if cfg is None else (cfg.build.dockerfile,))
     return trivy.parse(text, mode="fs")
 
 
@@ -245,7 +247,7 @@ async def run_scanners(
             hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
         if name == "trivy":
             trivy.check_stderr(got.stderr)  # trivy exits 0 when a Rego check failed to load or evaluate
-        results[name] = attrs.evolve(parse(name, got.report), exit_code=got.exit_code)
+        results[name] = attrs.evolve(parse(name, got.report, cfg), exit_code=got.exit_code)
 
     try:
         async with anyio.create_task_group() as tg:

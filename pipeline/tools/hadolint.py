@@ -16,21 +16,24 @@ and non-zero when it could not lint (missing/unreadable Dockerfile: exit 1 with 
 0 is the only success code. Without ``--no-fail`` a finding and a missing file would both exit 1.
 
 Two hadolint behaviours to know (and handled here):
-- a Dockerfile that does not parse is reported as rule ``DL1000`` with exit 0: `parse` raises `InputError`
-  for it (the lint did not happen; the build would fail too);
+- a Dockerfile that does not parse is reported as rule ``DL1000`` with exit 0. For the Dockerfile that is
+  built (`parse`'s ``must_parse``) that is an `InputError` (the lint did not happen; the build would likely
+  fail too). Any *other* Dockerfile of the tree becomes a MEDIUM finding ``DL1000`` saying it was not linted:
+  hadolint's parser lags BuildKit's (e.g. some ``RUN <<EOF`` heredocs), and one such file in a sub-project
+  must neither stop the whole scan nor pass unnoticed (trivy's own parser still checks it);
 - a malformed ``.hadolint.yaml`` (read from ``/src`` by itself, or given as ``config``) is only warned about
   on stderr, exit 0, and the defaults are used: `check_stderr` turns that warning into a `ConfigError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
 from pipeline.errors import ConfigError, InputError, ToolOutputError
 from pipeline.formats.sarif_in import relative_path
-from pipeline.model import Category, Finding, Location, ToolRun, sort_key
+from pipeline.model import Category, Finding, Location, Severity, ToolRun, sort_key
 from pipeline.tools.base import OUT, SRC, ExitCodes, Image, Invocation, expect_dict, expect_list, load_json
 from pipeline.tools.dockerfile_rules import hadolint_severity
 
@@ -115,7 +118,7 @@ def help_uri(code: str) -> str:
     return ""
 
 
-def _finding(item: dict[str, Any], index: int) -> Finding:
+def _finding(item: dict[str, Any], index: int, must_parse: Collection[str] | None) -> Finding:
     code = item.get("code")
     level = item.get("level")
     message = item.get("message")
@@ -132,10 +135,24 @@ def _finding(item: dict[str, Any], index: int) -> Finding:
         start_column=column if isinstance(column, int) and column > 0 else None,
     )
     if code == PARSE_ERROR_RULE:
-        reason = message.splitlines()[0] if message else "syntax error"
-        raise InputError(
-            f"{location.render()} is not a valid Dockerfile ({reason}); fix its syntax so that it can be "
-            "linted and built"
+        reason = message.strip().splitlines()[0] if message.strip() else "syntax error"
+        if must_parse is None or location.path in must_parse:
+            raise InputError(
+                f"{location.render()} is not a valid Dockerfile ({reason}); fix its syntax so that it can be "
+                "linted and built"
+            )
+        return Finding(
+            category=Category.MISCONFIGURATION,
+            rule_id=code,
+            severity=Severity.MEDIUM,
+            message=(
+                f"hadolint could not parse this Dockerfile ({reason}), so it was not linted (trivy still checked "
+                "it); if it builds, simplify the syntax hadolint rejects or review it by hand"
+            ),
+            title="Dockerfile not linted: hadolint cannot parse it",
+            tools=(NAME,),
+            locations=(location,),
+            help_uri=help_uri(code),
         )
     text = message.strip()
     return Finding(
@@ -151,12 +168,16 @@ def _finding(item: dict[str, Any], index: int) -> Finding:
     )
 
 
-def parse(text: str) -> ToolRun:
-    """Parse hadolint's JSON report (a list of ``{code, level, message, file, line, column}``)."""
+def parse(text: str, *, must_parse: Collection[str] | None = None) -> ToolRun:
+    """Parse hadolint's JSON report (a list of ``{code, level, message, file, line, column}``).
+
+    `must_parse`: the Dockerfiles (paths relative to the tree) whose parse error is an `InputError`; the
+    others' parse errors become findings. None: every Dockerfile must parse.
+    """
     data = load_json(NAME, text)
     if not isinstance(data, list):
         raise ToolOutputError(NAME, f"the report is a JSON {type(data).__name__}, expected a list of findings")
     items = expect_list(NAME, data, "the report")
-    findings = [_finding(expect_dict(NAME, item, f"entry {i}"), i) for i, item in enumerate(items)]
+    findings = [_finding(expect_dict(NAME, item, f"entry {i}"), i, must_parse) for i, item in enumerate(items)]
     findings.sort(key=sort_key)
     return ToolRun(tool=NAME, version="", findings=tuple(findings))

@@ -15,7 +15,7 @@ from pathlib import Path, PurePosixPath
 import pytest
 
 from pipeline import config
-from pipeline.errors import ToolFailed
+from pipeline.errors import InputError, ToolFailed
 from pipeline.model import Category, Finding, Severity, ToolRun, merge_findings
 from pipeline.stages import scan
 from pipeline.tools import dockerfile_rules, hadolint, trivy
@@ -48,7 +48,7 @@ def run_tools(
     exists = cfg.build.dockerfile in files
     dockerfiles = dockerfile_rules.select_dockerfiles(files, cfg.skip_paths, always=[cfg.build.dockerfile] * exists)
     cache = tmp / "cache"
-    (cache / "trivy" / "db").mkdir(parents=True)
+    (cache / "trivy" / "db").mkdir(parents=True)  # also creates tmp
     for name in ("trivy.db", "metadata.json"):
         shutil.copy(FIXTURES / "trivy-db" / name, cache / "trivy" / "db" / name)
     data = tmp / "check-data"
@@ -63,7 +63,7 @@ def run_tools(
         got = run_on_host(inv, mapping, extra_env={"HOME": str(tmp)})
         inv.exit_codes.check(inv.tool, got.exit_code, got.stderr)
         (hadolint.check_stderr if name == "hadolint" else trivy.check_stderr)(got.stderr)
-        runs[name] = scan.parse(name, got.report)
+        runs[name] = scan.parse(name, got.report, cfg)
     h, t = dockerfile_rules.fold(runs["hadolint"], runs["trivy"])
     return h, t, dockerfiles
 
@@ -203,6 +203,7 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "npm-global-tool": ("RUN npm install -g pnpm@9.1.0\n", set()),
     "yarn-unlocked": ("RUN yarn install --production\n", {"SW-DS-001"}),
     "yarn-bare": ("RUN yarn\n", {"SW-DS-001", "SW-DS-002"}),
+    "yarn-version-is-no-install": ("RUN yarn --version && yarn -v\n", set()),
     "yarn-frozen-prod": ("RUN yarn install --frozen-lockfile --production\n", set()),
     "pnpm-unlocked": ("RUN pnpm install --prod\n", {"SW-DS-001"}),
     "pnpm-frozen-dev": ("RUN pnpm install --frozen-lockfile\n", {"SW-DS-002"}),
@@ -344,3 +345,22 @@ def test_the_example_app_gets_no_blocking_dockerfile_finding(tmp_path: Path) -> 
     assert all(f.severity < Severity.HIGH for f in misconf), [(f.rule_id, f.severity.name) for f in misconf]
     # its base is pinned to a version tag only (README says: pin by digest in production): reported, not blocking
     assert {f.rule_id for f in misconf if f.rule_id.startswith("SW-DS-")} == {"SW-DS-004"}
+
+
+HEREDOC = "FROM debian:12.8\nRUN <<EOF\nuseradd -m app\nEOF\n# a comment after a heredoc\nUSER app\n"
+"""Valid for BuildKit; hadolint 2.15.1's parser rejects the comment after the heredoc (seen in docker/awesome-compose)."""
+
+
+def test_a_dockerfile_hadolint_cannot_parse_is_a_finding_unless_it_is_the_one_built(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "Dockerfile").write_text(PINNED + "USER node\n")
+    (src / "Dockerfile.dev").write_text(HEREDOC)
+    h, _, linted = run_tools(tmp_path / "a", src, config.Config())
+    assert linted == ("Dockerfile", "Dockerfile.dev")
+    (not_linted,) = [f for f in h.findings if f.rule_id == "DL1000"]
+    assert not_linted.locations[0].path == "Dockerfile.dev" and not_linted.severity is Severity.MEDIUM
+    assert "was not linted" in not_linted.message and "unexpected '#'" in not_linted.message
+    built_dev = config.Config(build=config.BuildConfig(dockerfile="Dockerfile.dev"))
+    with pytest.raises(InputError, match=r"Dockerfile.dev:5 is not a valid Dockerfile \(unexpected '#'\)"):
+        run_tools(tmp_path / "b", src, built_dev)

@@ -26,7 +26,7 @@ unlocked(seg) := "npm install" if {
 }
 
 unlocked(seg) := "yarn install" if {
-	regex.match(`^(\S+=\S+\s+)*yarn(\s+install)?(\s+-\S+)*\s*$`, seg)
+	yarn_install(seg)
 	not regex.match(`\s(--frozen-lockfile|--immutable)(\s|$)`, seg)
 }
 
@@ -47,4 +47,10 @@ deny contains res if {
 		"endline": cmd.EndLine,
 		"filepath": cmd.Path,
 	}
+}
+
+# `yarn` alone or `yarn install`, with install flags only (not `yarn --version`, `yarn add x`, `yarn build`)
+yarn_install(seg) if {
+	regex.match(`^(\S+=\S+\s+)*yarn(\s+install)?(\s+-\S+)*\s*$`, seg)
+	not regex.match(`\s(-v|--version|-h|--help)(\s|$)`, seg)
 }

@@ -20,7 +20,7 @@ segments(run) := [trim_space(s) | some s in regex.split(`&&|\|\||;|\|`, concat("
 
 installs(seg) if regex.match(`^(\S+=\S+\s+)*npm\s+(ci|install|i|clean-install)(\s|$)`, seg)
 
-installs(seg) if regex.match(`^(\S+=\S+\s+)*yarn(\s+install)?(\s+-\S+)*\s*$`, seg)
+installs(seg) if yarn_install(seg)
 
 installs(seg) if regex.match(`^(\S+=\S+\s+)*pnpm\s+(install|i)(\s|$)`, seg)
 
@@ -54,4 +54,10 @@ deny contains res if {
 		"endline": cmd.EndLine,
 		"filepath": cmd.Path,
 	}
+}
+
+# `yarn` alone or `yarn install`, with install flags only (not `yarn --version`, `yarn add x`, `yarn build`)
+yarn_install(seg) if {
+	regex.match(`^(\S+=\S+\s+)*yarn(\s+install)?(\s+-\S+)*\s*$`, seg)
+	not regex.match(`\s(-v|--version|-h|--help)(\s|$)`, seg)
 }
