@@ -139,7 +139,8 @@ def _finding(item: dict[str, Any], index: int, must_parse: Collection[str] | Non
         if must_parse is None or location.path in must_parse:
             raise InputError(
                 f"{location.render()} is not a valid Dockerfile ({reason}); fix its syntax so that it can be "
-                "linted and built"
+                "linted and built (if it does build, hadolint cannot read this syntax: leave hadolint out of "
+                "seaworthy.toml [scan] scanners; trivy still checks Dockerfiles)"
             )
         return Finding(
             category=Category.MISCONFIGURATION,
