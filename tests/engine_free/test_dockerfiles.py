@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from pathlib import Path
 from typing import Any
 
 import dagger
@@ -126,3 +127,10 @@ def test_every_function_whose_errors_name_dockerfile_has_that_flag() -> None:
             assert "dockerfile" in inspect.signature(fn).parameters, f"{name} has no --dockerfile"
             checked.append(name)
     assert {"scan", "hadolint", "build", "sbom", "scan_image", "facts", "publish", "ship"} <= set(checked)
+
+
+def test_the_stage_mounts_the_checks_the_contract_tests_run() -> None:
+    (directory,) = selections(scan.bundled_trivy_checks(), "directory")
+    root = Path(__file__).resolve().parents[2]
+    assert root / directory["path"] == trivy.BUNDLED_CHECKS
+    assert any(trivy.BUNDLED_CHECKS.glob("*.rego"))
