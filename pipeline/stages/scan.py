@@ -73,7 +73,12 @@ async def find_dockerfiles(source: dagger.Directory, cfg: Config, *, explicit: s
 async def trivy_check_data(source: dagger.Directory, cfg: Config) -> dagger.Directory:
     """The data folder of the bundled trivy checks: the tree's .dockerignore files and the build arguments."""
     ignores = await _glob(source, DOCKERIGNORE_GLOBS)
-    text = trivy.check_data(dockerignore=ignores, build_args=dict(cfg.build.build_args))
+    text = trivy.check_data(
+        dockerignore=ignores,
+        build_args=dict(cfg.build.build_args),
+        dockerfile=cfg.build.dockerfile,
+        target=cfg.build.target,
+    )
     return dag.directory().with_new_file(trivy.CHECK_DATA_FILE, text)
 
 

@@ -443,14 +443,22 @@ def fs_scan(
     )
 
 
-def check_data(*, dockerignore: Iterable[str] = (), build_args: Mapping[str, str] | None = None) -> str:
+def check_data(
+    *,
+    dockerignore: Iterable[str] = (),
+    build_args: Mapping[str, str] | None = None,
+    dockerfile: str = "",
+    target: str = "",
+) -> str:
     """The text of ``seaworthy.json``, the data the bundled checks read as ``data.seaworthy_input``:
     the tree's ``.dockerignore`` files (paths relative to the root, e.g. ``.dockerignore``,
-    ``api/.dockerignore``, ``Dockerfile.app.dockerignore``) and the build arguments (``KEY: value``)."""
+    ``api/.dockerignore``, ``Dockerfile.app.dockerignore``), the build arguments (``KEY: value``) and the
+    build target of the Dockerfile that is built (the stage that becomes the image)."""
     doc = {
         "seaworthy_input": {
             "dockerignore": sorted({p.removeprefix("./") for p in dockerignore}),
             "build_args": dict(sorted((build_args or {}).items())),
+            "target": {"dockerfile": dockerfile.removeprefix("./") if target else "", "stage": target},
         }
     }
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"

@@ -54,7 +54,12 @@ def run_tools(
     data = tmp / "check-data"
     data.mkdir()
     ignores = [f for f in files if f.endswith(".dockerignore")]
-    text = trivy.check_data(dockerignore=ignores, build_args=dict(cfg.build.build_args))
+    text = trivy.check_data(
+        dockerignore=ignores,
+        build_args=dict(cfg.build.build_args),
+        dockerfile=cfg.build.dockerfile,
+        target=cfg.build.target,
+    )
     (data / trivy.CHECK_DATA_FILE).write_text(text)
     mapping = {SRC: src, OUT: tmp / "out", CACHE: cache, trivy.CHECKS_DIR: checks, trivy.CHECK_DATA_DIR: data}
     runs: dict[str, ToolRun] = {}
@@ -332,7 +337,32 @@ def test_a_broken_check_fails_the_scan_instead_of_passing_silently(
 
 def test_check_data_is_what_the_checks_read() -> None:
     doc = json.loads(trivy.check_data(dockerignore=["./.dockerignore", "a/.dockerignore"], build_args={"B": "x"}))
-    assert doc == {"seaworthy_input": {"build_args": {"B": "x"}, "dockerignore": [".dockerignore", "a/.dockerignore"]}}
+    assert doc == {
+        "seaworthy_input": {
+            "build_args": {"B": "x"},
+            "dockerignore": [".dockerignore", "a/.dockerignore"],
+            "target": {"dockerfile": "", "stage": ""},
+        }
+    }
+    with_target = json.loads(trivy.check_data(dockerfile="./Dockerfile.app", target="prod"))
+    assert with_target["seaworthy_input"]["target"] == {"dockerfile": "Dockerfile.app", "stage": "prod"}
+
+
+def test_dev_dependencies_are_judged_in_the_stage_that_is_built(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    text = PINNED.replace("\n", " AS prod\n") + "RUN npm ci\n" + PINNED.replace("\n", " AS test\n") + "RUN npm ci\n"
+    (src / "Dockerfile").write_text(text)
+    (src / "Dockerfile.other").write_text(text)
+
+    def found(cfg: config.Config, where: Path) -> set[tuple[str, int | None]]:
+        _, t, _ = run_tools(where, src, cfg)
+        return {(f.locations[0].path, f.locations[0].start_line) for f in t.findings if f.rule_id == "SW-DS-002"}
+
+    # no target: the last stage ships; target "prod": the first one, only in the Dockerfile that is built
+    assert found(config.Config(), tmp_path / "a") == {("Dockerfile", 4), ("Dockerfile.other", 4)}
+    prod = config.Config(build=config.BuildConfig(target="prod"))
+    assert found(prod, tmp_path / "b") == {("Dockerfile", 2), ("Dockerfile.other", 4)}
 
 
 def test_the_example_app_gets_no_blocking_dockerfile_finding(tmp_path: Path) -> None:

@@ -1,6 +1,6 @@
 # METADATA
 # title: Node dev dependencies installed in the final image
-# description: "An npm/yarn/pnpm install in the last stage without --omit=dev (--production, --prod) and without NODE_ENV=production ships the project's dev dependencies (test runners, build tools) in the image: more code, more vulnerabilities. Dev dependencies in an earlier build stage are fine."
+# description: "An npm/yarn/pnpm install in the last stage without --omit=dev (--production, --prod) and without NODE_ENV=production ships the project's dev dependencies (test runners, build tools) in the image: more code, more vulnerabilities. Dev dependencies in an earlier build stage are fine; with a build target, that stage is the final one."
 # scope: package
 # schemas:
 # - input: schema["dockerfile"]
@@ -38,7 +38,28 @@ production_env(stage, line) if {
 	regex.match(`(^|\s)NODE_ENV[= ]("|')?production`, concat(" ", cmd.Value))
 }
 
-final_stage := input.Stages[count(input.Stages) - 1]
+# The stage that becomes the image: the last one, or the build target when this is the Dockerfile that is built
+# with one (data.seaworthy_input.target = {"dockerfile": path, "stage": name}).
+default target := {"dockerfile": "", "stage": ""}
+
+target := data.seaworthy_input.target
+
+this_path := p if {
+	some stage in input.Stages
+	some cmd in stage.Commands
+	p := cmd.Path
+}
+
+final_stage := s if {
+	target.stage != ""
+	this_path == target.dockerfile
+	some s in input.Stages
+	some cmd in s.Commands
+	cmd.Cmd == "from"
+	count(cmd.Value) >= 3
+	lower(cmd.Value[1]) == "as"
+	lower(cmd.Value[2]) == lower(target.stage)
+} else := input.Stages[count(input.Stages) - 1]
 
 deny contains res if {
 	some cmd in final_stage.Commands
