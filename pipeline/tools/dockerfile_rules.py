@@ -42,7 +42,7 @@ explicit ``USER root``) stay separate, each with the same severity.
 
 from __future__ import annotations
 
-import fnmatch
+import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
 
@@ -142,20 +142,48 @@ GLOBS: tuple[str, ...] = (
 """Glob patterns that find candidate Dockerfiles in a tree (then filtered by `is_dockerfile`)."""
 
 
+def _glob_regex(pattern: str) -> re.Pattern[str]:
+    """A glob as trivy's ``--skip-dirs``/``--skip-files`` read it: ``*`` and ``?`` stay within one path segment,
+    ``**`` crosses segments, ``[...]`` is a character class."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "[" and "]" in pattern[i + 1 :]:
+            close = pattern.index("]", i + 1)
+            body = pattern[i + 1 : close].replace("\\", "\\\\")
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = close
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out))
+
+
 def is_skipped(path: str, skip: Sequence[str]) -> bool:
-    """Whether a skip pattern covers `path`: the pattern matches the path or one of its parent folders
-    (``fnmatch``, ``*`` crossing ``/``), or a pattern without ``/`` matches one of its names (``vendor``)."""
+    """Whether a skip pattern covers `path` the way trivy's ``--skip-dirs``/``--skip-files`` do (they get the
+    same patterns): the pattern, relative to the tree's root, matches the path or one of its parent folders.
+    So ``vendor`` skips ``vendor/…`` but not ``a/vendor/…`` (write ``**/vendor`` for that)."""
     parts = PurePosixPath(path).parts
     prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
     for raw in skip:
-        pattern = raw.strip().strip("/")
+        pattern = raw.strip().removeprefix("./").strip("/")
         if not pattern:
             continue
-        if pattern.startswith("./"):
-            pattern = pattern[2:]
-        if any(fnmatch.fnmatchcase(p, pattern) for p in prefixes):
-            return True
-        if "/" not in pattern and any(fnmatch.fnmatchcase(name, pattern) for name in parts):
+        regex = _glob_regex(pattern)
+        if any(regex.fullmatch(p) for p in prefixes):
             return True
     return False
 

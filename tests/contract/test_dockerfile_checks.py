@@ -394,3 +394,17 @@ def test_a_dockerfile_hadolint_cannot_parse_is_a_finding_unless_it_is_the_one_bu
     built_dev = config.Config(build=config.BuildConfig(dockerfile="Dockerfile.dev"))
     with pytest.raises(InputError, match=r"Dockerfile.dev:5 is not a valid Dockerfile \(unexpected '#'\)"):
         run_tools(tmp_path / "b", src, built_dev)
+
+
+@pytest.mark.parametrize("skip", [("vendor",), ("**/vendor",), ("*/vendor", "vendor/**"), ("**/*.Dockerfile",)])
+def test_hadolint_and_trivy_skip_the_same_dockerfiles(tmp_path: Path, skip: tuple[str, ...]) -> None:
+    src = tmp_path / "src"
+    for path in ("Dockerfile", "vendor/Dockerfile", "a/vendor/Dockerfile", "a/b.Dockerfile", "c.Dockerfile"):
+        (src / path).parent.mkdir(parents=True, exist_ok=True)
+        (src / path).write_text("FROM node:latest\n")  # DL3007 and DS-0001 on line 1, everywhere
+    h, t, linted = run_tools(tmp_path, src, config.Config(skip_paths=skip))
+    raw_hadolint = set(linted)
+    trivy_saw = {f.locations[0].path for f in t.findings}
+    assert raw_hadolint == trivy_saw
+    assert "Dockerfile" in trivy_saw
+    assert not [f for f in h.findings if f.rule_id == "DL3007"]  # each one folded into trivy's DS-0001

@@ -44,12 +44,18 @@ def test_not_dockerfile_names(path: str) -> None:
     assert not is_dockerfile(path)
 
 
-def test_skip_patterns_cover_folders_names_and_globs() -> None:
+def test_skip_patterns_match_like_trivys_skip_dirs() -> None:
     assert is_skipped("vendor/lib/Dockerfile", ["vendor"])
-    assert is_skipped("a/vendor/Dockerfile", ["vendor"])  # a bare name matches at any depth
+    assert not is_skipped("a/vendor/Dockerfile", ["vendor"])  # trivy: "vendor" is the root's vendor only
+    assert is_skipped("a/vendor/Dockerfile", ["**/vendor"])
+    assert is_skipped("vendor/Dockerfile", ["**/vendor"])
     assert is_skipped("tests/fixtures/x/Dockerfile", ["tests/fixtures"])
-    assert is_skipped("tests/fixtures/x/Dockerfile", ["tests/*/x/"])
+    assert is_skipped("tests/fixtures/x/Dockerfile", ["tests/fixtures/**"])
+    assert is_skipped("tests/fixtures/x/Dockerfile", ["./tests/*/x/"])
+    assert not is_skipped("tests/fixtures/x/Dockerfile", ["tests/?/x"])
     assert is_skipped("old.Dockerfile", ["*.Dockerfile"])
+    assert not is_skipped("docker/old.Dockerfile", ["*.Dockerfile"])  # * stays within one segment
+    assert is_skipped("docker/old.Dockerfile", ["docker/[a-p]*"])
     assert not is_skipped("src/Dockerfile", ["vendor", "tests/fixtures", ""])
     assert not is_skipped("vendored/Dockerfile", ["vendor"])
 
