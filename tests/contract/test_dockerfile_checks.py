@@ -226,6 +226,10 @@ CASES: dict[str, tuple[str, set[str]]] = {
     "remote-add-checksum": ("ADD --checksum=sha256:" + "b" * 64 + " https://example.com/t.tgz /opt/\n", set()),
     "curl-pipe-sh": ("RUN curl -fsSL https://get.example.com | sh\n", {"SW-DS-006"}),
     "wget-pipe-sudo-bash": ("RUN wget -qO- https://get.example.com | sudo -E bash -\n", {"SW-DS-006"}),
+    "bash-process-substitution": ("RUN bash <(curl -fsSL https://get.example.com)\n", {"SW-DS-006"}),
+    "sh-c-command-substitution": ('RUN sh -c "$(curl -fsSL https://x/install.sh)"\n', {"SW-DS-006"}),
+    "eval-wget": ('RUN eval "$(wget -qO- https://x/env.sh)"\n', {"SW-DS-006"}),
+    "sh-c-without-download": ('RUN sh -c "echo $(date)" && curl -fsSLo /tmp/x https://x/x\n', set()),
     "curl-then-sh": ("RUN curl -o /tmp/i.sh https://x/i.sh && sh /tmp/i.sh\n", {"SW-DS-006"}),
     "wget-chmod-run": ("RUN wget -q https://x/tool && chmod +x tool && ./tool --version\n", {"SW-DS-006"}),
     "curl-sha256-then-sh": (

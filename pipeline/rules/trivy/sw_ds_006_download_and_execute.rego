@@ -1,6 +1,6 @@
 # METADATA
 # title: Downloaded script or binary run without a checksum
-# description: "A RUN that pipes a download into a shell (`curl … | sh`, `wget -O- … | bash`) or downloads a file and runs it (`curl -o x … && sh x`, `wget … && ./x`, `chmod +x`) without checking its digest or signature (sha256sum -c, shasum, gpg --verify, cosign verify) runs whatever the server, or anyone on the way, sends."
+# description: "A RUN that pipes a download into a shell (`curl … | sh`, `wget -O- … | bash`, `bash <(curl …)`, `sh -c $(curl …)`) or downloads a file and runs it (`curl -o x … && sh x`, `wget … && ./x`, `chmod +x`) without checking its digest or signature (sha256sum -c, shasum, gpg --verify, cosign verify) runs whatever the server, or anyone on the way, sends."
 # scope: package
 # schemas:
 # - input: schema["dockerfile"]
@@ -22,6 +22,11 @@ downloads(text) if regex.match(`(^|[\s;&|(])(curl|wget)\s`, text)
 
 # curl … | sh, wget -qO- … | sudo bash, … | python3 -
 piped(text) if regex.match(`(curl|wget)\s[^;&|]*\|\s*(sudo\s+(-\S+\s+)*)?(env\s+\S+=\S+\s+)*(sh|bash|zsh|dash|ash|ksh|python[0-9.]*|perl|ruby|node)(\s|$)`, text)
+
+# bash <(curl …), sh -c "$(curl …)", eval "$(wget -qO- …)"
+piped(text) if regex.match(`(sh|bash|zsh|dash|ash|ksh)\s+(-\S+\s+)*<\(\s*(curl|wget)\s`, text)
+
+piped(text) if regex.match(`((sh|bash|zsh|dash|ash|ksh|python[0-9.]*|perl|ruby|node)\s+-c|eval)\s+["']?\$\(\s*(curl|wget)\s`, text)
 
 # a downloaded file made executable or run: chmod +x, sh file, bash file, ./file, source file
 executes(text) if regex.match(`(^|[\s;&|(])(chmod\s+(-\S+\s+)*([0-7]*[1357][0-7]*|[ugoa]*\+[rwX]*x[rwX]*)\s|(sh|bash|zsh|dash|ash)\s+[^-\s]|\.\s+/|source\s+\S|\./[A-Za-z0-9_.-]+)`, text)
