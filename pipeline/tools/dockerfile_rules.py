@@ -193,7 +193,8 @@ def select_dockerfiles(
 ) -> tuple[str, ...]:
     """The Dockerfiles among `paths` (relative to the tree) outside `skip`, plus `always` (the one that is
     built is linted even when a skip pattern covers it), sorted and without duplicates."""
-    chosen = {p.removeprefix("./") for p in paths if is_dockerfile(p) and not is_skipped(p.removeprefix("./"), skip)}
+    files = [p.removeprefix("./") for p in paths if not p.endswith("/")]  # a glob lists folders with a "/"
+    chosen = {p for p in files if is_dockerfile(p) and not is_skipped(p, skip)}
     chosen.update(a.removeprefix("./") for a in always if a)
     return tuple(sorted(chosen))
 

@@ -70,6 +70,7 @@ def test_select_keeps_dockerfiles_outside_skip_plus_the_built_one_sorted() -> No
     )
     assert select_dockerfiles(["vendor/Dockerfile"], ["vendor"], always=["vendor/Dockerfile"]) == ("vendor/Dockerfile",)
     assert select_dockerfiles([], []) == ()
+    assert select_dockerfiles(["Dockerfile.d/", "Dockerfile.d/Dockerfile"]) == ("Dockerfile.d/Dockerfile",)
 
 
 def test_severity_of_hadolint_rules_follows_trivy_for_the_same_problem() -> None:
