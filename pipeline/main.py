@@ -143,16 +143,20 @@ class Seaworthy:
         config: ConfigArg = None,
         scanners: ScannersArg = (),  # pyright: ignore[reportArgumentType]
         skip: SkipArg = (),  # pyright: ignore[reportArgumentType]
+        dockerfile: DockerfileArg = "",
     ) -> ScanResult:
-        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently and merge findings."""
+        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently and merge findings.
+
+        hadolint and trivy check every Dockerfile/Containerfile in the source (outside the skip paths).
+        """
         cfg = await load_config(source, config)
         cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
+        if dockerfile:
+            cfg = cfg.override(build=attrs.evolve(cfg.build, dockerfile=dockerfile))
         for name in cfg.scanners:
             if name not in config_mod.SCANNERS:
                 raise InputError(f"--scanners: unknown scanner {name!r}; use any of {', '.join(config_mod.SCANNERS)}")
-        if "hadolint" in cfg.scanners:
-            await image_stage.check_source(source, cfg.build.dockerfile)
-        runs = await scan_stage.run_scanners(source, cfg)
+        runs = await scan_stage.run_scanners(source, cfg, dockerfile=dockerfile)
         return _scan_result(runs)
 
     async def _one(
@@ -161,9 +165,7 @@ class Seaworthy:
         cfg = await load_config(source, config)
         if dockerfile:
             cfg = cfg.override(build=attrs.evolve(cfg.build, dockerfile=dockerfile))
-        if name == "hadolint":
-            await image_stage.check_source(source, cfg.build.dockerfile)
-        runs = await scan_stage.run_scanners(source, cfg, names=[name])
+        runs = await scan_stage.run_scanners(source, cfg, names=[name], dockerfile=dockerfile)
         return _scan_result(runs)
 
     @function
@@ -183,7 +185,7 @@ class Seaworthy:
 
     @function
     async def hadolint(self, source: SourceArg, config: ConfigArg = None, dockerfile: DockerfileArg = "") -> ScanResult:
-        """Dockerfile lint with hadolint."""
+        """Dockerfile lint with hadolint: every Dockerfile/Containerfile in the source, plus --dockerfile."""
         return await self._one("hadolint", source, config, dockerfile)
 
     # --- image ------------------------------------------------------------------------------------------
@@ -326,9 +328,10 @@ class Seaworthy:
         username: Annotated[str, Doc("Registry user name")] = "",
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
         insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")] = False,
+        dockerfile: DockerfileArg = "",
     ) -> str:
         """Push the image (all platform variants as one index) and return repo@sha256:… after reading it back."""
-        built, _cfg, _ = await self._built(image, source, config, "")
+        built, _cfg, _ = await self._built(image, source, config, dockerfile)
         target = release_stage.Target.parse(
             repository, tag, username=username, password=password, insecure=insecure_registry
         )

@@ -226,10 +226,12 @@ def _merge_group(group: list[Finding]) -> Finding:
     )
 
 
-def sort_key(f: Finding) -> tuple[int, str, str, str, str]:
-    """Most severe first, then by category, rule and place: the order of every report."""
-    where = f.locations[0].render() if f.locations else (f.package.name if f.package else "")
-    return (-int(f.severity), f.category.value, f.rule_id, where, f.fingerprint)
+def sort_key(f: Finding) -> tuple[int, str, str, str, int, str]:
+    """Most severe first, then by category, rule and place (path, then line as a number): the order of every report."""
+    first = f.locations[0] if f.locations else None
+    where = first.path if first else (f.package.name if f.package else "")
+    line = first.start_line if first and first.start_line is not None else -1
+    return (-int(f.severity), f.category.value, f.rule_id, where, line, f.fingerprint)
 
 
 @attrs.frozen

@@ -101,7 +101,8 @@ async def ensure_built(built: Built) -> None:
             raise BuildFailed(
                 f"{built.dockerfile} does not build{f' for {platform}' if platform else ''}: "
                 f"{str(exc).splitlines()[0] if str(exc) else 'the engine gave no reason'}; "
-                "fix the Dockerfile (or --dockerfile/--target) and run again."
+                "fix the Dockerfile (or choose another with --dockerfile, or another stage with [build] target in "
+                "seaworthy.toml) and run again."
             ) from None
 
     try:

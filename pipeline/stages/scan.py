@@ -1,4 +1,11 @@
-"""The source-scan stage: semgrep, gitleaks, trivy fs and hadolint on the source tree, concurrently."""
+"""The source-scan stage: semgrep, gitleaks, trivy fs and hadolint on the source tree, concurrently.
+
+Dockerfiles: hadolint lints every Dockerfile/Containerfile of the tree outside the skip paths (plus the one
+that is built, `[build] dockerfile`), in one run; trivy's misconfiguration scanner reads the same files by
+itself and also runs Seaworthy's own checks (``pipeline/rules/trivy``) with their data (the tree's
+``.dockerignore`` files, the build arguments). When both ran, their findings about the same problem on the
+same line are merged (`pipeline.tools.dockerfile_rules.fold`).
+"""
 
 from __future__ import annotations
 
@@ -14,9 +21,10 @@ from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.formats import sbom_pair
 from pipeline.model import ToolRun
+from pipeline.stages import image as image_stage
 from pipeline.stages import trivydb
 from pipeline.stages.runner import Mountable, collect_fresh, day_buster, tool_container, unwrap
-from pipeline.tools import gitleaks, hadolint, semgrep, trivy
+from pipeline.tools import dockerfile_rules, gitleaks, hadolint, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
 
 RULES_DIR = semgrep.RULES_DIR
@@ -29,8 +37,64 @@ def bundled_rules() -> dagger.Directory:
     return dag.current_module().source().directory("pipeline/rules/semgrep")
 
 
-def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invocation:
-    """The Invocation of one source scanner, from the configuration."""
+def bundled_trivy_checks() -> dagger.Directory:
+    """Seaworthy's own trivy checks (Rego, ``SW-DS-…``)."""
+    return dag.current_module().source().directory("pipeline/rules/trivy")
+
+
+DOCKERIGNORE_GLOBS = ("**/.dockerignore", "**/*.dockerignore", ".dockerignore", "*.dockerignore")
+
+
+async def _glob(source: dagger.Directory, patterns: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for pattern in patterns:
+        found.update(await source.glob(pattern))
+        if pattern.startswith("**/"):  # the tree's root as well, whatever the engine's ** matches
+            found.update(await source.glob(pattern[3:]))
+    return found
+
+
+async def find_dockerfiles(source: dagger.Directory, cfg: Config, *, explicit: str = "") -> tuple[str, ...]:
+    """Every Dockerfile/Containerfile of the tree outside the skip paths, plus the one that is built.
+
+    `explicit` (a ``--dockerfile`` argument) must exist: `InputError` naming ``--dockerfile`` otherwise. The
+    configured ``[build] dockerfile`` is added when it exists (it may have any name).
+    """
+    always: list[str] = []
+    if explicit:
+        await image_stage.check_source(source, explicit)
+        always.append(explicit)
+    elif await source.exists(cfg.build.dockerfile, expected_type=dagger.ExistsType.REGULAR_TYPE):
+        always.append(cfg.build.dockerfile)
+    found = await _glob(source, dockerfile_rules.GLOBS)
+    return dockerfile_rules.select_dockerfiles(found, cfg.skip_paths, always=always)
+
+
+async def trivy_check_data(source: dagger.Directory, cfg: Config) -> dagger.Directory:
+    """The data folder of the bundled trivy checks: the tree's .dockerignore files and the build arguments."""
+    ignores = await _glob(source, DOCKERIGNORE_GLOBS)
+    text = trivy.check_data(
+        dockerignore=ignores,
+        build_args=dict(cfg.build.build_args),
+        dockerfile=cfg.build.dockerfile,
+        target=cfg.build.target,
+    )
+    return dag.directory().with_new_file(trivy.CHECK_DATA_FILE, text)
+
+
+def invocation(
+    name: str,
+    cfg: Config,
+    *,
+    ignorefile: str | None = None,
+    dockerfiles: Sequence[str] | None = None,
+    trivy_checks: bool = False,
+) -> Invocation:
+    """The Invocation of one source scanner, from the configuration.
+
+    `dockerfiles`: what hadolint lints (default: ``[build] dockerfile``). `trivy_checks`: add Seaworthy's own
+    trivy checks and their data (mounted at `trivy.CHECKS_DIR` and `trivy.CHECK_DATA_DIR`).
+    """
     if name == "semgrep":
         rules = tuple(f"{SRC}/{r.lstrip('/')}" for r in cfg.semgrep.rules)
         return semgrep.scan(
@@ -41,24 +105,28 @@ def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invo
     if name == "gitleaks":
         return gitleaks.scan(exclude=cfg.skip_paths)
     if name == "hadolint":
-        return hadolint.lint(dockerfile=cfg.build.dockerfile)
+        return hadolint.lint(dockerfile=tuple(dockerfiles) if dockerfiles else cfg.build.dockerfile)
     if name == "trivy":
         return trivy.fs_scan(
             scanners=cfg.trivy.scanners,  # pyright: ignore[reportArgumentType]
             skip=cfg.skip_paths,
             ignorefile=ignorefile,
             db=trivydb.scan_options(cfg),
+            checks=trivy.CHECKS_DIR if trivy_checks else None,
+            check_data=trivy.CHECK_DATA_DIR if trivy_checks else None,
         )
     raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
 
 
-def parse(name: str, text: str) -> ToolRun:
+def parse(name: str, text: str, cfg: Config | None = None) -> ToolRun:
+    """One scanner's report, parsed. With `cfg`, only the built Dockerfile (``[build] dockerfile``) must parse
+    for hadolint; another Dockerfile hadolint cannot parse is a finding (see `hadolint.parse`)."""
     if name == "semgrep":
         return semgrep.parse(text)
     if name == "gitleaks":
         return gitleaks.parse(text)
     if name == "hadolint":
-        return hadolint.parse(text)
+        return hadolint.parse(text, must_parse=None if cfg is None else (cfg.build.dockerfile,))
     return trivy.parse(text, mode="fs")
 
 
@@ -81,16 +149,24 @@ def scanner_container(
     ignorefile: dagger.File | None = None,
     now: datetime | None = None,
     buster: str | None = None,
+    dockerfiles: Sequence[str] | None = None,
+    trivy_checks: dagger.Directory | None = None,
+    trivy_check_data: dagger.Directory | None = None,
 ) -> tuple[Invocation, dagger.Container]:
     """The lazily built container of one scanner; nothing runs until its exit code is awaited.
 
-    `buster` overrides `scanner_buster` (a re-run after a failure uses a fresh one).
+    `buster` overrides `scanner_buster` (a re-run after a failure uses a fresh one). `trivy_checks` and
+    `trivy_check_data` (both or neither) add Seaworthy's own checks to trivy's misconfiguration scan.
     """
     ignore_path = IGNOREFILE if ignorefile is not None else None
-    inv = invocation(name, cfg, ignorefile=ignore_path)
+    with_checks = name == "trivy" and trivy_checks is not None and trivy_check_data is not None
+    inv = invocation(name, cfg, ignorefile=ignore_path, dockerfiles=dockerfiles, trivy_checks=with_checks)
     kinds: dict[str, Mountable] = {"source": source}
     if rules is not None:
         kinds["rules"] = rules
+    if with_checks and trivy_checks is not None and trivy_check_data is not None:
+        kinds["trivy-checks"] = trivy_checks
+        kinds["trivy-check-data"] = trivy_check_data
     mounts: dict[str, Mountable] = {}
     for path, kind in inv.mounts.items():
         if kind in kinds:
@@ -123,28 +199,58 @@ async def run_scanners(
     ignorefile: dagger.File | None = None,
     now: datetime | None = None,
     refresh_db: bool = True,
+    dockerfile: str = "",
 ) -> tuple[ToolRun, ...]:
     """Run the enabled scanners concurrently; the first tool failure is raised as itself (not a group).
 
     trivy reads its DB offline from the cache volume; `refresh_db` first fills or checks it (`ship` does
-    that once for the source and the image scans together and passes False).
+    that once for the source and the image scans together and passes False). hadolint lints every
+    Dockerfile (`find_dockerfiles`; `dockerfile` is a ``--dockerfile`` argument that must exist); a tree
+    without any gives a hadolint run with no findings and a note saying nothing was linted.
     """
     now = now or datetime.now(UTC)
     chosen = tuple(names) if names is not None else cfg.scanners
     if "trivy" in chosen and refresh_db:
         await trivydb.refresh(cfg, now=now)
     rules = bundled_rules() if "semgrep" in chosen and cfg.semgrep.bundled_rules else None
+    dockerfiles = await find_dockerfiles(source, cfg, explicit=dockerfile) if "hadolint" in chosen else ()
+    checks = data = None
+    if "trivy" in chosen and "misconfig" in cfg.trivy.scanners:
+        checks, data = bundled_trivy_checks(), await trivy_check_data(source, cfg)
     results: dict[str, ToolRun] = {}
 
     async def one(name: str) -> None:
-        def build(buster: str) -> dagger.Container:
-            return scanner_container(name, cfg, source, rules=rules, ignorefile=ignorefile, buster=buster)[1]
+        if name == "hadolint" and not dockerfiles:
+            note = "the source has no Dockerfile or Containerfile outside the skip paths: nothing was linted"
+            results[name] = ToolRun(tool=name, version="", findings=(), notes=(note,))
+            return
 
-        inv = invocation(name, cfg, ignorefile=IGNOREFILE if ignorefile is not None else None)
+        def build(buster: str) -> dagger.Container:
+            return scanner_container(
+                name,
+                cfg,
+                source,
+                rules=rules,
+                ignorefile=ignorefile,
+                buster=buster,
+                dockerfiles=dockerfiles,
+                trivy_checks=checks,
+                trivy_check_data=data,
+            )[1]
+
+        inv = invocation(
+            name,
+            cfg,
+            ignorefile=IGNOREFILE if ignorefile is not None else None,
+            dockerfiles=dockerfiles,
+            trivy_checks=checks is not None,
+        )
         _, got = await collect_fresh(build, inv, buster=scanner_buster(name, cfg, now))
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
-        results[name] = attrs.evolve(parse(name, got.report), exit_code=got.exit_code)
+        if name == "trivy":
+            trivy.check_stderr(got.stderr)  # trivy exits 0 when a Rego check failed to load or evaluate
+        results[name] = attrs.evolve(parse(name, got.report, cfg), exit_code=got.exit_code)
 
     try:
         async with anyio.create_task_group() as tg:
@@ -152,4 +258,6 @@ async def run_scanners(
                 tg.start_soon(one, name)
     except BaseExceptionGroup as group:
         raise unwrap(group) from None
+    if "hadolint" in results and "trivy" in results:
+        results["hadolint"], results["trivy"] = dockerfile_rules.fold(results["hadolint"], results["trivy"])
     return tuple(results[n] for n in chosen)

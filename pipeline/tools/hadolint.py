@@ -1,26 +1,33 @@
 """Hadolint: Dockerfile lint (best practice and ShellCheck of ``RUN`` lines), Category.MISCONFIGURATION.
 
 How it runs (`lint`): ``/bin/hadolint`` (the image is ``scratch`` with just the binary: no shell, so the
-report is hadolint's **stdout**, `Invocation.stdout_to_report`) in ``/src`` on the Dockerfile's path
-relative to the tree, ``--format json --no-fail``.
+report is hadolint's **stdout**, `Invocation.stdout_to_report`) in ``/src`` on every Dockerfile's path
+relative to the tree (one run lints them all: the stage finds them with
+`pipeline.tools.dockerfile_rules.select_dockerfiles`), ``--format json --no-fail``.
 
 Why JSON and not SARIF: hadolint's SARIF folds both ``info`` and ``style`` into ``note``; its JSON keeps
-the four levels, which map onto `Severity` as error → HIGH, warning → MEDIUM, info → LOW, style → INFO.
+the four levels. Severity: `pipeline.tools.dockerfile_rules.hadolint_severity` — a rule that trivy also
+checks takes trivy's severity (DL3020 is LOW like DS-0005), a few rules have their own, the rest follow the
+level (error → HIGH, warning → MEDIUM, info → LOW, style → INFO). The finding's title is hadolint's message
+(hadolint has no separate title), so report rows show what is wrong, not only a code.
 
 Exit codes: with ``--no-fail`` hadolint exits 0 whether or not it found something (the report says which),
 and non-zero when it could not lint (missing/unreadable Dockerfile: exit 1 with the reason on stderr), so
 0 is the only success code. Without ``--no-fail`` a finding and a missing file would both exit 1.
 
 Two hadolint behaviours to know (and handled here):
-- a Dockerfile that does not parse is reported as rule ``DL1000`` with exit 0: `parse` raises `InputError`
-  for it (the lint did not happen; the build would fail too);
+- a Dockerfile that does not parse is reported as rule ``DL1000`` with exit 0. For the Dockerfile that is
+  built (`parse`'s ``must_parse``) that is an `InputError` (the lint did not happen; the build would likely
+  fail too). Any *other* Dockerfile of the tree becomes a MEDIUM finding ``DL1000`` saying it was not linted:
+  hadolint's parser lags BuildKit's (e.g. some ``RUN <<EOF`` heredocs), and one such file in a sub-project
+  must neither stop the whole scan nor pass unnoticed (trivy's own parser still checks it);
 - a malformed ``.hadolint.yaml`` (read from ``/src`` by itself, or given as ``config``) is only warned about
   on stderr, exit 0, and the defaults are used: `check_stderr` turns that warning into a `ConfigError`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from pathlib import PurePosixPath
 from typing import Any
 
@@ -28,6 +35,7 @@ from pipeline.errors import ConfigError, InputError, ToolOutputError
 from pipeline.formats.sarif_in import relative_path
 from pipeline.model import Category, Finding, Location, Severity, ToolRun, sort_key
 from pipeline.tools.base import OUT, SRC, ExitCodes, Image, Invocation, expect_dict, expect_list, load_json
+from pipeline.tools.dockerfile_rules import hadolint_severity
 
 NAME = "hadolint"
 IMAGE = Image(repository="hadolint/hadolint", tag="v2.15.1")
@@ -37,12 +45,6 @@ REPORT = f"{OUT}/hadolint.json"
 EXIT_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset())
 """With ``--no-fail``, exit 0 covers "clean" and "found something" alike: the report tells them apart."""
 
-LEVELS: dict[str, Severity] = {
-    "error": Severity.HIGH,
-    "warning": Severity.MEDIUM,
-    "info": Severity.LOW,
-    "style": Severity.INFO,
-}
 PARSE_ERROR_RULE = "DL1000"
 
 
@@ -58,13 +60,13 @@ def _tree_path(value: str, what: str) -> str:
 
 
 def lint(
-    dockerfile: str = "Dockerfile",
+    dockerfile: str | Sequence[str] = "Dockerfile",
     *,
     config: str | None = None,
     ignore: Sequence[str] = (),
     trusted_registries: Sequence[str] = (),
 ) -> Invocation:
-    """Lint ``dockerfile`` (relative to the tree at SRC).
+    """Lint ``dockerfile`` — one path or several, relative to the tree at SRC — in one hadolint run.
 
     - ``config``: a hadolint config file in the tree (default: hadolint reads ``/src/.hadolint.yaml`` if any);
     - ``ignore``: rule codes to skip (``DL3008``, ``SC2086``…);
@@ -81,7 +83,10 @@ def lint(
         if not registry.strip() or any(c.isspace() for c in registry.strip()):
             raise ConfigError(f"trusted registry {registry!r} is not a registry host such as 'docker.io'")
         argv += ["--trusted-registry", registry.strip()]
-    argv.append(_tree_path(dockerfile, "Dockerfile path"))
+    paths = [dockerfile] if isinstance(dockerfile, str) else list(dockerfile)
+    if not paths:
+        raise ConfigError("hadolint was given no Dockerfile to lint; name one, e.g. 'Dockerfile'")
+    argv += sorted({_tree_path(p, "Dockerfile path") for p in paths})
     return Invocation(
         tool=NAME,
         image=IMAGE,
@@ -113,7 +118,7 @@ def help_uri(code: str) -> str:
     return ""
 
 
-def _finding(item: dict[str, Any], index: int) -> Finding:
+def _finding(item: dict[str, Any], index: int, must_parse: Collection[str] | None) -> Finding:
     code = item.get("code")
     level = item.get("level")
     message = item.get("message")
@@ -130,16 +135,33 @@ def _finding(item: dict[str, Any], index: int) -> Finding:
         start_column=column if isinstance(column, int) and column > 0 else None,
     )
     if code == PARSE_ERROR_RULE:
-        reason = message.splitlines()[0] if message else "syntax error"
-        raise InputError(
-            f"{location.render()} is not a valid Dockerfile ({reason}); fix its syntax so that it can be "
-            "linted and built"
+        reason = message.strip().splitlines()[0] if message.strip() else "syntax error"
+        if must_parse is None or location.path in must_parse:
+            raise InputError(
+                f"{location.render()} is not a valid Dockerfile ({reason}); fix its syntax so that it can be "
+                "linted and built (if it does build, hadolint cannot read this syntax: leave hadolint out of "
+                "seaworthy.toml [scan] scanners; trivy still checks Dockerfiles)"
+            )
+        return Finding(
+            category=Category.MISCONFIGURATION,
+            rule_id=code,
+            severity=Severity.MEDIUM,
+            message=(
+                f"hadolint could not parse this Dockerfile ({reason}), so it was not linted (trivy still checked "
+                "it); if it builds, simplify the syntax hadolint rejects or review it by hand"
+            ),
+            title="Dockerfile not linted: hadolint cannot parse it",
+            tools=(NAME,),
+            locations=(location,),
+            help_uri=help_uri(code),
         )
+    text = message.strip()
     return Finding(
         category=Category.MISCONFIGURATION,
         rule_id=code,
-        severity=LEVELS.get(level, Severity.UNKNOWN),
-        message=message.strip(),
+        severity=hadolint_severity(code, level),
+        message=text,
+        title=text.splitlines()[0] if text else "",
         tools=(NAME,),
         locations=(location,),
         help_uri=help_uri(code),
@@ -147,12 +169,16 @@ def _finding(item: dict[str, Any], index: int) -> Finding:
     )
 
 
-def parse(text: str) -> ToolRun:
-    """Parse hadolint's JSON report (a list of ``{code, level, message, file, line, column}``)."""
+def parse(text: str, *, must_parse: Collection[str] | None = None) -> ToolRun:
+    """Parse hadolint's JSON report (a list of ``{code, level, message, file, line, column}``).
+
+    `must_parse`: the Dockerfiles (paths relative to the tree) whose parse error is an `InputError`; the
+    others' parse errors become findings. None: every Dockerfile must parse.
+    """
     data = load_json(NAME, text)
     if not isinstance(data, list):
         raise ToolOutputError(NAME, f"the report is a JSON {type(data).__name__}, expected a list of findings")
     items = expect_list(NAME, data, "the report")
-    findings = [_finding(expect_dict(NAME, item, f"entry {i}"), i) for i, item in enumerate(items)]
+    findings = [_finding(expect_dict(NAME, item, f"entry {i}"), i, must_parse) for i, item in enumerate(items)]
     findings.sort(key=sort_key)
     return ToolRun(tool=NAME, version="", findings=tuple(findings))

@@ -37,18 +37,33 @@ Vulnerability DB
 repositories, e.g. an internal mirror for air-gapped users) and whether the scan may update it.
 Misconfiguration checks always come from the checks embedded in the pinned trivy binary
 (``--skip-check-update``): reproducible, and no download of the checks bundle.
+
+Seaworthy's own Dockerfile checks
+---------------------------------
+`fs_scan(checks=CHECKS_DIR)` adds the Rego checks bundled in ``pipeline/rules/trivy`` (ids ``SW-DS-…``,
+package namespace ``seaworthy``; ``--config-check``, ``--check-namespaces``): Node installs without the lock
+file or with dev dependencies in the final stage, ``COPY . .`` with no ``.dockerignore``, bases not pinned by
+digest, remote ``ADD`` without ``--checksum``, downloads run without a checksum. They run with trivy's own DS
+checks and come back as ordinary misconfigurations. What a Dockerfile alone does not say comes as check data
+(``--config-data``, `check_data`): the tree's ``.dockerignore`` files and the build arguments. Trivy only *logs*
+a check that does not parse or fails to evaluate (exit 0, no finding): `check_stderr` turns such a log line
+into `ToolFailed`, never "no findings".
+
+An end-of-life base OS (``Metadata.OS.EOSL`` in an image report) becomes the finding ``SW-IMG-EOSL``.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any, Literal, cast
 
 import attrs
 
-from pipeline.errors import ConfigError, ToolOutputError
+from pipeline.errors import ConfigError, ToolFailed, ToolOutputError
 from pipeline.model import Category, Finding, Location, Package, Severity, ToolRun, bulk
 from pipeline.tools.base import (
     CACHE,
@@ -81,6 +96,16 @@ DB_SCHEMA_VERSION = 2
 DEFAULT_CACHE_DIR = f"{CACHE}/trivy"
 DB_MEDIA_TYPE = "application/vnd.aquasec.trivy.db.layer.v1.tar+gzip"
 """Layer media type of a trivy DB artifact (``db.tar.gz`` = ``trivy.db`` + ``metadata.json``)."""
+
+CHECKS_DIR = f"{IN}/trivy-checks"
+"""Where the stage mounts the bundled Rego checks (``pipeline/rules/trivy``)."""
+CHECK_DATA_DIR = f"{IN}/trivy-check-data"
+"""Where the stage mounts the check data folder (one ``seaworthy.json``, see `check_data`)."""
+CHECK_DATA_FILE = "seaworthy.json"
+CHECK_NAMESPACE = "seaworthy"
+BUNDLED_CHECKS = Path(__file__).resolve().parent.parent / "rules" / "trivy"
+"""Host path of the bundled checks."""
+EOSL_RULE = "SW-IMG-EOSL"
 
 FS_REPORT = f"{OUT}/trivy-fs.json"
 IMAGE_REPORT = f"{OUT}/trivy-image.json"
@@ -370,11 +395,16 @@ def fs_scan(
     skip: Sequence[str] = (),
     ignorefile: str | None = None,
     db: DbOptions,
+    checks: str | None = None,
+    check_data: str | None = None,
 ) -> Invocation:
     """``trivy fs`` of SRC: dependencies (lock files), misconfigurations (Dockerfile, IaC), secrets.
 
     `skip`: paths or globs relative to SRC to leave out (given to both ``--skip-dirs`` and
     ``--skip-files``). `ignorefile`: container path of a .trivyignore to honour (default: none).
+    `checks`: container path of extra Rego checks (`CHECKS_DIR` for the bundled ones, namespace
+    ``seaworthy``), `check_data`: container path of their data folder (`CHECK_DATA_DIR`); both only
+    with the ``misconfig`` scanner.
     """
     argv: list[str] = [NAME, "fs", "--scanners", _check_scanners(scanners)]
     for pattern in skip:
@@ -382,6 +412,15 @@ def fs_scan(
             raise ConfigError(f"trivy skip path {pattern!r} must be relative to the source root, e.g. tests/data")
         argv += ["--skip-dirs", pattern, "--skip-files", pattern]
     argv += _filters(ignorefile)
+    extra: dict[str, str] = {}
+    if (checks or check_data) and "misconfig" not in scanners:
+        raise ConfigError("trivy custom checks need the misconfig scanner; add 'misconfig' to [scan.trivy] scanners")
+    if checks:
+        argv += ["--config-check", checks, "--check-namespaces", CHECK_NAMESPACE]
+        extra[checks] = "trivy-checks"
+    if check_data:
+        argv += ["--config-data", check_data]
+        extra[check_data] = "trivy-check-data"
     argv += ["--skip-check-update", *db.flags(), *_common()]
     argv += ["--format", "json", "--output", FS_REPORT, "--exit-code", str(FINDINGS_EXIT_CODE), SRC]
     return Invocation(
@@ -390,8 +429,48 @@ def fs_scan(
         argv=tuple(argv),
         report=FS_REPORT,
         exit_codes=EXIT_CODES,
-        mounts={SRC: "source", **db.mounts(), **_ignorefile_mount(ignorefile)},
+        mounts={SRC: "source", **db.mounts(), **_ignorefile_mount(ignorefile), **extra},
     )
+
+
+def check_data(
+    *,
+    dockerignore: Iterable[str] = (),
+    build_args: Mapping[str, str] | None = None,
+    dockerfile: str = "",
+    target: str = "",
+) -> str:
+    """The text of ``seaworthy.json``, the data the bundled checks read as ``data.seaworthy_input``:
+    the tree's ``.dockerignore`` files (paths relative to the root, e.g. ``.dockerignore``,
+    ``api/.dockerignore``, ``Dockerfile.app.dockerignore``), the build arguments (``KEY: value``) and the
+    build target of the Dockerfile that is built (the stage that becomes the image)."""
+    doc = {
+        "seaworthy_input": {
+            "dockerignore": sorted({p.removeprefix("./") for p in dockerignore}),
+            "build_args": dict(sorted((build_args or {}).items())),
+            "target": {"dockerfile": dockerfile.removeprefix("./") if target else "", "stage": target},
+        }
+    }
+    return json.dumps(doc, indent=2, sort_keys=True) + "\n"
+
+
+_REGO_ERROR = re.compile(r"\bERROR\s+\[rego\]\s*(.*)")
+
+
+def check_stderr(stderr: str) -> None:
+    """Raise `ToolFailed` when trivy logged that a Rego check did not load or evaluate.
+
+    Trivy logs such errors and carries on with exit 0, reporting nothing for that check: a silent pass.
+    """
+    for line in stderr.splitlines():
+        m = _REGO_ERROR.search(line)
+        if m:
+            raise ToolFailed(
+                NAME,
+                0,
+                f"a misconfiguration check failed, so the scan is incomplete: {m.group(1).strip()} "
+                "(fix or remove the check; a bundled check failing is a Seaworthy bug)",
+            )
 
 
 def image_scan(
@@ -767,8 +846,40 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
     with bulk():
         for i, res in enumerate(results):
             parser.result(i, res, findings)
+        if mode == "image" and isinstance(meta, dict):
+            eosl = _eosl_finding(cast("dict[str, Any]", meta))
+            if eosl is not None:
+                findings.append(eosl)
         findings.sort(key=_order)
     return ToolRun(tool=NAME, version=version, findings=tuple(findings), notes=tuple(notes), subject=subject)
+
+
+def _eosl_finding(meta: dict[str, Any]) -> Finding | None:
+    """``Metadata.OS.EOSL: true`` (the base OS release gets no more security updates) as a finding.
+
+    HIGH, category image-vulnerability, no package (so no fix version): trivy cannot report the
+    vulnerabilities nobody fixes any more, so a clean vulnerability list on an EOL OS means little."""
+    os_info = meta.get("OS")
+    if type(os_info) is not dict:
+        return None
+    os_d = cast("dict[str, Any]", os_info)
+    if os_d.get("EOSL") is not True:
+        return None
+    family = _opt_str(os_d, "Family") or "the base OS"
+    release = _opt_str(os_d, "Name")
+    name = f"{family} {release}".strip()
+    return Finding(
+        category=Category.IMAGE_VULNERABILITY,
+        rule_id=EOSL_RULE,
+        severity=Severity.HIGH,
+        message=(
+            f"the image's OS, {name}, is end-of-life: it gets no more security fixes, so vulnerabilities "
+            "found after its end of support are not reported. Move to a supported release of the base image"
+        ),
+        tools=TOOLS,
+        locations=(Location(f"image:{name}"),),
+        title=f"End-of-life base OS ({name})",
+    )
 
 
 def _order(f: Finding) -> tuple[int, str, str, str, int, str, str]:

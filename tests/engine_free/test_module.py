@@ -7,6 +7,7 @@ chains must mount what the tool argv expects, carry secrets only as secrets, and
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import json
 import tomllib
@@ -380,6 +381,7 @@ async def test_a_failed_run_is_run_again_with_a_fresh_buster_not_served_from_the
 @pytest.mark.anyio
 async def test_source_scanners_rerun_a_cached_failure(monkeypatch: pytest.MonkeyPatch) -> None:
     awaited = stub_leaves(monkeypatch, exit_code=fails_until_rerun)
+    _stub_tree(monkeypatch, ["Dockerfile"])  # hadolint lints the Dockerfiles it finds
     (run,) = await scan.run_scanners(dag.directory(), Config(), names=["hadolint"], refresh_db=False)
     assert run.exit_code == 0
     assert [runner.RERUN in buster_of(c) for c in awaited] == [False, True]
@@ -479,6 +481,19 @@ def test_source_sbom_is_trivy_fs_of_the_source_in_cyclonedx() -> None:
 # --- source checks with the engine's answers stubbed (dagger-python.md §7: stub the leaves) -------------
 
 
+def _stub_tree(monkeypatch: pytest.MonkeyPatch, paths: list[str]) -> None:
+    """Stub the Directory leaves that list a tree (exists, glob) with these file paths."""
+
+    async def exists(self: dagger.Directory, path: str, **_: object) -> bool:
+        return path in paths
+
+    async def glob(self: dagger.Directory, pattern: str, **_: object) -> list[str]:
+        return sorted(p for p in paths if fnmatch.fnmatchcase(p, pattern))
+
+    monkeypatch.setattr(dagger.Directory, "exists", exists)
+    monkeypatch.setattr(dagger.Directory, "glob", glob)
+
+
 def _stub_source(monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> dagger.Directory:
     async def entries(self: dagger.Directory, **_: object) -> list[str]:
         return sorted({name.split("/", 1)[0] for name in files})
@@ -492,6 +507,7 @@ def _stub_source(monkeypatch: pytest.MonkeyPatch, files: dict[str, str]) -> dagg
 
     monkeypatch.setattr(dagger.Directory, "entries", entries)
     monkeypatch.setattr(dagger.Directory, "exists", exists)
+    _stub_tree(monkeypatch, list(files))
     monkeypatch.setattr(dagger.File, "contents", contents)
     return dag.directory()
 
