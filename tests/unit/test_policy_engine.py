@@ -9,11 +9,13 @@ import pytest
 
 from pipeline.errors import PolicyError, ToolOutputError
 from pipeline.model import Category, Finding, Severity
+from pipeline.policy.config import GateConfig
 from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
 from pipeline.policy.exceptions import BUNDLED_RULE_IDS
+from pipeline.policy.input import build_input
 from pipeline.policy.verdict import read_verdict
 from pipeline.tools import opa
-from tests.policy_helpers import evaluate, exceptions, finding, good_build, good_image, ids
+from tests.policy_helpers import TODAY, evaluate, exceptions, finding, good_build, good_image, ids
 
 EXTRA_RULE = """package seaworthy.rules.acme_ports
 
@@ -273,8 +275,10 @@ def test_wrong_field_types_name_the_rule_id() -> None:
 
 def test_gate_query_undefined_without_bundled_policies(tmp_path: Path) -> None:
     _write(tmp_path / "p", "x.rego", "package other\n\nimport rego.v1\n\nx := 1\n")
+    # a valid (empty) gate input: what is missing is the bundled policies
+    empty = build_input([], sbom=None, facts=[], build=None, config=GateConfig(), exceptions=[], today=TODAY)
     with pytest.raises(PolicyError, match="undefined"):
-        evaluate_with_regorus([tmp_path / "p"], {})
+        evaluate_with_regorus([tmp_path / "p"], empty)
 
 
 def test_opa_invocation_mounts_bundled_and_user_policies() -> None:
