@@ -371,14 +371,24 @@ def _ref_path(node: Any) -> list[str | None]:
     if "RefDot" in entry:
         dot: Any = entry["RefDot"]
         field: Any = dot.get("field")
-        name: Any = cast(list[Any], field)[-1] if isinstance(field, list) and field else field
+        name: Any = field
+        if isinstance(field, list):
+            name = cast(list[Any], field)[-1] if field else ""
         return [*_ref_path(dot.get("refr")), str(name)]
     if "RefBrack" in entry:
         brack: Any = entry["RefBrack"]
         index: Any = brack.get("index")
-        key: Any = index["String"].get("value") if isinstance(index, dict) and "String" in index else None
+        key = _at(index, "String", "value")
         return [*_ref_path(brack.get("refr")), None if key is None else str(key)]
     return []
+
+
+def _at(node: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = cast(dict[str, Any], node).get(key)
+    return node
 
 
 def _head_path(spec: Mapping[str, Any]) -> list[str | None]:
