@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import dagger
 from dagger import dag
 
 from pipeline.model import Verdict
 from pipeline.policy.engine import check_user_policy_texts
+from pipeline.policy.schema import load_gate_input, validate_gate_input
 from pipeline.policy.verdict import read_verdict
 from pipeline.stages.runner import Mountable, collect, file_of, tool_container
 from pipeline.tools import opa
@@ -30,8 +32,28 @@ async def check_user_policy(policy: dagger.Directory, where: str) -> None:
     check_user_policy_texts(texts, where=where)
 
 
-async def evaluate(input_text: str, *, user_policies: Sequence[tuple[str, dagger.Directory]] = ()) -> Verdict:
-    """Evaluate a gate input document (JSON text) with OPA; returns the verdict (never raises on deny)."""
+async def evaluate(
+    input_text: str, *, user_policies: Sequence[tuple[str, dagger.Directory]] = (), where: str = "--input"
+) -> Verdict:
+    """Evaluate a gate input document (JSON text) with OPA; returns the verdict (never raises on deny).
+
+    The document is validated against pipeline/policy/gate-input.schema.json first (PolicyError naming
+    `where`, the JSON path and the fix): `{}`, a misspelt category or a rank that disagrees with its
+    severity never reaches the policies.
+    """
+    load_gate_input(input_text, where=where)
+    return await _evaluate_valid(input_text, user_policies)
+
+
+async def evaluate_built(
+    doc: Mapping[str, Any], input_text: str, *, user_policies: Sequence[tuple[str, dagger.Directory]] = ()
+) -> Verdict:
+    """`evaluate` for the document `ship` has just built: `doc` is validated, `input_text` (its JSON) evaluated."""
+    validate_gate_input(doc, where="built by ship")
+    return await _evaluate_valid(input_text, user_policies)
+
+
+async def _evaluate_valid(input_text: str, user_policies: Sequence[tuple[str, dagger.Directory]]) -> Verdict:
     for where, policy in user_policies:
         await check_user_policy(policy, where)
     inv = opa.eval_gate(len(user_policies))

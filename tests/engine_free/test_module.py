@@ -11,7 +11,7 @@ import hashlib
 import json
 import tomllib
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +23,10 @@ from dagger.mod._converter import to_typedef  # pyright: ignore[reportPrivateUsa
 
 from pipeline import log
 from pipeline.config import BuildConfig, Config, SemgrepConfig
-from pipeline.errors import ToolFailed
+from pipeline.errors import PolicyError, ToolFailed
 from pipeline.main import GateResult, ScanResult, Seaworthy
+from pipeline.policy.config import GateConfig
+from pipeline.policy.input import build_input
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
 from pipeline.stages import release, runner, scan, trivydb
@@ -437,8 +439,13 @@ async def test_opa_runs_as_its_images_user_and_owns_the_output_folder(monkeypatc
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(gate_stage, "collect", capture)
-    with pytest.raises(RuntimeError, match="stop here"):
+    # an invalid document never reaches OPA: refused before any container is made
+    with pytest.raises(PolicyError, match=r"^gate input --input is not a Seaworthy gate input"):
         await gate_stage.evaluate("{}")
+    assert seen == []
+    valid = build_input([], sbom=None, facts=[], build=None, config=GateConfig(), exceptions=[], today=date(2026, 1, 1))
+    with pytest.raises(RuntimeError, match="stop here"):
+        await gate_stage.evaluate(json.dumps(valid))
     (out,) = [a for a in selections(seen[0], "withDirectory") if a["path"] == OUT]
     assert out["owner"] == gate_stage.OPA_USER == "1000:1000"
 

@@ -285,6 +285,7 @@ def test_opa_invocation_mounts_bundled_and_user_policies() -> None:
     inv = opa.eval_gate(2)
     assert inv.image.repository == "openpolicyagent/opa" and inv.image.tag.split("-")[0].startswith("1.")
     assert inv.argv[:4] == ("/opa", "eval", "--format", "json")
+    assert inv.argv[4:6] == ("--timeout", opa.EVAL_TIMEOUT) and opa.EVAL_TIMEOUT == "60s"
     assert inv.argv[-3:] == ("--input", opa.INPUT, "data.seaworthy.gate")
     data_dirs = [inv.argv[i + 1] for i, a in enumerate(inv.argv) if a == "--data"]
     assert data_dirs == [opa.POLICY_BUNDLED, "/in/policy/user-0", "/in/policy/user-1"]
