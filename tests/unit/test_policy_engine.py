@@ -79,6 +79,11 @@ def test_user_policy_overrides_a_bundled_rule_by_id(tmp_path: Path) -> None:
             "bundled rule image.root-user is overridden by package seaworthy.rules.acme_root: "
             "only that module's reasons with this id count",
         ),
+        (  # the bundled denial it turned into a warning shows as such
+            "policy.override-relaxed",
+            "package seaworthy.rules.acme_root relaxed bundled rule image.root-user: it denied on this input, "
+            "the override only warns",
+        ),
     ]
 
     verdict, _ = evaluate(facts=[good_image(user="")], build=good_build(), policy_dirs=[tmp_path / "policy"])
@@ -149,8 +154,14 @@ def test_override_with_replacement_decides_in_place_of_the_bundled_rule(tmp_path
             "bundled rule threshold.secret is overridden by package seaworthy.rules.acme_secrets: "
             "only that module's reasons with this id count",
         ),
+        (
+            "policy.override-relaxed",
+            "package seaworthy.rules.acme_secrets relaxed bundled rule threshold.secret: 1 finding(s) it denied "
+            "are only warned about: github-pat at tests/fixtures/conf.py:13",
+        ),
         ("threshold.secret", "test fixture secret"),
     ]
+    assert verdict.warnings[1].findings == (fixture.fingerprint,)
     verdict, _ = evaluate([fixture, leak], policy_dirs=[tmp_path / "p"])
     assert [(r.rule_id, r.message, r.findings) for r in verdict.denials] == [
         ("threshold.secret", "secret in the product", (leak.fingerprint,))
