@@ -324,12 +324,15 @@ def check_recursion(modules: Any, user_files: set[str]) -> None:
         ast: Any = module.get("ast", {})
         package = ".".join(str(k) for k in _ref_path(ast.get("package", {}).get("refr")) if k is not None)
         package = package.removeprefix("data.")
+        source = str(module.get("source", {}).get("contents", "")).encode()
         aliases: dict[str, list[str | None]] = {}
         for imp in ast.get("imports", []):
             path = _ref_path(imp.get("refr"))
-            alias: Any = imp.get("as") or (path[-1] if path else None)
-            if isinstance(alias, dict):
-                alias = cast(dict[str, Any], alias).get("value")
+            alias: Any = path[-1] if path else None
+            start: Any = _at(imp, "as", "start")
+            end: Any = _at(imp, "as", "end")
+            if isinstance(start, int) and isinstance(end, int):  # regorus gives the alias as its place in the source
+                alias = source[start:end].decode("utf-8", "replace")
             if isinstance(alias, str) and path and path[0] == "data":
                 aliases[alias] = path
         for rule in ast.get("rules", []):
@@ -346,12 +349,12 @@ def check_recursion(modules: Any, user_files: set[str]) -> None:
             for path in _refs(_head_values(spec.get("head", {}))):
                 refs.append(_absolute(path, package, aliases))
     graph = {node: _targets(refs, rules) for node, refs in rules.items()}
-    for cycle in _cycles(graph):
-        user = [n for n in cycle if files[n][0] in user_files]
+    for component in _components(graph):
+        user = [n for n in component if files[n][0] in user_files]
         if not user:
             continue
         node = user[0]
-        loop = [*cycle[cycle.index(node) :], *cycle[: cycle.index(node)], node]
+        loop = [*_cycle_from(node, set(component), graph), node]
         file, line = files[node]
         chain = " -> ".join(f"data.{p}.{r}" for p, r in loop)
         raise PolicyError(
@@ -481,8 +484,8 @@ def _targets(refs: list[list[str | None]], rules: Mapping[Node, object]) -> set[
     return out
 
 
-def _cycles(graph: Mapping[Node, set[Node]]) -> Iterator[list[Node]]:
-    """One cycle per strongly connected component that has one (Tarjan, iterative), in a stable order."""
+def _components(graph: Mapping[Node, set[Node]]) -> Iterator[list[Node]]:
+    """The strongly connected components that hold a cycle, each sorted (Tarjan, iterative), in a stable order."""
     index: dict[Node, int] = {}
     low: dict[Node, int] = {}
     on_stack: set[Node] = set()
@@ -524,13 +527,11 @@ def _cycles(graph: Mapping[Node, set[Node]]) -> Iterator[list[Node]]:
                     if member == node:
                         break
                 if len(component) > 1 or node in graph.get(node, set()):
-                    yield _cycle_in(sorted(component), graph)
+                    yield sorted(component)
 
 
-def _cycle_in(component: list[Node], graph: Mapping[Node, set[Node]]) -> list[Node]:
-    """A path start -> ... -> start inside one strongly connected component (breadth first, shortest)."""
-    members = set(component)
-    start = component[0]
+def _cycle_from(start: Node, members: set[Node], graph: Mapping[Node, set[Node]]) -> list[Node]:
+    """The shortest path start -> ... (back to start) inside one strongly connected component (breadth first)."""
     previous: dict[Node, Node] = {}
     queue = [start]
     while queue:

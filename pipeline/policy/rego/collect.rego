@@ -168,5 +168,16 @@ suppressed(r) if {
 well_formed(r) if {
 	is_object(r)
 	is_string(r.id)
+	r.id != ""
 	is_string(r.msg)
+	r.msg != ""
+	is_string(object.get(r, "remedy", ""))
+	_fingerprints(object.get(r, "findings", []))
+}
+
+_fingerprints(fps) if {
+	is_array(fps)
+	every fp in fps {
+		is_string(fp)
+	}
 }
