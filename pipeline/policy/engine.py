@@ -255,6 +255,11 @@ def check_user_policy_texts(files: Mapping[str, str], *, where: str) -> None:
             raise PolicyError(
                 f"{shown} starts with a UTF-8 byte order mark; save it as UTF-8 without BOM (OPA does not parse it)."
             )
+        if "\ufffd" in text:
+            raise PolicyError(
+                f"{shown}:{text.count(chr(10), 0, text.index(chr(0xFFFD))) + 1}: holds U+FFFD, the mark of bytes "
+                f"that are not UTF-8 (as the file was read); save it as UTF-8 (Rego source is UTF-8)."
+            )
         code = code_only(text)
         if not code.strip():
             raise PolicyError(

@@ -531,6 +531,9 @@ def test_the_stage_checks_user_files_the_same_way() -> None:
         check_user_policy_texts({"m.rego": "\ufeff" + HEAD}, where="--policy")
     with pytest.raises(PolicyError, match=r"^--policy/m\.rego:6: package seaworthy\.rules\.m calls http\.send"):
         check_user_policy_texts({"m.rego": HEAD + "\nx := http.send({})\n"}, where="--policy")
+    # the Dagger engine returns file contents as JSON text: bytes that are not UTF-8 arrive as U+FFFD
+    with pytest.raises(PolicyError, match=r"^--policy/m\.rego:5: holds U\+FFFD, the mark of bytes that are not UTF-8"):
+        check_user_policy_texts({"m.rego": HEAD + "# caf\ufffd\nx := 1\n"}, where="--policy")
     check_user_policy_texts({"m.rego": HEAD + "x := 1\n"}, where="--policy")
 
 
