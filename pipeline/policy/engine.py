@@ -470,7 +470,7 @@ def _absolute(path: list[str | None], package: str, aliases: Mapping[str, list[s
     if not path or path[0] is None:
         return []
     if path[0] == "data":
-        return path[1:]
+        return path[1:] or [None]  # `data` itself: every rule
     if path[0] in aliases:
         return [*aliases[path[0]][1:], *path[1:]]
     if path[0] == "input":

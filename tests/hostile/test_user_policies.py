@@ -221,6 +221,18 @@ RECURSIVE: list[tuple[str, dict[str, str], str, str]] = [
         "rule x is recursive (data.seaworthy.rules.m.x -> data.seaworthy.rules.m.x)",
     ),
     (
+        "reads-all-of-data",
+        {"m.rego": HEAD + "x := count(data)\n"},
+        "m.rego:5",
+        "rule x is recursive (data.seaworthy.rules.m.x -> data.seaworthy.rules.m.x)",
+    ),
+    (
+        "reads-its-own-package",
+        {"m.rego": HEAD + "x := count(data.seaworthy.rules.m)\n"},
+        "m.rego:5",
+        "rule x is recursive (data.seaworthy.rules.m.x -> data.seaworthy.rules.m.x)",
+    ),
+    (
         "through-a-computed-key",
         {"m.rego": HEAD + 'x := count(data.seaworthy.rules[name].x) if {\n\tsome name in ["m"]\n}\n'},
         "m.rego:5",
@@ -544,3 +556,30 @@ def test_exceptions_keep_working_with_user_policies(tmp_path: Path) -> None:
     assert verdict.passed
     assert ids(verdict.warnings) == ["policy.override", "policy.override-relaxed", "threshold.secret"]
     assert json.dumps(sorted(verdict.notes)).count("exception applied") == 1
+
+
+def test_references_without_a_cycle_are_not_refused(tmp_path: Path) -> None:
+    files = {
+        "m.rego": HEAD + "remedy := data.seaworthy.rules.thresholds.remedies.secret\n\n"
+        "mine := [f | some f in data.seaworthy.lib.findings]\n\n"
+        "others := count(data.seaworthy.rules.n.deny)\n\n"
+        'deny contains data.seaworthy.lib.reason("m.count", sprintf("%d", [count(mine)]), remedy, []) if {\n'
+        "\tcount(mine) > 2\n\tothers == 0\n}\n",
+        "n.rego": "package seaworthy.rules.n\n\nimport rego.v1\n\ndeny := set()\n",
+    }
+    verdict = _run(tmp_path, files)
+    assert ids(verdict.denials) == ["m.count", "threshold.secret"]
+
+
+def test_the_bundled_policies_have_no_cycle() -> None:
+    import importlib
+
+    from pipeline.policy.engine import check_recursion, policy_files
+
+    engine: Any = importlib.import_module("regorus").Engine()
+    for path in policy_files(BUNDLED_POLICY_DIR):
+        engine.add_policy(str(path), path.read_text(encoding="utf-8"))
+    modules = json.loads(engine.get_ast_as_json())
+    every = {str(m["source"]["file"]) for m in modules}
+    check_recursion(modules, every)  # as if every bundled file were a user's: still no cycle
+    assert len(every) == 7
