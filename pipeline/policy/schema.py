@@ -241,12 +241,21 @@ class _Compiler:
             checks.append(_const(schema["const"]))
         if "enum" in schema:
             checks.append(_enum(list(schema["enum"])))
-        if "type" in schema:
-            checks.append(_type(schema["type"]))
+        kind = schema.get("type")
+        is_object = any(k in schema for k in ("required", "properties", "additionalProperties"))
+        is_array = "items" in schema or "minItems" in schema
+        # an object (array) check that knows its type also refuses other types itself: one call less per value
+        if kind is not None and not (kind == "object" and is_object) and not (kind == "array" and is_array):
+            checks.append(_type(kind))
         if "anyOf" in schema:
             branches = list(schema["anyOf"])
             checks.append(_any_of([self.compile(b) for b in branches], [b.get("type") == "null" for b in branches]))
-        if any(k in schema for k in ("required", "properties", "additionalProperties")):
+        table = _const_table(schema.get("allOf", ()))
+        switch = None
+        if table is not None:
+            key, cases = table
+            switch = _switch(key, {value: self.compile(then) for value, then in cases.items()})
+        if is_object:
             props = {k: (self.compile(v), _fast(v, self.root)) for k, v in schema.get("properties", {}).items()}
             extra = schema.get("additionalProperties", True)
             checks.append(
@@ -255,20 +264,25 @@ class _Compiler:
                     props,
                     extra is False,
                     self.compile(cast(Mapping[str, Any], extra)) if isinstance(extra, dict) else None,
+                    typed=kind == "object",
+                    then=switch,
                 )
             )
-        if "items" in schema or "minItems" in schema:
+            switch = None
+        if is_array:
             items = schema.get("items")
-            checks.append(_array(self.compile(items) if items is not None else None, schema.get("minItems", 0)))
+            checks.append(
+                _array(
+                    self.compile(items) if items is not None else None, schema.get("minItems", 0), typed=kind == "array"
+                )
+            )
         if "minLength" in schema or "pattern" in schema:
             checks.append(_string(schema.get("minLength", 0), schema.get("pattern"), _PATTERN_WORDS.get(name)))
         if "minimum" in schema or "maximum" in schema:
             checks.append(_number(schema.get("minimum"), schema.get("maximum")))
-        table = _const_table(schema.get("allOf", ()))
-        if table is not None:
-            key, cases = table
-            checks.append(_switch(key, {value: self.compile(then) for value, then in cases.items()}))
-        else:
+        if switch is not None:
+            checks.append(switch)
+        elif table is None:
             for sub in schema.get("allOf", ()):
                 if "if" in sub:
                     checks.append(_conditional(_predicate(self, sub["if"]), self.compile(sub.get("then", {}))))
@@ -387,7 +401,13 @@ def _fast(schema: Mapping[str, Any], root: Mapping[str, Any]) -> Fast:
 
 
 def _object(
-    required: tuple[str, ...], props: dict[str, tuple[Check, Fast]], closed: bool, extra: Check | None
+    required: tuple[str, ...],
+    props: dict[str, tuple[Check, Fast]],
+    closed: bool,
+    extra: Check | None,
+    *,
+    typed: bool,
+    then: Check | None,
 ) -> Check:
     known = ", ".join(props)
     names = frozenset(props)
@@ -397,8 +417,10 @@ def _object(
 
     def check(value: Any, path: Path_) -> None:
         if type(value) is not dict:
+            if typed:
+                raise _Invalid(path, f"is {_describe(_json_type(value))}, must be an object")
             return
-        doc = cast(dict[str, Any], value)
+        doc: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
         for key in required:
             if key not in doc:
                 raise _Invalid(path, f"has no {key!r} member (required)")
@@ -428,15 +450,19 @@ def _object(
             for key in sorted(doc):
                 if key not in props:
                     extra(doc[key], (path, key))
+        if then is not None:
+            then(doc, path)
 
     return check
 
 
-def _array(items: Check | None, min_items: int) -> Check:
+def _array(items: Check | None, min_items: int, *, typed: bool) -> Check:
     def check(value: Any, path: Path_) -> None:
         if type(value) is not list:
+            if typed:
+                raise _Invalid(path, f"is {_describe(_json_type(value))}, must be an array")
             return
-        seq = cast(list[Any], value)
+        seq: list[Any] = value  # pyright: ignore[reportUnknownVariableType]
         if len(seq) < min_items:
             raise _Invalid(path, f"has {len(seq)} item(s), needs at least {min_items}")
         if items is not None:
@@ -495,7 +521,8 @@ def _switch(key: str, cases: dict[str, Check]) -> Check:
     def check(value: Any, path: Path_) -> None:
         if type(value) is not dict:
             return
-        selected: Any = cast(dict[str, Any], value).get(key)
+        doc: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        selected: Any = doc.get(key)
         then = cases.get(selected) if type(selected) is str else None
         if then is not None:
             _rank_message(then, value, path)
