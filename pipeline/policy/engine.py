@@ -175,11 +175,11 @@ def _eval_bounded(engine: Any, query: str, timeout: float) -> str:
     os.close(write_end)
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout
+    finished = False
     try:
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
-                os.kill(pid, signal.SIGKILL)
                 raise PolicyError(
                     f"evaluating {query} took longer than {timeout:g} s and was stopped; a policy iterates too much "
                     f"(e.g. findings x findings): make your rules linear in the input, or split the input."
@@ -189,10 +189,13 @@ def _eval_bounded(engine: Any, query: str, timeout: float) -> str:
                 continue
             data = os.read(read_end, 1 << 20)
             if not data:
+                finished = True
                 break
             chunks.append(data)
     finally:
         os.close(read_end)
+        if not finished:  # timed out or interrupted: the child must not outlive the call
+            os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
         raise PolicyError(
