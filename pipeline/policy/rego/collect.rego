@@ -130,7 +130,8 @@ unaccounted contains [id, fp] if {
 
 # Findings a dropped denial named that a replacement names only in a warning: the override relaxed them.
 relaxed contains [id, fp] if {
-	some [id, "deny", fp] in dropped_findings
+	some [id, kind, fp] in dropped_findings
+	kind == "deny"
 	[id, fp] in _named
 	not [id, "deny", fp] in replaced_findings
 }
@@ -141,7 +142,7 @@ _dropped_plain contains [kind, r.id] if {
 	count(object.get(r, "findings", [])) == 0
 }
 
-_denied_by_replacement := {r.id | some ["deny", r] in replacements}
+_denied_by_replacement := {r.id | some [kind, r] in replacements; kind == "deny"}
 
 # Overridden ids whose reasons were dropped with nothing in their place: the rule would be switched off.
 unreplaced := {id | some [_, id] in _dropped_plain; not id in replaced} | {id |
@@ -150,7 +151,12 @@ unreplaced := {id | some [_, id] in _dropped_plain; not id in replaced} | {id |
 }
 
 # Ids whose finding-less denial an override turned into warnings only.
-relaxed_plain := {id | some ["deny", id] in _dropped_plain; id in replaced; not id in _denied_by_replacement}
+relaxed_plain := {id |
+	some [kind, id] in _dropped_plain
+	kind == "deny"
+	id in replaced
+	not id in _denied_by_replacement
+}
 
 # An exception waives a whole gate rule when it names the rule id and has no package/path scope.
 suppresses(e, r) if {
