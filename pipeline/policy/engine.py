@@ -84,7 +84,8 @@ def read_policy_text(path: Path, *, name: str | None = None) -> str:
 def decode_policy(data: bytes, shown: str) -> str:
     if data.startswith(b"\xef\xbb\xbf"):
         raise PolicyError(
-            f"{shown} starts with a UTF-8 byte order mark; save it as UTF-8 without BOM (OPA does not parse it)."
+            f"{shown} starts with a UTF-8 byte order mark; save it as UTF-8 without BOM "
+            f"(engines differ on whether they accept one)."
         )
     try:
         return data.decode("utf-8")
@@ -256,7 +257,8 @@ def check_user_policy_texts(files: Mapping[str, str], *, where: str) -> None:
         shown = f"{where}/{name}"
         if text.startswith("\ufeff"):
             raise PolicyError(
-                f"{shown} starts with a UTF-8 byte order mark; save it as UTF-8 without BOM (OPA does not parse it)."
+                f"{shown} starts with a UTF-8 byte order mark; save it as UTF-8 without BOM "
+                f"(engines differ on whether they accept one)."
             )
         if "\ufffd" in text:
             raise PolicyError(

@@ -72,7 +72,7 @@ REFUSED: list[tuple[str, Mapping[str, str | bytes], str, str]] = [
         "bom",
         {"m.rego": ("\ufeff" + HEAD + "x := 1\n").encode("utf-8")},
         "m.rego",
-        " starts with a UTF-8 byte order mark; save it as UTF-8 without BOM (OPA does not parse it).",
+        " starts with a UTF-8 byte order mark; save it as UTF-8 without BOM (engines differ on whether they accept one).",
     ),
     (
         "no-package",
