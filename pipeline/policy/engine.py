@@ -106,6 +106,8 @@ def check_packages(policy_dirs: Sequence[str | Path]) -> dict[Path, str]:
     for folder in policy_dirs[1:]:
         root = Path(folder)
         files = policy_files(root)
+        data_files = {p.relative_to(root).as_posix() for ext in ("json", "yaml", "yml") for p in root.rglob(f"*.{ext}")}
+        check_no_data_files(sorted(data_files), where=str(root))
         texts = {p.relative_to(root).as_posix(): read_policy_text(p, name=str(p)) for p in files}
         check_user_policy_texts(texts, where=str(root))
         out.update({root / name: text for name, text in texts.items()})
@@ -238,6 +240,20 @@ def _first_lines(message: str) -> str:
 
 def bundled_packages() -> frozenset[str]:
     return frozenset(package_of(p.read_text(encoding="utf-8")) for p in policy_files(BUNDLED_POLICY_DIR))
+
+
+DATA_FILE_PATTERNS = ("**/*.json", "**/*.yaml", "**/*.yml")
+"""What `opa eval --data <folder>` would load from a policy folder as data documents besides the `.rego` files."""
+
+
+def check_no_data_files(names: Sequence[str], *, where: str) -> None:
+    """Refuse data files in a user policy folder: OPA would load them under `data` (regorus would not), so
+    they could add `deny`/`warn`/`overrides` members that no `.rego` check ever saw."""
+    for name in sorted(names):
+        raise PolicyError(
+            f"{where}/{name}: a data file in a policy folder, which OPA would load into data.*; move it out "
+            f"(policy folders hold .rego files only: docs/policy.md)."
+        )
 
 
 def check_user_policy_texts(files: Mapping[str, str], *, where: str) -> None:

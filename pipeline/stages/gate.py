@@ -10,7 +10,7 @@ import dagger
 from dagger import dag
 
 from pipeline.model import Verdict
-from pipeline.policy.engine import check_user_policy_texts
+from pipeline.policy.engine import DATA_FILE_PATTERNS, check_no_data_files, check_user_policy_texts
 from pipeline.policy.schema import load_gate_input, validate_gate_input
 from pipeline.policy.verdict import read_verdict
 from pipeline.stages.runner import Mountable, collect, file_of, tool_container
@@ -26,7 +26,8 @@ def bundled_policy() -> dagger.Directory:
 
 
 async def check_user_policy(policy: dagger.Directory, where: str) -> None:
-    """A user policy folder must hold .rego files, none of which reuses a bundled package name."""
+    """A user policy folder must hold .rego files only, each passing `check_user_policy_texts`."""
+    check_no_data_files(sorted({n for pattern in DATA_FILE_PATTERNS for n in await policy.glob(pattern)}), where=where)
     names = await policy.glob("**/*.rego")
     texts = {name: await policy.file(name).contents() for name in sorted(names)}
     check_user_policy_texts(texts, where=where)

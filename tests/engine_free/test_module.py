@@ -467,6 +467,24 @@ async def test_the_verdicts_policy_digest_is_of_the_policy_content(monkeypatch: 
     assert await gate_stage.policy_digest([("--policy", dag.directory())]) != await gate_stage.policy_digest()
 
 
+@pytest.mark.anyio
+async def test_a_user_policy_folder_with_data_files_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"m.rego": "package seaworthy.rules.m\n\nx := 1\n", "sub/data.json": '{"deny": []}'}
+
+    async def glob(self: Any, pattern: str) -> list[str]:
+        return sorted(n for n in files if n.endswith(pattern.rsplit("*", 1)[-1]))
+
+    monkeypatch.setattr(dagger.Directory, "glob", glob)
+    stub_leaves(monkeypatch, exit_code=lambda _c: 0, contents=lambda f: files[selections(f, "file")[-1]["path"]])
+    with pytest.raises(PolicyError, match=r"^--policy/sub/data\.json: a data file in a policy folder, which OPA"):
+        await gate_stage.check_user_policy(dag.directory(), "--policy")
+    del files["sub/data.json"]
+    await gate_stage.check_user_policy(dag.directory(), "--policy")
+    files["m.rego"] = "package seaworthy.rules.m\n\nx := http.send({})\n"
+    with pytest.raises(PolicyError, match=r"^--policy/m\.rego:3: package seaworthy\.rules\.m calls http\.send"):
+        await gate_stage.check_user_policy(dag.directory(), "--policy")
+
+
 def test_log_format_argument_configures_the_logger() -> None:
     try:
         Seaworthy(log_format="json")

@@ -101,6 +101,22 @@ REFUSED: list[tuple[str, Mapping[str, str | bytes], str, str]] = [
         ": package seaworthy.rules.a.b is not seaworthy.rules.<one-name>; ",
     ),
     (
+        "json-data-file",
+        {
+            "m.rego": HEAD + "x := 1\n",
+            "data.json": '{"seaworthy": {"rules": {"x": {"overrides": ["threshold.secret"]}}}}',
+        },
+        "data.json",
+        ": a data file in a policy folder, which OPA would load into data.*; move it out (policy folders hold "
+        ".rego files only: docs/policy.md).",
+    ),
+    (
+        "yaml-data-file",
+        {"m.rego": HEAD + "x := 1\n", "sub/more.yaml": "deny: []\n"},
+        "sub/more.yaml",
+        ": a data file in a policy folder, which OPA would load into data.*; ",
+    ),
+    (
         "second-file-bad",
         {"a.rego": HEAD + "x := 1\n", "sub/z.rego": ""},
         "sub/z.rego",
