@@ -9,6 +9,7 @@ from typing import Any
 import dagger
 from dagger import dag
 
+from pipeline.errors import ToolFailed, ToolOutputError
 from pipeline.model import Verdict
 from pipeline.policy.engine import DATA_FILE_PATTERNS, check_no_data_files, check_user_policy_texts
 from pipeline.policy.schema import load_gate_input, validate_gate_input
@@ -64,8 +65,22 @@ async def _evaluate_valid(input_text: str, user_policies: Sequence[tuple[str, da
     }
     for i, (_, policy) in enumerate(user_policies):
         mounts[opa.user_policy_mount(i)] = policy
-    got = await collect(tool_container(inv, mounts, user=OPA_USER), inv)
-    return read_verdict(opa.parse(got.report))
+    labels = {opa.user_policy_mount(i): where for i, (where, _) in enumerate(user_policies)}
+    try:
+        got = await collect(tool_container(inv, mounts, user=OPA_USER), inv)
+        result = opa.parse(got.report)
+    except ToolOutputError as exc:  # OPA's errors (recursion, timeout, …) name the user's folder, not our mount
+        raise ToolOutputError(exc.tool, name_user_folders(exc.problem, labels)) from None
+    except ToolFailed as exc:
+        raise ToolFailed(exc.tool, exc.exit_code, name_user_folders(exc.tool_message, labels)) from None
+    return read_verdict(result)
+
+
+def name_user_folders(text: str, labels: Mapping[str, str]) -> str:
+    """`text` with each user policy mount path replaced by the name the user gave the folder (e.g. --policy)."""
+    for mount in sorted(labels, key=len, reverse=True):
+        text = text.replace(mount, labels[mount])
+    return text
 
 
 POLICY_FILES = ("**/*.rego", "**/*.json", "**/*.yaml", "**/*.yml")

@@ -23,7 +23,7 @@ from dagger.mod._converter import to_typedef  # pyright: ignore[reportPrivateUsa
 
 from pipeline import log
 from pipeline.config import BuildConfig, Config, SemgrepConfig
-from pipeline.errors import PolicyError, ToolFailed
+from pipeline.errors import PolicyError, ToolFailed, ToolOutputError
 from pipeline.main import GateResult, ScanResult, Seaworthy
 from pipeline.policy.config import GateConfig
 from pipeline.policy.input import build_input
@@ -483,6 +483,32 @@ async def test_a_user_policy_folder_with_data_files_is_refused(monkeypatch: pyte
     files["m.rego"] = "package seaworthy.rules.m\n\nx := http.send({})\n"
     with pytest.raises(PolicyError, match=r"^--policy/m\.rego:3: package seaworthy\.rules\.m calls http\.send"):
         await gate_stage.check_user_policy(dag.directory(), "--policy")
+
+
+@pytest.mark.anyio
+async def test_opa_errors_name_the_users_policy_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"m.rego": "package seaworthy.rules.m\n\nx := 1\n"}
+
+    async def glob(self: Any, pattern: str) -> list[str]:
+        return sorted(n for n in files if n.endswith(pattern.rsplit("*", 1)[-1]))
+
+    async def opa_refuses(ctr: Any, inv: Any, **_: Any) -> Any:
+        raise ToolOutputError(
+            "opa", "policy errors: /in/policy/user-0/m.rego:3: rego_recursion_error: rule x is recursive"
+        )
+
+    monkeypatch.setattr(dagger.Directory, "glob", glob)
+    stub_leaves(monkeypatch, exit_code=lambda _c: 0, contents=lambda f: files[selections(f, "file")[-1]["path"]])
+    monkeypatch.setattr(gate_stage, "collect", opa_refuses)
+    valid = build_input([], sbom=None, facts=[], build=None, config=GateConfig(), exceptions=[], today=date(2026, 1, 1))
+    with pytest.raises(ToolOutputError, match=r"policy errors: --policy/m\.rego:3: rego_recursion_error"):
+        await gate_stage.evaluate(json.dumps(valid), user_policies=[("--policy", dag.directory())])
+    assert (
+        gate_stage.name_user_folders(
+            "/in/policy/user-1/a /in/policy/user-10/b", {"/in/policy/user-1": "p1", "/in/policy/user-10": "p10"}
+        )
+        == "p1/a p10/b"
+    )
 
 
 def test_log_format_argument_configures_the_logger() -> None:
