@@ -522,6 +522,9 @@ def test_an_exception_cannot_waive_the_gate_checks_on_policies() -> None:
             'deny contains {"id": "m.x", "msg": "m", "findings": [1]}',
             r"^rule data\.seaworthy\.rules\.m\.deny returned \{",
         ),
+        ('overrides := "threshold.secret"', r"^rule data\.seaworthy\.rules\.m\.overrides is 'threshold\.secret'; it"),
+        ('overrides := {"threshold.secret": true}', r"^rule data\.seaworthy\.rules\.m\.overrides is \{'threshold"),
+        ("overrides contains 7", r"^rule data\.seaworthy\.rules\.m\.overrides is \[7\]; it must be a set of rule ids"),
     ],
     ids=[
         "string",
@@ -533,6 +536,9 @@ def test_an_exception_cannot_waive_the_gate_checks_on_policies() -> None:
         "empty-id",
         "empty-msg",
         "findings-numbers",
+        "overrides-string",
+        "overrides-object",
+        "overrides-number",
     ],
 )
 def test_a_malformed_result_is_an_error_naming_the_rule(tmp_path: Path, rule: str, match: str) -> None:

@@ -26,7 +26,9 @@ bundled_rule_ids := {
 # [module, rule id] for every `overrides contains "<rule id>"` a module declares.
 override_declarations contains [name, id] if {
 	some name
-	some id in data.seaworthy.rules[name].overrides
+	declared := data.seaworthy.rules[name].overrides
+	is_set(declared) # anything else is malformed (gate.rego), never iterated: engines differ on strings
+	some id in declared
 	is_string(id)
 }
 
@@ -38,7 +40,11 @@ forbidden_override(id) if startswith(id, "policy.")
 # Rule ids replaced by a module's own `overrides` declaration (forbidden ones replace nothing).
 overrides := {id | some [_, id] in override_declarations; not forbidden_override(id)}
 
-_declares(name, id) if id in data.seaworthy.rules[name].overrides
+_declares(name, id) if {
+	declared := data.seaworthy.rules[name].overrides
+	is_set(declared)
+	id in declared
+}
 
 overridden(name, r) if {
 	r.id in overrides

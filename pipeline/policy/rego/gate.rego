@@ -190,3 +190,18 @@ malformed contains {"module": name, "kind": kind, "value": r} if {
 	some r in d
 	not data.seaworthy.collect.well_formed(r)
 }
+
+# `overrides` that is not a set of rule ids (a string, an object, a set holding a number) would replace nothing
+# while looking as if it did.
+malformed contains {"module": name, "kind": "overrides", "value": o} if {
+	some name
+	o := data.seaworthy.rules[name].overrides
+	not _rule_ids(o)
+}
+
+_rule_ids(o) if {
+	is_set(o)
+	every id in o {
+		is_string(id)
+	}
+}
