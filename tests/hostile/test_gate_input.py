@@ -161,6 +161,8 @@ DOCUMENT_CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         _set("config.fixable_only", "false"),
         ": config.fixable_only is a string, must be a boolean",
     ),
+    ("relaxation-without-key", _set("config.relaxations", [{"relaxed": "x"}]), ": config.relaxations[0] has no 'key'"),
+    ("source-empty", _set("config.source", ""), ": config.source is empty, must be a non-empty string; "),
     (
         "labels-not-list",
         _set("config.required_labels", "a,b"),
@@ -285,3 +287,9 @@ def test_build_input_always_writes_a_valid_document() -> None:
     )
     validate_gate_input(off)
     assert off["config"]["thresholds"]["sast"] is None
+    # what the configuration relaxed on the scan side, and where it came from (pipeline.config; optional here)
+    relaxed = copy.deepcopy(off)
+    relaxed["config"]["relaxations"] = [{"key": "scan.scanners", "relaxed": "gitleaks left out"}]
+    relaxed["config"]["source"] = "seaworthy.toml"
+    validate_gate_input(relaxed)
+    jsonschema.Draft202012Validator(dict(gate_input_schema())).validate(relaxed)

@@ -405,6 +405,25 @@ SCENARIOS: list[tuple[str, dict[str, str], list[Finding], bool, list[str], list[
         [],
     ),
     (
+        "override-forbidden-config-relaxed",
+        {
+            "m.rego": HEAD + 'overrides contains "config.relaxed"\n\n'
+            'warn contains data.seaworthy.lib.reason("config.relaxed", "all defaults", "", [])\n'
+        },
+        [],
+        False,
+        ["policy.override-forbidden", "policy.reserved-id"],
+        [],
+    ),
+    (
+        "override-forbidden-exception-long-lived",
+        {"m.rego": HEAD + 'overrides contains "exception.long-lived"\n'},
+        [],
+        False,
+        ["policy.override-forbidden"],
+        [],
+    ),
+    (
         "fake-policy-override-warning",
         {"m.rego": HEAD + 'warn contains data.seaworthy.lib.reason("policy.override", "all fine", "", [])\n'},
         [],
@@ -423,6 +442,14 @@ SCENARIOS: list[tuple[str, dict[str, str], list[Finding], bool, list[str], list[
     (
         "any-policy-prefixed-id",
         {"m.rego": HEAD + 'warn contains data.seaworthy.lib.reason("policy.mine", "x", "", [])\n'},
+        [],
+        False,
+        ["policy.reserved-id"],
+        [],
+    ),
+    (
+        "fake-config-relaxed-warning",
+        {"m.rego": HEAD + 'warn contains data.seaworthy.lib.reason("config.relaxed", "nothing relaxed", "", [])\n'},
         [],
         False,
         ["policy.reserved-id"],
@@ -468,7 +495,7 @@ def test_a_reserved_id_names_the_module_and_is_not_counted(tmp_path: Path) -> No
     )
     assert [r.message for r in verdict.denials] == [
         "package seaworthy.rules.m gives a warn reason with id policy.override, an id reserved for the gate's own "
-        "checks (policy.*, exception.*); it was not counted"
+        "checks (policy.*, exception.*, config.*); it was not counted"
     ]
     assert verdict.warnings == ()
 
@@ -591,6 +618,16 @@ def test_references_without_a_cycle_are_not_refused(tmp_path: Path) -> None:
     }
     verdict = _run(tmp_path, files)
     assert ids(verdict.denials) == ["m.count", "threshold.secret"]
+
+
+def test_every_bundled_rule_module_is_known_as_bundled() -> None:
+    """collect.rego's bundled_modules: the modules whose reasons may carry the gate's own ids."""
+    from pipeline.policy.engine import package_of, policy_files
+
+    known = set(evaluate_with_regorus([BUNDLED_POLICY_DIR], {}, query="data.seaworthy.collect")["bundled_modules"])
+    packages = {package_of(p.read_text(encoding="utf-8")) for p in policy_files(BUNDLED_POLICY_DIR / "rules")}
+    assert {p.removeprefix("seaworthy.rules.") for p in packages} <= known
+    assert all(p.startswith("seaworthy.rules.") for p in packages)
 
 
 def test_the_bundled_policies_have_no_cycle() -> None:

@@ -32,10 +32,8 @@ override_declarations contains [name, id] if {
 	is_string(id)
 }
 
-# Ids no module may override: the gate's own checks (the override is refused with policy.override-forbidden).
-forbidden_override(id) if id == "exception.expired"
-
-forbidden_override(id) if startswith(id, "policy.")
+# Ids no module may override: the gate's own (policy.*, exception.*, config.*; refused with policy.override-forbidden).
+forbidden_override(id) if reserved_id(id)
 
 # Rule ids replaced by a module's own `overrides` declaration (forbidden ones replace nothing).
 overrides := {id | some [_, id] in override_declarations; not forbidden_override(id)}
@@ -51,13 +49,16 @@ overridden(name, r) if {
 	not _declares(name, r.id)
 }
 
-# The bundled rule modules (data.seaworthy.rules.<name>); every other module is a user's.
-bundled_modules := {"image", "licenses", "sbom", "thresholds"}
+# The bundled rule modules (data.seaworthy.rules.<name>); every other module is a user's (user packages may
+# not take these names: pipeline.policy.engine). A test keeps this a superset of the packages under rules/.
+bundled_modules := {"exceptions", "image", "licenses", "relaxations", "sbom", "thresholds"}
 
-# Ids only the gate itself gives (its checks on exceptions and on user policies).
+# Ids only the gate itself gives: its checks on exceptions, on user policies and on relaxing configuration.
 reserved_id(id) if startswith(id, "policy.")
 
 reserved_id(id) if startswith(id, "exception.")
+
+reserved_id(id) if startswith(id, "config.")
 
 # [kind, module, id] for every reason a user module gives with a reserved id: not counted, and denied.
 reserved_uses contains [kind, name, r.id] if {

@@ -120,13 +120,13 @@ warn contains r if {
 
 _summary_of(fps) := data.seaworthy.lib.summary([f | some f in input.findings; f.fingerprint in fps], 5)
 
-# Ids of the gate's own checks (policy.*, exception.*) given by a user module: not counted, and denied.
+# Ids of the gate's own checks (policy.*, exception.*, config.*) given by a user module: not counted, and denied.
 deny contains r if {
 	some [kind, name, id] in data.seaworthy.collect.reserved_uses
 	r := data.seaworthy.lib.reason(
 		"policy.reserved-id",
 		sprintf(
-			"package seaworthy.rules.%s gives a %s reason with id %s, an id reserved for the gate's own checks (policy.*, exception.*); it was not counted",
+			"package seaworthy.rules.%s gives a %s reason with id %s, an id reserved for the gate's own checks (policy.*, exception.*, config.*); it was not counted",
 			[name, kind, id],
 		),
 		sprintf("Give the reasons of package seaworthy.rules.%s ids of your own (e.g. %s.<check>).", [name, name]),
