@@ -641,4 +641,4 @@ def test_the_bundled_policies_have_no_cycle() -> None:
     modules = json.loads(engine.get_ast_as_json())
     every = {str(m["source"]["file"]) for m in modules}
     check_recursion(modules, every)  # as if every bundled file were a user's: still no cycle
-    assert len(every) == 7
+    assert len(every) == len(policy_files(BUNDLED_POLICY_DIR)) >= 7
