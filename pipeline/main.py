@@ -302,7 +302,9 @@ class Seaworthy:
     ) -> GateResult:
         """Evaluate a saved gate input document with the bundled Rego policies (plus yours) in OPA."""
         verdict = await gate_stage.evaluate(
-            await input.contents(), user_policies=[("--policy", policy)] if policy is not None else []
+            await input.contents(),
+            user_policies=[("--policy", policy)] if policy is not None else [],
+            where="--input",
         )
         return GateResult(
             passed=verdict.passed,

@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
-from collections.abc import Mapping, Sequence
+import select
+import signal
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pipeline.errors import PolicyError
+from pipeline.policy.schema import validate_gate_input
 
 BUNDLED_POLICY_DIR = Path(__file__).resolve().parent / "rego"
 """The bundled policies: lib.rego (package seaworthy.lib), gate.rego (seaworthy.gate), rules/*.rego."""
@@ -25,6 +30,27 @@ _PACKAGE = re.compile(r"^\s*package\s+([A-Za-z0-9_.\[\]\"]+)", re.MULTILINE)
 _USER_PACKAGE = re.compile(r"seaworthy\.rules\.[A-Za-z_][A-Za-z0-9_]*")
 """What a user policy module must be called: one level under seaworthy.rules."""
 _LOCATION = re.compile(r"-->\s*(?P<file>[^\n]*?):(?P<line>\d+):(?P<col>\d+)")
+
+POLICY_TIMEOUT_SECONDS = 60.0
+"""How long one gate evaluation may take (OPA `--timeout`, regorus in a child process); then it is an error."""
+
+FORBIDDEN_BUILTINS = (
+    "http.send",
+    "net.*",
+    "opa.runtime",
+    "rego.parse_module",
+    "time.now_ns",
+    "rand.intn",
+    "uuid.rfc4122",
+    "io.jwt.decode_verify",
+    "crypto.x509.parse_and_verify_certificates",
+    "crypto.x509.parse_and_verify_certificates_with_options",
+    "trace",
+    "print",
+)
+"""Built-ins a policy may not call (docs/policy.md, "Built-ins"): the network, the runtime's environment, the
+clock and randomness (a verdict must depend on the input document only), parsing further policy at run time,
+and output channels that bypass the verdict. `net.*` is every built-in of that namespace."""
 
 
 def policy_files(policy_dir: str | Path) -> tuple[Path, ...]:
@@ -48,22 +74,44 @@ def package_of(text: str) -> str:
     return m.group(1) if m else ""
 
 
-def check_packages(policy_dirs: Sequence[str | Path]) -> None:
-    """Refuse a user policy that reuses a bundled package (it would merge into it, not replace it).
+def read_policy_text(path: Path, *, name: str | None = None) -> str:
+    """The text of one `.rego` file; PolicyError naming it if it is not UTF-8 or starts with a BOM."""
+    shown = name or str(path)
+    data = path.read_bytes()
+    return decode_policy(data, shown)
 
-    The first folder is the bundled one. Rules are replaced by rule id (`overrides`), never by package name.
+
+def decode_policy(data: bytes, shown: str) -> str:
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise PolicyError(
+            f"{shown} starts with a UTF-8 byte order mark; save it as UTF-8 without BOM "
+            f"(engines differ on whether they accept one)."
+        )
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PolicyError(
+            f"{shown} is not UTF-8 text (byte 0x{data[exc.start]:02x} at line {line}); "
+            f"save it as UTF-8 (Rego source is UTF-8)."
+        ) from None
+
+
+def check_packages(policy_dirs: Sequence[str | Path]) -> dict[Path, str]:
+    """Check every user policy folder (all but the first, the bundled one) as `check_user_policy_texts` does.
+
+    Rules are replaced by rule id (`overrides`), never by package name. Returns {path: text} of the user files.
     """
-    if not policy_dirs:
-        return
-    bundled = {package_of(p.read_text(encoding="utf-8")) for p in policy_files(policy_dirs[0])}
+    out: dict[Path, str] = {}
     for folder in policy_dirs[1:]:
-        for path in policy_files(folder):
-            pkg = package_of(path.read_text(encoding="utf-8"))
-            if pkg in bundled or not _USER_PACKAGE.fullmatch(pkg):
-                raise PolicyError(
-                    f"{path}: package {pkg} is a bundled package; name yours seaworthy.rules.<your-name> "
-                    f'and replace bundled rules with `overrides contains "<rule id>"` (docs/policy.md).'
-                )
+        root = Path(folder)
+        files = policy_files(root)
+        data_files = {p.relative_to(root).as_posix() for ext in ("json", "yaml", "yml") for p in root.rglob(f"*.{ext}")}
+        check_no_data_files(sorted(data_files), where=str(root))
+        texts = {p.relative_to(root).as_posix(): read_policy_text(p, name=str(p)) for p in files}
+        check_user_policy_texts(texts, where=str(root))
+        out.update({root / name: text for name, text in texts.items()})
+    return out
 
 
 def evaluate_with_regorus(
@@ -71,11 +119,15 @@ def evaluate_with_regorus(
     input_doc: Mapping[str, Any],
     *,
     query: str = GATE_QUERY,
+    timeout: float = POLICY_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
     """Load every `.rego` file of `policy_dirs` (bundled first, then the user's) and evaluate the gate.
 
     Returns the value of `data.seaworthy.gate` (the same document `pipeline.tools.opa.parse` returns).
-    A syntax error raises PolicyError naming the file and line; so does an evaluation error.
+    Fails closed with a one-line PolicyError: an input that does not match the gate input schema, a user
+    file that is empty, not UTF-8, outside seaworthy.rules.<name>, calls a forbidden built-in or is
+    recursive (regorus would crash), a syntax error (file and line), an evaluation error, an evaluation that
+    takes longer than `timeout` seconds or crashes (it runs in a forked child process).
     """
     try:
         regorus: Any = importlib.import_module("regorus")
@@ -85,21 +137,80 @@ def evaluate_with_regorus(
         ) from None
     if not policy_dirs:
         raise PolicyError("no policy folder given; pass the bundled folder (BUNDLED_POLICY_DIR) at least.")
-    check_packages(policy_dirs)
+    if query == GATE_QUERY:
+        validate_gate_input(input_doc, where="(in-process)")
+    user_texts = check_packages(policy_dirs)
     engine: Any = regorus.Engine()
+    user_files: set[str] = set()
     for folder in policy_dirs:
         for path in policy_files(folder):
-            text = path.read_text(encoding="utf-8")
+            text = user_texts.get(path)
+            if text is None:
+                text = read_policy_text(path)
+            else:
+                user_files.add(str(path))
             try:
                 engine.add_policy(str(path), text)
             except RuntimeError as exc:
                 raise PolicyError(_syntax_message(path, str(exc))) from None
+    check_recursion(json.loads(engine.get_ast_as_json()), user_files)
     engine.set_input_json(json.dumps(input_doc))
-    try:
-        raw: str = engine.eval_query_as_json(query)
-    except RuntimeError as exc:
-        raise PolicyError(f"evaluating {query} failed: {_first_lines(str(exc))}") from None
+    raw = _eval_bounded(engine, query, timeout)
     return _value(json.loads(raw), query)
+
+
+def _eval_bounded(engine: Any, query: str, timeout: float) -> str:
+    """Evaluate in a forked child: a time limit that can be enforced, and a crash of regorus stays there."""
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child process (its coverage is not collected)
+        try:
+            os.close(read_end)
+            try:
+                payload = b"ok\n" + engine.eval_query_as_json(query).encode()
+            except BaseException as exc:  # reported to the parent, which raises PolicyError
+                payload = b"error\n" + str(exc).encode("utf-8", "replace")
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(write_end, view) :]
+        finally:
+            os._exit(0)
+    os.close(write_end)
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + timeout
+    finished = False
+    try:
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise PolicyError(
+                    f"evaluating {query} took longer than {timeout:g} s and was stopped; a policy iterates too much "
+                    f"(e.g. findings x findings): make your rules linear in the input, or split the input."
+                )
+            ready, _, _ = select.select([read_end], [], [], remaining)
+            if not ready:
+                continue
+            data = os.read(read_end, 1 << 20)
+            if not data:
+                finished = True
+                break
+            chunks.append(data)
+    finally:
+        os.close(read_end)
+        if not finished:  # timed out or interrupted: the child must not outlive the call
+            os.kill(pid, signal.SIGKILL)
+        _, status = os.waitpid(pid, 0)
+    if os.WIFSIGNALED(status):
+        raise PolicyError(
+            f"regorus crashed (signal {os.WTERMSIG(status)}) evaluating {query}; no verdict. Check your policies "
+            f"for deep recursion or huge values, or evaluate the gate with OPA."
+        )
+    out = b"".join(chunks)
+    head, _, body = out.partition(b"\n")
+    text = body.decode("utf-8", "replace")
+    if head != b"ok":
+        raise PolicyError(f"evaluating {query} failed: {_first_lines(text)}")
+    return text
 
 
 def _value(result: Any, query: str) -> dict[str, Any]:
@@ -131,10 +242,25 @@ def bundled_packages() -> frozenset[str]:
     return frozenset(package_of(p.read_text(encoding="utf-8")) for p in policy_files(BUNDLED_POLICY_DIR))
 
 
+DATA_FILE_PATTERNS = ("**/*.json", "**/*.yaml", "**/*.yml")
+"""What `opa eval --data <folder>` would load from a policy folder as data documents besides the `.rego` files."""
+
+
+def check_no_data_files(names: Sequence[str], *, where: str) -> None:
+    """Refuse data files in a user policy folder: OPA would load them under `data` (regorus would not), so
+    they could add `deny`/`warn`/`overrides` members that no `.rego` check ever saw."""
+    for name in sorted(names):
+        raise PolicyError(
+            f"{where}/{name}: a data file in a policy folder, which OPA would load into data.*; move it out "
+            f"(policy folders hold .rego files only: docs/policy.md)."
+        )
+
+
 def check_user_policy_texts(files: Mapping[str, str], *, where: str) -> None:
     """The checks of `policy_files` + `check_packages` on a user folder given as {relative name: text}.
 
-    Used by the Dagger stage, which has the folder as a `dagger.Directory` rather than on disk.
+    Used by the Dagger stage, which has the folder as a `dagger.Directory` rather than on disk. Each file
+    must hold a package seaworthy.rules.<name> (not a bundled one) and call no forbidden built-in.
     """
     if not files:
         raise PolicyError(
@@ -143,14 +269,306 @@ def check_user_policy_texts(files: Mapping[str, str], *, where: str) -> None:
         )
     bundled = bundled_packages()
     for name in sorted(files):
-        pkg = package_of(files[name])
-        if not pkg:
+        text = files[name]
+        shown = f"{where}/{name}"
+        if text.startswith("\ufeff"):
             raise PolicyError(
-                f"{where}/{name}: no package declaration; start the file with package seaworthy.rules.<name>."
+                f"{shown} starts with a UTF-8 byte order mark; save it as UTF-8 without BOM "
+                f"(engines differ on whether they accept one)."
             )
+        if "\ufffd" in text:
+            raise PolicyError(
+                f"{shown}:{text.count(chr(10), 0, text.index(chr(0xFFFD))) + 1}: holds U+FFFD, the mark of bytes "
+                f"that are not UTF-8 (as the file was read); save it as UTF-8 (Rego source is UTF-8)."
+            )
+        code = code_only(text)
+        if not code.strip():
+            raise PolicyError(
+                f"{shown} is empty (no package, no rule); write package seaworthy.rules.<name> and your rules "
+                f"in it, or delete it."
+            )
+        pkg = package_of(code)
+        if not pkg:
+            raise PolicyError(f"{shown}: no package declaration; start the file with package seaworthy.rules.<name>.")
         if pkg in bundled or not _USER_PACKAGE.fullmatch(pkg):
             what = "is a bundled package" if pkg in bundled else "is not seaworthy.rules.<one-name>"
             raise PolicyError(
-                f"{where}/{name}: package {pkg} {what}; name yours seaworthy.rules.<your-name> "
+                f"{shown}: package {pkg} {what}; name yours seaworthy.rules.<your-name> "
                 f'and replace bundled rules with `overrides contains "<rule id>"` (docs/policy.md).'
             )
+        for builtin, line in forbidden_calls(code):
+            raise PolicyError(
+                f"{shown}:{line}: package {pkg} calls {builtin}, a built-in the gate forbids (network, "
+                f"environment, clock, randomness or output: docs/policy.md); decide on the input document only."
+            )
+
+
+# --- static checks over Rego source ------------------------------------------------------------------------
+
+_CODE_TOKEN = re.compile(r'#[^\n]*|"(?:[^"\\\n]|\\.)*"?|`[^`]*`?')
+_CALL = re.compile(r"(?<![\w.\]])([A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)\s*\(")
+
+
+def code_only(text: str) -> str:
+    """The Rego text with comments and string contents blanked (newlines kept, so offsets and lines hold)."""
+
+    def blank(m: re.Match[str]) -> str:
+        token = m.group(0)
+        if token.startswith("#"):
+            return " " * len(token)
+        inner = re.sub(r"[^\n]", " ", token[1:-1]) if len(token) > 1 else ""
+        return token[0] + inner + (token[-1] if len(token) > 1 else "")
+
+    return _CODE_TOKEN.sub(blank, text)
+
+
+def forbidden_calls(code: str) -> Iterator[tuple[str, int]]:
+    """(built-in, line) for each call of a FORBIDDEN_BUILTINS entry in `code` (see `code_only`)."""
+    for m in _CALL.finditer(code):
+        name = re.sub(r"\s+", "", m.group(1))
+        for banned in FORBIDDEN_BUILTINS:
+            if name == banned or (banned.endswith(".*") and name.startswith(banned[:-1])):
+                yield name, code.count("\n", 0, m.start()) + 1
+
+
+Node = tuple[str, str]
+"""A rule in the call graph: (package path without `data.`, first name of the rule's head)."""
+
+
+def check_recursion(modules: Any, user_files: set[str]) -> None:
+    """Refuse a user module that takes part in a cycle of rule or function references.
+
+    Rego forbids recursion (OPA's compiler refuses it); regorus 0.13 does not check and overflows its stack,
+    killing the process. `modules` is regorus' `get_ast_as_json()`; references through a computed key
+    (`data.seaworthy.rules[name]`) count as references to every rule they could name, so a user rule that
+    reads `data.seaworthy.gate` (which reads every module's deny/warn) is a cycle too.
+    """
+    rules: dict[Node, list[list[str | None]]] = {}
+    files: dict[Node, tuple[str, int]] = {}
+    for module in cast(list[dict[str, Any]], modules):
+        file = str(module.get("source", {}).get("file", ""))
+        ast: Any = module.get("ast", {})
+        package = ".".join(str(k) for k in _ref_path(ast.get("package", {}).get("refr")) if k is not None)
+        package = package.removeprefix("data.")
+        source = str(module.get("source", {}).get("contents", "")).encode()
+        aliases: dict[str, list[str | None]] = {}
+        for imp in ast.get("imports", []):
+            path = _ref_path(imp.get("refr"))
+            alias: Any = path[-1] if path else None
+            start: Any = _at(imp, "as", "start")
+            end: Any = _at(imp, "as", "end")
+            if isinstance(start, int) and isinstance(end, int):  # regorus gives the alias as its place in the source
+                alias = source[start:end].decode("utf-8", "replace")
+            if isinstance(alias, str) and path and path[0] == "data":
+                aliases[alias] = path
+        for rule in ast.get("rules", []):
+            spec: Any = rule.get("Spec") or rule.get("Default") or {}
+            head_path = _head_path(spec)
+            if not head_path or not isinstance(head_path[0], str):
+                continue
+            node = (package, head_path[0])
+            span = _first_span(rule)
+            files.setdefault(node, (file, span))
+            refs = rules.setdefault(node, [])
+            for path in _refs(spec.get("bodies", [])):
+                refs.append(_absolute(path, package, aliases))
+            for path in _refs(_head_values(spec.get("head", {}))):
+                refs.append(_absolute(path, package, aliases))
+    graph = {node: _targets(refs, rules) for node, refs in rules.items()}
+    for component in _components(graph):
+        user = [n for n in component if files[n][0] in user_files]
+        if not user:
+            continue
+        node = user[0]
+        loop = [*_cycle_from(node, set(component), graph), node]
+        file, line = files[node]
+        chain = " -> ".join(f"data.{p}.{r}" for p, r in loop)
+        raise PolicyError(
+            f"{file}:{line}: package {node[0]} rule {node[1]} is recursive ({chain}); Rego forbids recursion "
+            f"(OPA refuses it, regorus would crash): rewrite it without referring back to itself or to "
+            f"data.seaworthy.gate / data.seaworthy.collect."
+        )
+
+
+def _ref_path(node: Any) -> list[str | None]:
+    """`a.b["c"][x]` -> ["a", "b", "c", None]; [] when `node` is not a reference."""
+    if not isinstance(node, dict):
+        return []
+    entry = cast(dict[str, Any], node)
+    if "Var" in entry:
+        return [str(entry["Var"].get("value"))]
+    if "RefDot" in entry:
+        dot: Any = entry["RefDot"]
+        field: Any = dot.get("field")
+        name: Any = field
+        if isinstance(field, list):
+            name = cast(list[Any], field)[-1] if field else ""
+        return [*_ref_path(dot.get("refr")), str(name)]
+    if "RefBrack" in entry:
+        brack: Any = entry["RefBrack"]
+        index: Any = brack.get("index")
+        key = _at(index, "String", "value")
+        return [*_ref_path(brack.get("refr")), None if key is None else str(key)]
+    return []
+
+
+def _at(node: Any, *keys: str) -> Any:
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = cast(dict[str, Any], node).get(key)
+    return node
+
+
+def _head_path(spec: Mapping[str, Any]) -> list[str | None]:
+    head = spec.get("head", spec)
+    if not isinstance(head, dict):
+        return []
+    entry = cast(dict[str, Any], head)
+    for value in entry.values():
+        if isinstance(value, dict) and "refr" in value:
+            return _ref_path(cast(dict[str, Any], value)["refr"])
+    return _ref_path(entry.get("refr"))
+
+
+def _head_values(head: Any) -> Any:
+    """What a rule head computes (its value, key, arguments' defaults), without the head's own name."""
+    if not isinstance(head, dict):
+        return []
+    out: list[Any] = []
+    for value in cast(dict[str, Any], head).values():
+        if isinstance(value, dict):
+            out.extend(v for k, v in cast(dict[str, Any], value).items() if k not in ("refr", "span"))
+    return out
+
+
+def _first_span(node: Any) -> int:
+    stack = [node]
+    while stack:
+        item = stack.pop(0)
+        if isinstance(item, dict):
+            entry = cast(dict[str, Any], item)
+            span = entry.get("span")
+            if isinstance(span, dict) and "line" in span:
+                return int(cast(dict[str, Any], span)["line"])
+            stack.extend(entry.values())
+        elif isinstance(item, list):
+            stack.extend(cast(list[Any], item))
+    return 0
+
+
+def _refs(node: Any) -> Iterator[list[str | None]]:
+    """Every reference in an AST subtree (outermost only; index expressions are searched too)."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(cast(list[Any], item))
+            continue
+        if not isinstance(item, dict):
+            continue
+        entry = cast(dict[str, Any], item)
+        if "Var" in entry or "RefDot" in entry or "RefBrack" in entry:
+            yield _ref_path(entry)
+            stack.extend(_indexes(entry))
+            continue
+        stack.extend(v for k, v in entry.items() if k != "span")
+
+
+def _indexes(node: Mapping[str, Any]) -> Iterator[Any]:
+    while True:
+        if "RefDot" in node:
+            node = node["RefDot"].get("refr", {})
+        elif "RefBrack" in node:
+            yield node["RefBrack"].get("index")
+            node = node["RefBrack"].get("refr", {})
+        else:
+            return
+
+
+def _absolute(path: list[str | None], package: str, aliases: Mapping[str, list[str | None]]) -> list[str | None]:
+    """A reference as a path under `data` ([] for input, locals and built-ins outside the package)."""
+    if not path or path[0] is None:
+        return []
+    if path[0] == "data":
+        return path[1:] or [None]  # `data` itself: every rule
+    if path[0] in aliases:
+        return [*aliases[path[0]][1:], *path[1:]]
+    if path[0] == "input":
+        return []
+    return [*package.split("."), *path]  # a local name: a rule of this package if one has it
+
+
+def _targets(refs: list[list[str | None]], rules: Mapping[Node, object]) -> set[Node]:
+    out: set[Node] = set()
+    for node in rules:
+        full = [*node[0].split("."), node[1]]
+        for ref in refs:
+            if ref and all(r is None or r == f for r, f in zip(ref, full, strict=False)):
+                out.add(node)
+                break
+    return out
+
+
+def _components(graph: Mapping[Node, set[Node]]) -> Iterator[list[Node]]:
+    """The strongly connected components that hold a cycle, each sorted (Tarjan, iterative), in a stable order."""
+    index: dict[Node, int] = {}
+    low: dict[Node, int] = {}
+    on_stack: set[Node] = set()
+    stack: list[Node] = []
+    counter = 0
+    for start in sorted(graph):
+        if start in index:
+            continue
+        work: list[tuple[Node, Iterator[Node]]] = [(start, iter(sorted(graph[start])))]
+        index[start] = low[start] = counter
+        counter += 1
+        stack.append(start)
+        on_stack.add(start)
+        while work:
+            node, children = work[-1]
+            advanced = False
+            for child in children:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(sorted(graph.get(child, set())))))
+                    advanced = True
+                    break
+                if child in on_stack:
+                    low[node] = min(low[node], index[child])
+            if advanced:
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component: list[Node] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in graph.get(node, set()):
+                    yield sorted(component)
+
+
+def _cycle_from(start: Node, members: set[Node], graph: Mapping[Node, set[Node]]) -> list[Node]:
+    """The shortest path start -> ... (back to start) inside one strongly connected component (breadth first)."""
+    previous: dict[Node, Node] = {}
+    queue = [start]
+    while queue:
+        node = queue.pop(0)
+        for child in sorted(graph.get(node, set()) & members):
+            if child == start:
+                path = [node]
+                while path[-1] != start:
+                    path.append(previous[path[-1]])
+                return list(reversed(path))
+            if child not in previous:
+                previous[child] = node
+                queue.append(child)
+    return [start]

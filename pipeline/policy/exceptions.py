@@ -59,7 +59,13 @@ BUNDLED_RULE_IDS = (
 )
 """Rule ids of the bundled Rego rules (pipeline/policy/rego); exceptions may target them."""
 
-POLICY_RULE_IDS = ("policy.override", "policy.override-forbidden", "policy.override-without-replacement")
+POLICY_RULE_IDS = (
+    "policy.override",
+    "policy.override-forbidden",
+    "policy.override-relaxed",
+    "policy.override-without-replacement",
+    "policy.reserved-id",
+)
 """Rule ids of the gate's checks on user policies (gate.rego). Like `exception.expired`, no exception waives
 them and no policy overrides them (`policy.*`)."""
 

@@ -1,4 +1,4 @@
-"""The gate's input document, schema `seaworthy.gate-input/v1` (documented in docs/policy.md).
+"""The gate's input document, schema `seaworthy.gate-input/v2` (documented in docs/policy.md).
 
 `build_input` is deterministic: the same model objects give the same document, byte for byte once
 serialized with sorted keys. Everything the rules need is computed here or in Rego from this document only.
@@ -16,7 +16,7 @@ from pipeline.model import Finding, ImageFacts, SbomSummary, sort_key
 from pipeline.model_gate import PEP503_ECOSYSTEMS, BuildFacts, Exception_, package_key
 from pipeline.policy.config import GateConfig
 
-SCHEMA = "seaworthy.gate-input/v1"
+SCHEMA = "seaworthy.gate-input/v2"
 
 _MAX_ALTERNATIVES = 64
 """Cap on the alternatives one license expression expands to (AND of ORs multiplies them)."""

@@ -39,6 +39,11 @@ def _check_malformed(items: Any) -> None:
         module = entry.get("module", "?")
         kind = entry.get("kind", "?")
         value = entry.get("value")
+        if kind == "overrides":
+            raise PolicyError(
+                f"rule data.seaworthy.rules.{module}.overrides is {_short(value)}; it must be a set of rule ids "
+                f'(write `overrides contains "<rule id>"`, one line per id).'
+            )
         raise PolicyError(
             f"rule data.seaworthy.rules.{module}.{kind} returned {_short(value)}; it must be {_SHAPE} "
             f'(write `{kind} contains {{"id": ..., "msg": ..., "remedy": ..., "findings": [...]}} '

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 import dagger
 from dagger import dag
 
+from pipeline.errors import ToolFailed, ToolOutputError
 from pipeline.model import Verdict
-from pipeline.policy.engine import check_user_policy_texts
+from pipeline.policy.engine import DATA_FILE_PATTERNS, check_no_data_files, check_user_policy_texts
+from pipeline.policy.schema import load_gate_input, validate_gate_input
 from pipeline.policy.verdict import read_verdict
 from pipeline.stages.runner import Mountable, collect, file_of, tool_container
 from pipeline.tools import opa
@@ -24,14 +27,35 @@ def bundled_policy() -> dagger.Directory:
 
 
 async def check_user_policy(policy: dagger.Directory, where: str) -> None:
-    """A user policy folder must hold .rego files, none of which reuses a bundled package name."""
+    """A user policy folder must hold .rego files only, each passing `check_user_policy_texts`."""
+    check_no_data_files(sorted({n for pattern in DATA_FILE_PATTERNS for n in await policy.glob(pattern)}), where=where)
     names = await policy.glob("**/*.rego")
     texts = {name: await policy.file(name).contents() for name in sorted(names)}
     check_user_policy_texts(texts, where=where)
 
 
-async def evaluate(input_text: str, *, user_policies: Sequence[tuple[str, dagger.Directory]] = ()) -> Verdict:
-    """Evaluate a gate input document (JSON text) with OPA; returns the verdict (never raises on deny)."""
+async def evaluate(
+    input_text: str, *, user_policies: Sequence[tuple[str, dagger.Directory]] = (), where: str = "--input"
+) -> Verdict:
+    """Evaluate a gate input document (JSON text) with OPA; returns the verdict (never raises on deny).
+
+    The document is validated against pipeline/policy/gate-input.schema.json first (PolicyError naming
+    `where`, the JSON path and the fix): `{}`, a misspelt category or a rank that disagrees with its
+    severity never reaches the policies.
+    """
+    load_gate_input(input_text, where=where)
+    return await _evaluate_valid(input_text, user_policies)
+
+
+async def evaluate_built(
+    doc: Mapping[str, Any], input_text: str, *, user_policies: Sequence[tuple[str, dagger.Directory]] = ()
+) -> Verdict:
+    """`evaluate` for the document `ship` has just built: `doc` is validated, `input_text` (its JSON) evaluated."""
+    validate_gate_input(doc, where="built by ship")
+    return await _evaluate_valid(input_text, user_policies)
+
+
+async def _evaluate_valid(input_text: str, user_policies: Sequence[tuple[str, dagger.Directory]]) -> Verdict:
     for where, policy in user_policies:
         await check_user_policy(policy, where)
     inv = opa.eval_gate(len(user_policies))
@@ -41,8 +65,22 @@ async def evaluate(input_text: str, *, user_policies: Sequence[tuple[str, dagger
     }
     for i, (_, policy) in enumerate(user_policies):
         mounts[opa.user_policy_mount(i)] = policy
-    got = await collect(tool_container(inv, mounts, user=OPA_USER), inv)
-    return read_verdict(opa.parse(got.report))
+    labels = {opa.user_policy_mount(i): where for i, (where, _) in enumerate(user_policies)}
+    try:
+        got = await collect(tool_container(inv, mounts, user=OPA_USER), inv)
+        result = opa.parse(got.report)
+    except ToolOutputError as exc:  # OPA's errors (recursion, timeout, …) name the user's folder, not our mount
+        raise ToolOutputError(exc.tool, name_user_folders(exc.problem, labels)) from None
+    except ToolFailed as exc:
+        raise ToolFailed(exc.tool, exc.exit_code, name_user_folders(exc.tool_message, labels)) from None
+    return read_verdict(result)
+
+
+def name_user_folders(text: str, labels: Mapping[str, str]) -> str:
+    """`text` with each user policy mount path replaced by the name the user gave the folder (e.g. --policy)."""
+    for mount in sorted(labels, key=len, reverse=True):
+        text = text.replace(mount, labels[mount])
+    return text
 
 
 POLICY_FILES = ("**/*.rego", "**/*.json", "**/*.yaml", "**/*.yml")

@@ -218,7 +218,7 @@ async def ship(
         today=today,
     )
     input_text = json.dumps(gate_input, sort_keys=True, indent=2) + "\n"
-    verdict = await gate_stage.evaluate(input_text, user_policies=user_policies)
+    verdict = await gate_stage.evaluate_built(gate_input, input_text, user_policies=user_policies)
     logger.info("gate decided", passed=verdict.passed, denials=len(verdict.denials))
 
     # for trivy users outside Seaworthy: the same exceptions as trivy's ignore file, with the real findings

@@ -24,6 +24,9 @@ BINARY = "/opa"
 USER = "1000:1000"
 """The user OPA's official images run as (``USER 1000:1000`` since 0.58): its output folder must be its own."""
 QUERY = "data.seaworthy.gate"
+EVAL_TIMEOUT = "60s"
+"""`opa eval --timeout`: an evaluation that takes longer is cancelled (an error, never a verdict); the same
+limit as pipeline.policy.engine.POLICY_TIMEOUT_SECONDS for regorus."""
 POLICY_BUNDLED = f"{IN}/policy/bundled"
 INPUT = f"{IN}/gate-input.json"
 REPORT = f"{OUT}/opa-gate.json"
@@ -34,14 +37,14 @@ def user_policy_mount(index: int) -> str:
 
 
 def eval_gate(user_policy_dirs: int = 0, *, query: str = QUERY) -> Invocation:
-    """`opa eval --format json --data <bundled> [--data <user-i> …] --input <input.json> <query>`.
+    """`opa eval --format json --timeout 60s --data <bundled> [--data <user-i> …] --input <input.json> <query>`.
 
     `user_policy_dirs` is how many user folders the stage mounts (at `user_policy_mount(0..n-1)`).
     Mount keys: POLICY_BUNDLED -> "policy:bundled", user_policy_mount(i) -> f"policy:user:{i}",
     INPUT -> "gate-input".
     """
     mounts = {POLICY_BUNDLED: "policy:bundled", INPUT: "gate-input"}
-    argv = [BINARY, "eval", "--format", "json", "--data", POLICY_BUNDLED]
+    argv = [BINARY, "eval", "--format", "json", "--timeout", EVAL_TIMEOUT, "--data", POLICY_BUNDLED]
     for i in range(user_policy_dirs):
         mounts[user_policy_mount(i)] = f"policy:user:{i}"
         argv += ["--data", user_policy_mount(i)]

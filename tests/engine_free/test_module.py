@@ -12,7 +12,7 @@ import hashlib
 import json
 import tomllib
 import typing
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +24,10 @@ from dagger.mod._converter import to_typedef  # pyright: ignore[reportPrivateUsa
 
 from pipeline import log
 from pipeline.config import BuildConfig, Config, SemgrepConfig
-from pipeline.errors import ToolFailed
+from pipeline.errors import PolicyError, ToolFailed, ToolOutputError
 from pipeline.main import GateResult, ScanResult, Seaworthy
+from pipeline.policy.config import GateConfig
+from pipeline.policy.input import build_input
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
 from pipeline.stages import release, runner, scan, trivydb
@@ -439,8 +441,13 @@ async def test_opa_runs_as_its_images_user_and_owns_the_output_folder(monkeypatc
         raise RuntimeError("stop here")
 
     monkeypatch.setattr(gate_stage, "collect", capture)
-    with pytest.raises(RuntimeError, match="stop here"):
+    # an invalid document never reaches OPA: refused before any container is made
+    with pytest.raises(PolicyError, match=r"^gate input --input is not a Seaworthy gate input"):
         await gate_stage.evaluate("{}")
+    assert seen == []
+    valid = build_input([], sbom=None, facts=[], build=None, config=GateConfig(), exceptions=[], today=date(2026, 1, 1))
+    with pytest.raises(RuntimeError, match="stop here"):
+        await gate_stage.evaluate(json.dumps(valid))
     (out,) = [a for a in selections(seen[0], "withDirectory") if a["path"] == OUT]
     assert out["owner"] == gate_stage.OPA_USER == "1000:1000"
 
@@ -460,6 +467,50 @@ async def test_the_verdicts_policy_digest_is_of_the_policy_content(monkeypatch: 
     rego["rules/x.rego"] += "deny contains 1 if true\n"
     assert await gate_stage.policy_digest() != first
     assert await gate_stage.policy_digest([("--policy", dag.directory())]) != await gate_stage.policy_digest()
+
+
+@pytest.mark.anyio
+async def test_a_user_policy_folder_with_data_files_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"m.rego": "package seaworthy.rules.m\n\nx := 1\n", "sub/data.json": '{"deny": []}'}
+
+    async def glob(self: Any, pattern: str) -> list[str]:
+        return sorted(n for n in files if n.endswith(pattern.rsplit("*", 1)[-1]))
+
+    monkeypatch.setattr(dagger.Directory, "glob", glob)
+    stub_leaves(monkeypatch, exit_code=lambda _c: 0, contents=lambda f: files[selections(f, "file")[-1]["path"]])
+    with pytest.raises(PolicyError, match=r"^--policy/sub/data\.json: a data file in a policy folder, which OPA"):
+        await gate_stage.check_user_policy(dag.directory(), "--policy")
+    del files["sub/data.json"]
+    await gate_stage.check_user_policy(dag.directory(), "--policy")
+    files["m.rego"] = "package seaworthy.rules.m\n\nx := http.send({})\n"
+    with pytest.raises(PolicyError, match=r"^--policy/m\.rego:3: package seaworthy\.rules\.m calls http\.send"):
+        await gate_stage.check_user_policy(dag.directory(), "--policy")
+
+
+@pytest.mark.anyio
+async def test_opa_errors_name_the_users_policy_folder(monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {"m.rego": "package seaworthy.rules.m\n\nx := 1\n"}
+
+    async def glob(self: Any, pattern: str) -> list[str]:
+        return sorted(n for n in files if n.endswith(pattern.rsplit("*", 1)[-1]))
+
+    async def opa_refuses(ctr: Any, inv: Any, **_: Any) -> Any:
+        raise ToolOutputError(
+            "opa", "policy errors: /in/policy/user-0/m.rego:3: rego_recursion_error: rule x is recursive"
+        )
+
+    monkeypatch.setattr(dagger.Directory, "glob", glob)
+    stub_leaves(monkeypatch, exit_code=lambda _c: 0, contents=lambda f: files[selections(f, "file")[-1]["path"]])
+    monkeypatch.setattr(gate_stage, "collect", opa_refuses)
+    valid = build_input([], sbom=None, facts=[], build=None, config=GateConfig(), exceptions=[], today=date(2026, 1, 1))
+    with pytest.raises(ToolOutputError, match=r"policy errors: --policy/m\.rego:3: rego_recursion_error"):
+        await gate_stage.evaluate(json.dumps(valid), user_policies=[("--policy", dag.directory())])
+    assert (
+        gate_stage.name_user_folders(
+            "/in/policy/user-1/a /in/policy/user-10/b", {"/in/policy/user-1": "p1", "/in/policy/user-10": "p10"}
+        )
+        == "p1/a p10/b"
+    )
 
 
 def test_log_format_argument_configures_the_logger() -> None:

@@ -414,9 +414,19 @@ def test_several_relaxations_each_show_and_name_the_file_they_came_from() -> Non
 def test_the_gate_derives_gate_side_relaxations_from_any_input() -> None:
     # a hand-written gate input (the `gate` function evaluates any JSON) that says nothing about relaxations
     doc = {
-        "schema": "seaworthy.gate-input/v1",
+        "schema": "seaworthy.gate-input/v2",
         "today": "2026-06-01",
-        "config": {"thresholds": {"sast": None}, "fixable_only": True, "required_labels": []},
+        "config": {
+            "thresholds": dict.fromkeys(
+                ("dependency", "image-vulnerability", "license", "misconfiguration", "sast", "secret")
+            ),
+            "fixable_only": True,
+            "required_labels": [],
+            "license_deny": [],
+            "license_warn": [],
+            "relaxations": [],
+            "source": "seaworthy.toml",
+        },
         "findings": [],
         "sbom": None,
         "images": [],

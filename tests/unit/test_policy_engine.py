@@ -9,11 +9,13 @@ import pytest
 
 from pipeline.errors import PolicyError, ToolOutputError
 from pipeline.model import Category, Finding, Severity
+from pipeline.policy.config import GateConfig
 from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
 from pipeline.policy.exceptions import BUNDLED_RULE_IDS
+from pipeline.policy.input import build_input
 from pipeline.policy.verdict import read_verdict
 from pipeline.tools import opa
-from tests.policy_helpers import evaluate, exceptions, finding, good_build, good_image, ids
+from tests.policy_helpers import TODAY, evaluate, exceptions, finding, good_build, good_image, ids
 
 EXTRA_RULE = """package seaworthy.rules.acme_ports
 
@@ -76,6 +78,11 @@ def test_user_policy_overrides_a_bundled_rule_by_id(tmp_path: Path) -> None:
             "policy.override",
             "bundled rule image.root-user is overridden by package seaworthy.rules.acme_root: "
             "only that module's reasons with this id count",
+        ),
+        (  # the bundled denial it turned into a warning shows as such
+            "policy.override-relaxed",
+            "package seaworthy.rules.acme_root relaxed bundled rule image.root-user: it denied on this input, "
+            "the override only warns",
         ),
     ]
 
@@ -147,8 +154,14 @@ def test_override_with_replacement_decides_in_place_of_the_bundled_rule(tmp_path
             "bundled rule threshold.secret is overridden by package seaworthy.rules.acme_secrets: "
             "only that module's reasons with this id count",
         ),
+        (
+            "policy.override-relaxed",
+            "package seaworthy.rules.acme_secrets relaxed bundled rule threshold.secret: 1 finding(s) it denied "
+            "are only warned about: github-pat at tests/fixtures/conf.py:13",
+        ),
         ("threshold.secret", "test fixture secret"),
     ]
+    assert verdict.warnings[1].findings == (fixture.fingerprint,)
     verdict, _ = evaluate([fixture, leak], policy_dirs=[tmp_path / "p"])
     assert [(r.rule_id, r.message, r.findings) for r in verdict.denials] == [
         ("threshold.secret", "secret in the product", (leak.fingerprint,))
@@ -273,14 +286,17 @@ def test_wrong_field_types_name_the_rule_id() -> None:
 
 def test_gate_query_undefined_without_bundled_policies(tmp_path: Path) -> None:
     _write(tmp_path / "p", "x.rego", "package other\n\nimport rego.v1\n\nx := 1\n")
+    # a valid (empty) gate input: what is missing is the bundled policies
+    empty = build_input([], sbom=None, facts=[], build=None, config=GateConfig(), exceptions=[], today=TODAY)
     with pytest.raises(PolicyError, match="undefined"):
-        evaluate_with_regorus([tmp_path / "p"], {})
+        evaluate_with_regorus([tmp_path / "p"], empty)
 
 
 def test_opa_invocation_mounts_bundled_and_user_policies() -> None:
     inv = opa.eval_gate(2)
     assert inv.image.repository == "openpolicyagent/opa" and inv.image.tag.split("-")[0].startswith("1.")
     assert inv.argv[:4] == ("/opa", "eval", "--format", "json")
+    assert inv.argv[4:6] == ("--timeout", opa.EVAL_TIMEOUT) and opa.EVAL_TIMEOUT == "60s"
     assert inv.argv[-3:] == ("--input", opa.INPUT, "data.seaworthy.gate")
     data_dirs = [inv.argv[i + 1] for i, a in enumerate(inv.argv) if a == "--data"]
     assert data_dirs == [opa.POLICY_BUNDLED, "/in/policy/user-0", "/in/policy/user-1"]

@@ -48,7 +48,7 @@ deny contains r if {
 	some id in data.seaworthy.collect.unreplaced
 	modules := data.seaworthy.collect.overriding_modules(id)
 	fps := sort({fp |
-		some [_, d] in data.seaworthy.collect.dropped
+		some [_, _, d] in data.seaworthy.collect.dropped
 		d.id == id
 		some fp in object.get(d, "findings", [])
 	})
@@ -63,6 +63,74 @@ deny contains r if {
 			[modules, id, id],
 		),
 		fps,
+	)
+}
+
+# An override accounts for every finding the dropped reasons named: one it names in none of its reasons
+# with that id would vanish from the verdict.
+deny contains r if {
+	some id in data.seaworthy.collect.replaced
+	fps := {fp | some [i, fp] in data.seaworthy.collect.unaccounted; i == id}
+	count(fps) > 0
+	modules := data.seaworthy.collect.overriding_modules(id)
+	r := data.seaworthy.lib.reason(
+		"policy.override-without-replacement",
+		sprintf(
+			"%s overrides %s %s but names %d finding(s) it fired on in none of its reasons with that id, so they would vanish: %s",
+			[modules, data.seaworthy.collect.rule_noun(id), id, count(fps), _summary_of(fps)],
+		),
+		sprintf(
+			"Make %s deny or warn with id %q listing each of these findings, or waive them in the exception file (owner, reason, expiry).",
+			[modules, id],
+		),
+		sort(fps),
+	)
+}
+
+# Every relaxation shows, finding by finding: a denial of the replaced rule that the override turned into
+# a warning is a `policy.override-relaxed` warning naming the module and the findings.
+warn contains r if {
+	some id in data.seaworthy.collect.replaced
+	fps := {fp | some [i, fp] in data.seaworthy.collect.relaxed; i == id}
+	count(fps) > 0
+	modules := data.seaworthy.collect.overriding_modules(id)
+	noun := data.seaworthy.collect.rule_noun(id)
+	r := data.seaworthy.lib.reason(
+		"policy.override-relaxed",
+		sprintf(
+			"%s relaxed %s %s: %d finding(s) it denied are only warned about: %s",
+			[modules, noun, id, count(fps), _summary_of(fps)],
+		),
+		sprintf("Review %s: it lets these findings through in place of the %s.", [modules, noun]),
+		sort(fps),
+	)
+}
+
+warn contains r if {
+	some id in data.seaworthy.collect.relaxed_plain
+	modules := data.seaworthy.collect.overriding_modules(id)
+	noun := data.seaworthy.collect.rule_noun(id)
+	r := data.seaworthy.lib.reason(
+		"policy.override-relaxed",
+		sprintf("%s relaxed %s %s: it denied on this input, the override only warns", [modules, noun, id]),
+		sprintf("Review %s: it lets this through in place of the %s.", [modules, noun]),
+		[],
+	)
+}
+
+_summary_of(fps) := data.seaworthy.lib.summary([f | some f in input.findings; f.fingerprint in fps], 5)
+
+# Ids of the gate's own checks (policy.*, exception.*, config.*) given by a user module: not counted, and denied.
+deny contains r if {
+	some [kind, name, id] in data.seaworthy.collect.reserved_uses
+	r := data.seaworthy.lib.reason(
+		"policy.reserved-id",
+		sprintf(
+			"package seaworthy.rules.%s gives a %s reason with id %s, an id reserved for the gate's own checks (policy.*, exception.*, config.*); it was not counted",
+			[name, kind, id],
+		),
+		sprintf("Give the reasons of package seaworthy.rules.%s ids of your own (e.g. %s.<check>).", [name, name]),
+		[],
 	)
 }
 
@@ -120,4 +188,19 @@ malformed contains {"module": name, "kind": kind, "value": r} if {
 	is_set(d)
 	some r in d
 	not data.seaworthy.collect.well_formed(r)
+}
+
+# `overrides` that is not a set of rule ids (a string, an object, a set holding a number) would replace nothing
+# while looking as if it did.
+malformed contains {"module": name, "kind": "overrides", "value": o} if {
+	some name
+	o := data.seaworthy.rules[name].overrides
+	not _rule_ids(o)
+}
+
+_rule_ids(o) if {
+	is_set(o)
+	every id in o {
+		is_string(id)
+	}
 }

@@ -1,5 +1,5 @@
 # Seaworthy gate library: what every rule module (bundled or yours) reads.
-# Schema of `input`: docs/policy.md ("seaworthy.gate-input/v1").
+# Schema of `input`: docs/policy.md ("seaworthy.gate-input/v2", pipeline/policy/gate-input.schema.json).
 package seaworthy.lib
 
 import rego.v1

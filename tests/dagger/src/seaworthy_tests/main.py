@@ -114,6 +114,68 @@ class SeaworthyTests:
         raise Failed("an unsigned image verified")
 
     @function
+    async def gate_refuses_malformed_input_and_hostile_policies(self) -> str:
+        """`gate` validates its input against the published schema and checks user policies before OPA decides;
+        OPA itself refuses recursion (the error names the user's folder, not the container mount)."""
+        valid = {
+            "schema": "seaworthy.gate-input/v2",
+            "today": "2026-11-27",
+            "config": {
+                "thresholds": dict.fromkeys(
+                    ("dependency", "image-vulnerability", "license", "misconfiguration", "sast", "secret"), "HIGH"
+                ),
+                "fixable_only": False,
+                "required_labels": [],
+                "license_deny": [],
+                "license_warn": [],
+            },
+            "findings": [],
+            "sbom": None,
+            "images": [],
+            "build": None,
+            "exceptions": [],
+        }
+
+        def doc(value: object) -> dagger.File:
+            return dag.directory().with_new_file("gate-input.json", json.dumps(value)).file("gate-input.json")
+
+        def policy(text: str) -> dagger.Directory:
+            return dag.directory().with_new_file("m.rego", "package seaworthy.rules.m\n\nimport rego.v1\n\n" + text)
+
+        passed = await dag.seaworthy().gate(input=doc(valid)).passed()
+        check(passed is True, "an empty valid document must pass")
+        secret = {
+            "category": "Secret",
+            "rule_id": "github-pat",
+            "severity": "CRITICAL",
+            "rank": 5,
+            "fixable": False,
+            "package": None,
+            "locations": [{"path": "conf.py", "line": 3}],
+            "where": "conf.py:3",
+            "tools": ["gitleaks"],
+            "fingerprint": "0" * 32,
+        }
+        cases: list[tuple[dagger.File, dagger.Directory | None, str]] = [
+            (doc({}), None, "gate input --input is not a Seaworthy gate input"),
+            (doc({**valid, "findings": [secret]}), None, 'findings[0].category is "Secret"'),
+            (
+                doc(valid),
+                policy("x := http.send({})\n"),
+                "--policy/m.rego:5: package seaworthy.rules.m calls http.send",
+            ),
+            (doc(valid), policy("a := b\n\nb := a\n"), "--policy/m.rego"),
+        ]
+        for input_file, folder, expected in cases:
+            try:
+                await dag.seaworthy().gate(input=input_file, policy=folder).passed()
+            except dagger.QueryError as exc:
+                check(expected in str(exc), f"expected {expected!r} in: {str(exc)[:2000]}")
+                continue
+            raise Failed(f"gate accepted a case that must fail with {expected!r}")
+        return "ok"
+
+    @function
     async def all(self) -> str:
         """Run every case concurrently; fail with the names of the failing ones."""
         cases = {
@@ -123,6 +185,7 @@ class SeaworthyTests:
             "scan_deterministic": self.scan_is_deterministic,
             "build_failure": self.build_failure_carries_the_build_message,
             "verify_unsigned": self.verify_rejects_unsigned_image,
+            "gate_hostile": self.gate_refuses_malformed_input_and_hostile_policies,
         }
         failures: dict[str, str] = {}
 
