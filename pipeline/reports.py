@@ -1,6 +1,8 @@
 """Every report file of a run, as bytes by file name, for the Dagger layer to write into a Directory.
 
-Pure: no I/O. The SARIF file is rendered first, so that what its caps left out is said in the summary
+Pure: no I/O. Every value a tool run marked for scrubbing (`pipeline.model.ToolRun.scrub`) is removed from
+every text field before rendering and, as a last line of defence, from the rendered bytes
+(`pipeline.formats.redact`). The SARIF file is rendered first, so that what its caps left out is said in the summary
 and in the JSON report.
 """
 
@@ -11,6 +13,7 @@ from collections.abc import Sequence
 from pipeline.formats.json_report import render_report
 from pipeline.formats.junit import render_junit
 from pipeline.formats.markdown import render_markdown
+from pipeline.formats.redact import Scrubber
 from pipeline.formats.sarif import GITHUB_LIMITS, SarifLimits, render_sarif
 from pipeline.model import Finding, ImageFacts, SbomSummary, ToolRun, Verdict
 
@@ -37,13 +40,20 @@ def write_reports(
     `findings` are the merged ones (`pipeline.model.merge_findings`); `notes` are anything else the user
     should read (they go to the summary and the JSON report, after the SARIF caps' notes).
     """
+    scrubber = Scrubber.of(runs)
+    if scrubber:
+        runs = [scrubber.run(r) for r in runs]
+        findings = scrubber.findings(findings)
+        verdict = scrubber.verdict(verdict)
+        notes = scrubber.texts(notes)
     sarif = render_sarif(runs, findings, limits=sarif_limits, dockerfile=dockerfile)
     all_notes = [*notes, *sarif.notes]
     if sarif.notes:
         all_notes.append(f"Every finding, including those left out of {SARIF}, is in {REPORT}.")
-    return {
+    files = {
         SARIF: sarif.data,
         JUNIT: render_junit(runs, findings, verdict),
         SUMMARY: render_markdown(runs, findings, verdict, notes=all_notes, top=top).encode("utf-8", "replace"),
         REPORT: render_report(runs, findings, verdict, image=image, sboms=sboms, notes=all_notes),
     }
+    return {name: scrubber.data(data) for name, data in files.items()}

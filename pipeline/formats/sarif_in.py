@@ -45,6 +45,7 @@ from urllib.parse import unquote
 import attrs
 
 from pipeline.errors import ToolOutputError
+from pipeline.formats import redact
 from pipeline.model import Category, Finding, Location, Severity, ToolRun, bulk, sort_key
 
 SARIF_VERSION = "2.1.0"
@@ -63,6 +64,7 @@ _MAX_NOTES_LISTED = 20
 _CWE = re.compile(r"^(CWE-\d+)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MESSAGE_ARG = re.compile(r"\{(\d+)\}")
+_TOKEN_SPLIT = re.compile(r"[\s\"'`=:,;()\[\]{}<>]+")
 
 
 @attrs.frozen
@@ -342,7 +344,8 @@ def _locations(run: _Run, result: dict[str, Any]) -> tuple[Location, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _message(result: dict[str, Any], rule: SarifRule | None) -> str:
+def _message(result: dict[str, Any], rule: SarifRule | None) -> tuple[str, str, list[str]]:
+    """(message text, the template it was written from or "", the values put into it)."""
     msg = _obj(result.get("message"))
     text = _text(msg)
     if not text and rule is not None:
@@ -354,10 +357,27 @@ def _message(result: dict[str, Any], rule: SarifRule | None) -> str:
                 i = int(m.group(1))
                 return args[i] if i < len(args) else m.group(0)
 
-            text = _MESSAGE_ARG.sub(fill, template)
+            return _MESSAGE_ARG.sub(fill, template), template, args
     if not text and rule is not None:
-        text = rule.short_description or rule.full_description
-    return text
+        return rule.short_description or rule.full_description, "", []
+    if rule is not None:
+        # semgrep writes the rule's message, with its $METAVARIABLES, as the rule's full description
+        for template in (rule.full_description, rule.short_description):
+            if redact.template_variables(template):
+                values = redact.interpolated_values(template, text)
+                if values is not None:
+                    return text, template, values
+    return text, "", []
+
+
+def _snippet_tokens(result: dict[str, Any]) -> list[str]:
+    """Credential-looking tokens of the result's snippets (only read for results about secrets)."""
+    tokens: list[str] = []
+    for loc in _list(result.get("locations")):
+        region = _obj(_obj(_obj(loc).get("physicalLocation")).get("region"))
+        snippet = _text(region.get("snippet"))
+        tokens.extend(t for t in _TOKEN_SPLIT.split(snippet) if redact.looks_like_credential(t))
+    return tokens
 
 
 def _is_suppressed(result: dict[str, Any]) -> bool:
@@ -429,6 +449,8 @@ class _Parse:
     skipped_kind: Counter[str] = attrs.field(factory=Counter[str])
     suppressed: Counter[str] = attrs.field(factory=Counter[str])
     unknown_rule: int = 0
+    scrub: list[str] = attrs.field(factory=list[str])
+    """Values to remove from every text (see `pipeline.formats.redact`)."""
 
     def invocations(self, run: dict[str, Any]) -> None:
         for inv in _list(run.get("invocations")):
@@ -476,14 +498,23 @@ class _Parse:
         locations = _locations(tables, result)
         if not locations:
             self.no_location[rule.id] += 1
-        category = self.category_of(rule) if self.category_of is not None else None
+        category = (self.category_of(rule) if self.category_of is not None else None) or self.category
         tags = {normalize_tag(t) for t in _list(props.get("tags")) if isinstance(t, str) and t.strip()}
+        message, template, values = _message(result, rule)
+        raw_tags = [t for t in (*rule.tags, *_list(props.get("tags"))) if isinstance(t, str)]
+        if redact.is_secret_rule(category, rule.id, raw_tags, rule.properties):
+            # never the tool's interpolated text: the rule's template, else its title
+            self.scrub.extend(values)
+            self.scrub.extend(_snippet_tokens(result))
+            message = redact.redacted_message(template, _title(rule) or f"possible secret found by rule {rule.id}")
+        else:
+            self.scrub.extend(v for v in values if redact.looks_like_credential(v))
         self.findings.append(
             Finding(
-                category=category or self.category,
+                category=category,
                 rule_id=rule.id,
                 severity=self.severity(rule, level, props),
-                message=_message(result, rule),
+                message=message,
                 tools=(self.tool,),
                 locations=locations,
                 title=_title(rule),
@@ -547,6 +578,7 @@ def parse_sarif(
                 state.result(tables, _obj(raw))
         if fail_on_error_notifications and state.errors:
             raise ToolOutputError(tool, f"the tool reported an error: {state.errors[0]}")
-        state.findings.sort(key=sort_key)
-        notes = sorted(dict.fromkeys([*state.notes, *state.summary_notes()]))
-    return ToolRun(tool=tool, version=version, findings=tuple(state.findings), notes=tuple(notes))
+        scrubber = redact.Scrubber(tuple(state.scrub))
+        findings = sorted(scrubber.findings(state.findings), key=sort_key)
+        notes = sorted(dict.fromkeys(scrubber.texts([*state.notes, *state.summary_notes()])))
+    return ToolRun(tool=tool, version=version, findings=tuple(findings), notes=tuple(notes), scrub=scrubber.values)

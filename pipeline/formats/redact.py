@@ -1,0 +1,302 @@
+"""Keeping secret values out of every report. Pure: text in, text out.
+
+Two mechanisms, both applied without asking the tool to cooperate:
+
+1. **Redaction, decided by category and rule metadata** (`is_secret_rule`). A finding is about a secret when
+   its category is `Category.SECRET`, or its rule says so in its metadata: a CWE about credentials in its
+   tags (`SECRET_CWES`, e.g. ``CWE-798: Use of Hard-coded Credentials``), a tag or rule-id word such as
+   ``secret``, ``credential``, ``password``, ``token``, ``api-key`` (`SECRET_WORDS`). The rule id alone
+   containing "secret" is one signal among these, not the test. The message of such a finding is never the
+   tool's interpolated text: it is the rule's own template (``Hard-coded token $VAL``: metavariables shown
+   by name, never by value) or, without one, the rule's title.
+2. **Scrubbing** (`Scrubber`). Whatever values a tool interpolated into a secret rule's message (found by
+   matching the message against the rule's template, `interpolated_values`), the arguments of a secret
+   rule's message, and any interpolated value of *any* rule that looks like a credential (long, mixed
+   letters and digits, high entropy: `looks_like_credential`), are collected per tool run
+   (`pipeline.model.ToolRun.scrub`). Every text field of every finding, note, reason and report is then
+   cleaned of each of them (replaced by `REDACTED`), whichever tool or field carries it.
+
+Values shorter than `MIN_SCRUB_LENGTH` are not scrubbed (replacing ``id`` everywhere would make every report
+unreadable and protects nothing: such a value is not a credential).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import attrs
+
+from pipeline.model import Category, Finding, Location, Package, Reason, ToolRun, Verdict
+
+REDACTED = "[REDACTED]"
+MIN_SCRUB_LENGTH = 6
+
+SECRET_CWES = frozenset(
+    {
+        "CWE-256",  # plaintext storage of a password
+        "CWE-257",  # storing passwords in a recoverable format
+        "CWE-259",  # use of hard-coded password
+        "CWE-260",  # password in configuration file
+        "CWE-312",  # cleartext storage of sensitive information
+        "CWE-321",  # use of hard-coded cryptographic key
+        "CWE-522",  # insufficiently protected credentials
+        "CWE-532",  # insertion of sensitive information into log file
+        "CWE-540",  # inclusion of sensitive information in source code
+        "CWE-547",  # use of hard-coded, security-relevant constants
+        "CWE-615",  # inclusion of sensitive information in source code comments
+        "CWE-798",  # use of hard-coded credentials
+    }
+)
+"""CWEs whose findings are, by definition, about a credential's value being where it should not be."""
+
+SECRET_WORDS = frozenset(
+    {
+        "secret",
+        "secrets",
+        "credential",
+        "credentials",
+        "password",
+        "passwords",
+        "passwd",
+        "token",
+        "tokens",
+        "apikey",
+        "api-key",
+        "api_key",
+        "private-key",
+        "privatekey",
+        "hardcoded-credentials",
+        "hardcoded-password",
+    }
+)
+"""Words of a tag (whole tag, lower case) or of a rule id (a ``.``/``/``/``:``-separated segment, or a
+word of one) that mark a rule as being about a secret."""
+
+_CWE = re.compile(r"^\s*(CWE-\d+)\b", re.IGNORECASE)
+_SEGMENT = re.compile(r"[./:\s]+")
+_WORD = re.compile(r"[-_]+")
+_METAVARIABLE = re.compile(r"\$[A-Z_][A-Z0-9_]*")
+_MAX_TEMPLATE_VARS = 16
+_DIGEST = re.compile(
+    r"(?:sha(?:1|256|384|512):)?(?:[0-9a-f]{40}|[0-9a-f]{64}|[0-9a-f]{96}|[0-9a-f]{128})"
+    r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    re.IGNORECASE,
+)
+
+
+def _cwe(tag: str) -> str:
+    m = _CWE.match(tag)
+    return m.group(1).upper() if m else ""
+
+
+def is_secret_rule(
+    category: Category | None, rule_id: str, tags: Iterable[str] = (), properties: Mapping[str, Any] | None = None
+) -> bool:
+    """Whether findings of this rule are about a secret (see the module docstring)."""
+    if category is Category.SECRET:
+        return True
+    all_tags = list(tags)
+    props = properties or {}
+    for key in ("tags", "cwe", "category", "subcategory", "technology"):
+        value = props.get(key)
+        if isinstance(value, str):
+            all_tags.append(value)
+        elif isinstance(value, list):
+            all_tags.extend(v for v in value if isinstance(v, str))  # pyright: ignore[reportUnknownVariableType]
+    for tag in all_tags:
+        low = tag.strip().lower()
+        if low in SECRET_WORDS or _cwe(tag) in SECRET_CWES:
+            return True
+    low_id = rule_id.lower()
+    for segment in _SEGMENT.split(low_id):
+        if segment in SECRET_WORDS or any(w in SECRET_WORDS for w in _WORD.split(segment)):
+            return True
+    return any(w in low_id for w in ("api-key", "api_key", "private-key", "private_key", "hardcoded-cred"))
+
+
+def entropy(value: str) -> float:
+    """Shannon entropy per character, in bits."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    n = len(value)
+    return -sum(c / n * math.log2(c / n) for c in counts.values())
+
+
+def looks_like_credential(value: str) -> bool:
+    """A long, high-entropy run of letters and digits (a token, a key), not a word, path or identifier."""
+    v = value.strip().strip("\"'`")
+    if len(v) < 16 or len(v) > 4096 or any(c.isspace() for c in v):
+        return False
+    if _DIGEST.fullmatch(v):  # a content digest, commit id or UUID names data, it does not open anything
+        return False
+    has_digit = any(c.isdigit() for c in v)
+    has_alpha = any(c.isalpha() for c in v)
+    return has_digit and has_alpha and entropy(v) >= 3.5
+
+
+def template_variables(template: str) -> list[str]:
+    return _METAVARIABLE.findall(template)
+
+
+def interpolated_values(template: str, message: str) -> list[str] | None:
+    """The values a tool put in place of the ``$VAR`` metavariables of `template` to write `message`.
+
+    None when the message does not follow the template (then nothing can be said about which part of it
+    came from the scanned code). An empty list when the template has no metavariable.
+    """
+    names = template_variables(template)
+    if not names:
+        return [] if template.strip() == message.strip() else None
+    if len(names) > _MAX_TEMPLATE_VARS:
+        return None
+    parts = _METAVARIABLE.split(template.strip())
+    pattern = "(.*?)".join(re.escape(p) for p in parts)
+    try:
+        m = re.fullmatch(pattern, message.strip(), re.DOTALL)
+    except re.error:  # pragma: no cover - re.escape makes every part literal
+        return None
+    if m is None:
+        return None
+    return [g for g in m.groups() if g]
+
+
+def redacted_message(template: str, fallback: str) -> str:
+    """What a secret finding says: the rule's template (metavariables by name) or `fallback`."""
+    text = template.strip()
+    return text if text else fallback
+
+
+def scrub_values(values: Iterable[str]) -> tuple[str, ...]:
+    """The values worth scrubbing, deduplicated and sorted (longest first, so that a longer value that
+    contains a shorter one is replaced whole)."""
+    kept = {v.strip() for v in values if len(v.strip()) >= MIN_SCRUB_LENGTH}
+    # a quoted value ("abc…") is also scrubbed unquoted
+    kept |= {v.strip("\"'`") for v in kept if len(v.strip("\"'`")) >= MIN_SCRUB_LENGTH}
+    return tuple(sorted(kept, key=lambda v: (-len(v), v)))
+
+
+@attrs.frozen
+class Scrubber:
+    """Replaces every occurrence of each value by `REDACTED` in any text."""
+
+    values: tuple[str, ...] = attrs.field(default=(), converter=scrub_values, repr=False)
+    _pattern: re.Pattern[str] | None = attrs.field(init=False, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        pattern = re.compile("|".join(re.escape(v) for v in self.values)) if self.values else None
+        object.__setattr__(self, "_pattern", pattern)
+
+    def __repr__(self) -> str:  # never show the values, even in a traceback
+        return f"Scrubber({len(self.values)} values)"
+
+    @classmethod
+    def of(cls, runs: Iterable[ToolRun]) -> Scrubber:
+        return cls(tuple(v for r in runs for v in r.scrub))
+
+    def __bool__(self) -> bool:
+        return bool(self.values)
+
+    def text(self, value: str) -> str:
+        if self._pattern is None or not value:
+            return value
+        return self._pattern.sub(REDACTED, value)
+
+    def texts(self, values: Sequence[str]) -> tuple[str, ...]:
+        return tuple(self.text(v) for v in values)
+
+    def location(self, loc: Location) -> Location:
+        path = self.text(loc.path)
+        return loc if path == loc.path else attrs.evolve(loc, path=path)
+
+    def package(self, p: Package | None) -> Package | None:
+        if p is None:
+            return None
+        fields = (p.name, p.version, p.ecosystem, p.purl, p.fixed_version)
+        cleaned = tuple(self.text(x) for x in fields)
+        if cleaned == fields:
+            return p
+        return Package(*cleaned)
+
+    def finding(self, f: Finding) -> Finding:
+        """`f` with every text field scrubbed; its fingerprint is kept (it never holds a value)."""
+        if self._pattern is None:
+            return f
+        changes: dict[str, Any] = {}
+        for name in ("rule_id", "message", "title", "help_uri"):
+            old = getattr(f, name)
+            new = self.text(old)
+            if new != old:
+                changes[name] = new
+        tags = self.texts(f.tags)
+        if tags != f.tags:
+            changes["tags"] = tags
+        tools = self.texts(f.tools)
+        if tools != f.tools:
+            changes["tools"] = tools
+        locations = tuple(self.location(loc) for loc in f.locations)
+        if locations != f.locations:
+            changes["locations"] = locations
+        package = self.package(f.package)
+        if package is not f.package:
+            changes["package"] = package
+        if not changes:
+            return f
+        return attrs.evolve(f, **changes, fingerprint=f.fingerprint)
+
+    def findings(self, findings: Iterable[Finding]) -> tuple[Finding, ...]:
+        return tuple(self.finding(f) for f in findings)
+
+    def run(self, run: ToolRun) -> ToolRun:
+        if self._pattern is None:
+            return run
+        return attrs.evolve(
+            run,
+            tool=self.text(run.tool),
+            version=self.text(run.version),
+            findings=self.findings(run.findings),
+            notes=self.texts(run.notes),
+            subject=self.text(run.subject),
+        )
+
+    def reason(self, r: Reason) -> Reason:
+        return attrs.evolve(r, rule_id=self.text(r.rule_id), message=self.text(r.message), remedy=self.text(r.remedy))
+
+    def verdict(self, v: Verdict) -> Verdict:
+        if self._pattern is None:
+            return v
+        return attrs.evolve(
+            v,
+            denials=tuple(self.reason(r) for r in v.denials),
+            warnings=tuple(self.reason(r) for r in v.warnings),
+            notes=self.texts(v.notes),
+            policy=self.text(v.policy),
+        )
+
+    def data(self, data: bytes) -> bytes:
+        """Last line of defence on a rendered file: each value, raw and as JSON/XML escape it, replaced."""
+        if not self.values:
+            return data
+        for value in self.values:
+            for form in _encoded_forms(value):
+                if form in data:
+                    data = data.replace(form, REDACTED.encode())
+        return data
+
+
+def _encoded_forms(value: str) -> list[bytes]:
+    import json
+    from xml.sax.saxutils import escape
+
+    forms = {
+        value,
+        json.dumps(value, ensure_ascii=False)[1:-1],
+        json.dumps(value)[1:-1],
+        escape(value, {'"': "&quot;", "'": "&apos;"}),
+        escape(value),
+    }
+    return [f.encode("utf-8", "surrogatepass") for f in sorted(forms) if f]
