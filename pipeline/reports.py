@@ -2,7 +2,8 @@
 
 Pure: no I/O. Every value a tool run marked for scrubbing (`pipeline.model.ToolRun.scrub`) is removed from
 every text field before rendering and, as a last line of defence, from the rendered bytes
-(`pipeline.formats.redact`). The SARIF file is rendered first, so that what its caps left out is said in the summary
+(`pipeline.formats.redact`); bidi overrides and control characters are neutralised in every text the same
+way. The SARIF file is rendered first, so that what its caps left out is said in the summary
 and in the JSON report.
 """
 
@@ -40,12 +41,11 @@ def write_reports(
     `findings` are the merged ones (`pipeline.model.merge_findings`); `notes` are anything else the user
     should read (they go to the summary and the JSON report, after the SARIF caps' notes).
     """
-    scrubber = Scrubber.of(runs)
-    if scrubber:
-        runs = [scrubber.run(r) for r in runs]
-        findings = scrubber.findings(findings)
-        verdict = scrubber.verdict(verdict)
-        notes = scrubber.texts(notes)
+    scrubber = Scrubber.of(runs)  # secret values out, bidi/control characters neutralised, everywhere
+    runs = [scrubber.run(r) for r in runs]
+    findings = scrubber.findings(findings)
+    verdict = scrubber.verdict(verdict)
+    notes = scrubber.texts(notes)
     sarif = render_sarif(runs, findings, limits=sarif_limits, dockerfile=dockerfile)
     all_notes = [*notes, *sarif.notes]
     if sarif.notes:

@@ -16,6 +16,12 @@ Two mechanisms, both applied without asking the tool to cooperate:
    (`pipeline.model.ToolRun.scrub`). Every text field of every finding, note, reason and report is then
    cleaned of each of them (replaced by `REDACTED`), whichever tool or field carries it.
 
+3. **Neutralising** (`neutralize`): characters that make text display differently from what it is —
+   bidirectional overrides and isolates (Trojan Source, CVE-2021-42574), invisible zero-width characters,
+   control characters other than tab and newline — are shown as ``[U+202E]``; lone surrogates (not
+   encodable as UTF-8: they come from undecodable file names) and non-characters become U+FFFD. Applied
+   with the scrubbing, to every text field, so that no report renders tool text that lies about itself.
+
 Values shorter than `MIN_SCRUB_LENGTH` are not scrubbed (replacing ``id`` everywhere would make every report
 unreadable and protects nothing: such a value is not a credential).
 """
@@ -26,6 +32,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -86,6 +93,22 @@ _DIGEST = re.compile(
     r"|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
     re.IGNORECASE,
 )
+
+
+_INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+_UNENCODABLE = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def _visible(m: re.Match[str]) -> str:
+    return f"[U+{ord(m.group(0)):04X}]"
+
+
+def neutralize(text: str) -> str:
+    """`text` with bidi controls, invisible and control characters made visible (tab and newline kept),
+    lone surrogates and non-characters replaced by U+FFFD (see the module docstring)."""
+    if text.isprintable():  # fast path: no control, format (bidi), surrogate or unassigned character
+        return text
+    return _UNENCODABLE.sub("\ufffd", _INVISIBLE.sub(_visible, text))
 
 
 def _cwe(tag: str) -> str:
@@ -182,7 +205,7 @@ def scrub_values(values: Iterable[str]) -> tuple[str, ...]:
 
 @attrs.frozen
 class Scrubber:
-    """Replaces every occurrence of each value by `REDACTED` in any text."""
+    """Replaces every occurrence of each value by `REDACTED` in any text, and `neutralize`s it."""
 
     values: tuple[str, ...] = attrs.field(default=(), converter=scrub_values, repr=False)
     _pattern: re.Pattern[str] | None = attrs.field(init=False, repr=False, eq=False)
@@ -202,7 +225,11 @@ class Scrubber:
         return bool(self.values)
 
     def text(self, value: str) -> str:
-        if self._pattern is None or not value:
+        if not value:
+            return value
+        if not value.isprintable():
+            value = neutralize(value)
+        if self._pattern is None:
             return value
         return self._pattern.sub(REDACTED, value)
 
@@ -224,7 +251,7 @@ class Scrubber:
 
     def finding(self, f: Finding) -> Finding:
         """`f` with every text field scrubbed; its fingerprint is kept (it never holds a value)."""
-        if self._pattern is None:
+        if self._pattern is None and _printable(f):
             return f
         changes: dict[str, Any] = {}
         for name in ("rule_id", "message", "title", "help_uri"):
@@ -249,11 +276,17 @@ class Scrubber:
         return attrs.evolve(f, **changes, fingerprint=f.fingerprint)
 
     def findings(self, findings: Iterable[Finding]) -> tuple[Finding, ...]:
-        return tuple(self.finding(f) for f in findings)
+        fs = tuple(findings)
+        if not fs or not self._touches(_blob(fs)):
+            return fs  # the common case: one C-speed scan of all the text, nothing to change
+        return tuple(self.finding(f) for f in fs)
+
+    def _touches(self, blob: str) -> bool:
+        if _needs_work(blob):
+            return True
+        return self._pattern is not None and self._pattern.search(blob) is not None
 
     def run(self, run: ToolRun) -> ToolRun:
-        if self._pattern is None:
-            return run
         return attrs.evolve(
             run,
             tool=self.text(run.tool),
@@ -267,8 +300,6 @@ class Scrubber:
         return attrs.evolve(r, rule_id=self.text(r.rule_id), message=self.text(r.message), remedy=self.text(r.remedy))
 
     def verdict(self, v: Verdict) -> Verdict:
-        if self._pattern is None:
-            return v
         return attrs.evolve(
             v,
             denials=tuple(self.reason(r) for r in v.denials),
@@ -286,6 +317,47 @@ class Scrubber:
                 if form in data:
                     data = data.replace(form, REDACTED.encode())
         return data
+
+
+_NEEDS_WORK = re.compile(f"{_INVISIBLE.pattern[:-1]}\ud800-\udfff\ufffe\uffff]")
+
+
+def _unique(values: Iterable[Any]) -> list[Any]:
+    """Distinct objects by identity (parsers share tuples and packages between findings)."""
+    return list({id(v): v for v in values}.values())
+
+
+def _blob(fs: tuple[Finding, ...]) -> str:
+    """Every text field of `fs` in one string (a value crossing a field boundary only costs a slow path)."""
+    parts = [" ".join(map(attrgetter(name), fs)) for name in ("rule_id", "message", "title", "help_uri")]
+    for name in ("tags", "tools"):
+        parts.append(" ".join(" ".join(t) for t in _unique(map(attrgetter(name), fs))))
+    parts.append(" ".join(loc.path for locs in _unique(map(attrgetter("locations"), fs)) for loc in locs))
+    packages = [p for p in _unique(map(attrgetter("package"), fs)) if p is not None]
+    parts.append(" ".join(f"{p.name} {p.version} {p.purl} {p.fixed_version} {p.ecosystem}" for p in packages))
+    return " ".join(parts)
+
+
+def _needs_work(blob: str) -> bool:
+    """Whether `blob` holds a character `neutralize` changes (tab and newline are fine). C speed."""
+    if blob.isprintable():
+        return False
+    plain = blob.replace("\n", " ").replace("\t", " ")
+    return not plain.isprintable() and _NEEDS_WORK.search(plain) is not None
+
+
+def _printable(f: Finding) -> bool:
+    """True when no text field of `f` needs neutralising (the common case, checked at C speed)."""
+    if not (f.message.isprintable() and f.rule_id.isprintable() and f.title.isprintable()):
+        return False
+    if f.help_uri and not f.help_uri.isprintable():
+        return False
+    if not all(loc.path.isprintable() for loc in f.locations):
+        return False
+    if f.tags and not all(t.isprintable() for t in f.tags):
+        return False
+    p = f.package
+    return p is None or (p.name + p.version + p.purl + p.fixed_version + p.ecosystem).isprintable()
 
 
 def _encoded_forms(value: str) -> list[bytes]:

@@ -20,7 +20,10 @@ What is read, per result:
   an ``artifactLocation.index`` through ``run.artifacts``, and an absolute path under one of ``roots``
   (default ``/src``, the mount point of the scanned tree) loses that prefix. Region lines and columns are
   kept where present. Snippets are never read: they may hold a secret's value.
-- A result **without any location is kept** (no location) and counted in a note. Results with
+- A result **without any location is kept** (no location) and counted in a note. A result that names
+  **no rule** is kept too, as rule ``no-rule-id`` (`NO_RULE_ID`), at the severity of its own level (the
+  caller's severity and category hooks are rules' policies: they do not apply), and counted in a note; a
+  result that is not a JSON object refuses the file. Results with
   ``kind`` ``pass``/``notApplicable`` are not problems and are left out; results carrying an accepted
   ``suppressions`` entry (suppressed in source) are left out too. Both are counted in a note.
 - ``invocations[].executionSuccessful == false`` is a tool failure (`ToolOutputError`); tool execution and
@@ -46,6 +49,7 @@ import attrs
 
 from pipeline.errors import ToolOutputError
 from pipeline.formats import redact
+from pipeline.formats._common import loads_tool_json, strip_bom
 from pipeline.model import Category, Finding, Location, Severity, ToolRun, bulk, sort_key
 
 SARIF_VERSION = "2.1.0"
@@ -61,6 +65,9 @@ DEFAULT_LEVELS: Mapping[str, Severity] = {
 """SARIF ``level`` → `Severity` when a tool gives no finer signal."""
 
 _MAX_NOTES_LISTED = 20
+NO_RULE_ID = "no-rule-id"
+"""The rule id of a result that names no rule (no ``ruleId``, ``rule`` or valid ``ruleIndex``)."""
+NO_RULE_TITLE = "Result without a rule id (incomplete tool output)"
 _CWE = re.compile(r"^(CWE-\d+)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MESSAGE_ARG = re.compile(r"\{(\d+)\}")
@@ -401,15 +408,18 @@ def _summarize(counter: Counter[str]) -> str:
 
 def load_sarif(tool: str, text: str) -> dict[str, Any]:
     """Parse and check the envelope of a SARIF 2.1.0 log; raise `ToolOutputError` if it is not one."""
+    text = strip_bom(text)
     if not text.strip():
         raise ToolOutputError(tool, "the SARIF report is empty")
     try:
-        data = json.loads(text)
+        data = loads_tool_json(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         if exc.pos >= len(text.rstrip()) - 1:
             raise ToolOutputError(tool, f"the SARIF report is truncated ({where})") from None
         raise ToolOutputError(tool, f"the report is not JSON ({exc.msg} at {where})") from None
+    except ValueError as exc:
+        raise ToolOutputError(tool, f"the SARIF report is {exc}") from None
     if not isinstance(data, dict):
         raise ToolOutputError(tool, f"the report is a JSON {type(data).__name__}, not a SARIF log object")
     log: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
@@ -481,6 +491,10 @@ class _Parse:
             severity = self.levels.get(level, Severity.UNKNOWN)
         return severity
 
+    def level_severity(self, level: str, props: dict[str, Any]) -> Severity:
+        severity = severity_from_security_severity(props.get("security-severity"))
+        return severity if severity is not None else self.levels.get(level, Severity.UNKNOWN)
+
     def result(self, tables: _Run, result: dict[str, Any]) -> None:
         rule = tables.rule(result)
         label = rule.id if rule is not None else "(no rule id)"
@@ -490,15 +504,19 @@ class _Parse:
         if _is_suppressed(result):
             self.suppressed[label] += 1
             return
+        unidentified = rule is None
         if rule is None:
+            # kept (fail closed), clearly labelled, at the severity its own level says: no rule-based hook
+            # (a tool's "every secret is HIGH") applies to a result that names no rule
             self.unknown_rule += 1
-            rule = SarifRule(id="unknown-rule")
+            rule = SarifRule(id=NO_RULE_ID, short_description=NO_RULE_TITLE)
         level = _str(result.get("level")) or rule.level or "warning"
         props = _obj(result.get("properties"))
         locations = _locations(tables, result)
         if not locations:
             self.no_location[rule.id] += 1
-        category = (self.category_of(rule) if self.category_of is not None else None) or self.category
+        category = None if unidentified or self.category_of is None else self.category_of(rule)
+        category = category or self.category
         tags = {normalize_tag(t) for t in _list(props.get("tags")) if isinstance(t, str) and t.strip()}
         message, template, values = _message(result, rule)
         raw_tags = [t for t in (*rule.tags, *_list(props.get("tags"))) if isinstance(t, str)]
@@ -513,8 +531,8 @@ class _Parse:
             Finding(
                 category=category,
                 rule_id=rule.id,
-                severity=self.severity(rule, level, props),
-                message=message,
+                severity=self.level_severity(level, props) if unidentified else self.severity(rule, level, props),
+                message=message or f"{self.tool} reported a result that names no rule and says nothing",
                 tools=(self.tool,),
                 locations=locations,
                 title=_title(rule),
@@ -531,7 +549,10 @@ class _Parse:
                 f"{total} result(s) had no file location and are kept without one: {_summarize(self.no_location)}"
             )
         if self.unknown_rule:
-            notes.append(f"{self.unknown_rule} result(s) named no rule; they are reported as rule 'unknown-rule'")
+            notes.append(
+                f"{self.unknown_rule} result(s) named no rule; they are kept as rule '{NO_RULE_ID}' at the "
+                "severity of their own level (the tool's output is incomplete: check its version and options)"
+            )
         if self.suppressed:
             notes.append(
                 f"{sum(self.suppressed.values())} result(s) suppressed in the source were left out: "
@@ -574,7 +595,11 @@ def parse_sarif(
                 version = _str(driver.get("semanticVersion")) or _str(driver.get("version"))
             state.invocations(run_obj)
             tables = _run_tables(run_obj, roots)
-            for raw in _list(run_obj.get("results")):
+            for result_index, raw in enumerate(_list(run_obj.get("results"))):
+                if not isinstance(raw, dict):
+                    raise ToolOutputError(
+                        tool, f"SARIF run {run_index} result {result_index} is a {type(raw).__name__}, not an object"
+                    )
                 state.result(tables, _obj(raw))
         if fail_on_error_notifications and state.errors:
             raise ToolOutputError(tool, f"the tool reported an error: {state.errors[0]}")
