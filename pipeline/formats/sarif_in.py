@@ -159,11 +159,13 @@ def relative_path(uri: str, roots: Sequence[str] = DEFAULT_ROOTS) -> str:
         if path.startswith("//"):  # file://authority/path: drop the authority (usually empty)
             slash = path.find("/", 2)
             path = path[slash:] if slash >= 0 else ""
+        if "%" in path:  # decoded once, here: a URI's escapes (file:///c%3A/x -> /c:/x)
+            path = unquote(path)
         if _DRIVE.match(path):  # file:///C:/x -> C:/x
             path = path[1:]
     elif ":" in path and _SCHEME.match(path):
         return path  # some other scheme (https://…): not a file of the tree; keep it verbatim
-    if "%" in path:
+    elif "%" in path:
         path = unquote(path)
     if "\\" in path:
         path = path.replace("\\", "/")
@@ -518,7 +520,7 @@ class _Parse:
         category = None if unidentified or self.category_of is None else self.category_of(rule)
         category = category or self.category
         tags = {normalize_tag(t) for t in _list(props.get("tags")) if isinstance(t, str) and t.strip()}
-        message, template, values = _message(result, rule)
+        message, template, values = _message(result, None if unidentified else rule)
         raw_tags = [t for t in (*rule.tags, *_list(props.get("tags"))) if isinstance(t, str)]
         if redact.is_secret_rule(category, rule.id, raw_tags, rule.properties):
             # never the tool's interpolated text: the rule's template, else its title
