@@ -5,7 +5,9 @@ Two mechanisms, both applied without asking the tool to cooperate:
 1. **Redaction, decided by category and rule metadata** (`is_secret_rule`). A finding is about a secret when
    its category is `Category.SECRET`, or its rule says so in its metadata: a CWE about credentials in its
    tags (`SECRET_CWES`, e.g. ``CWE-798: Use of Hard-coded Credentials``), a tag or rule-id word such as
-   ``secret``, ``credential``, ``password``, ``token``, ``api-key`` (`SECRET_WORDS`). The rule id alone
+   ``secret``, ``credential``, ``password``, ``token``, ``api-key`` (`SECRET_WORDS`); a vulnerability of a
+   package is never one (its advisory may carry a credentials CWE, its message quotes nothing of the tree).
+   The rule id alone
    containing "secret" is one signal among these, not the test. The message of such a finding is never the
    tool's interpolated text: it is the rule's own template (``Hard-coded token $VAL``: metavariables shown
    by name, never by value) or, without one, the rule's title.
@@ -122,6 +124,9 @@ def is_secret_rule(
     """Whether findings of this rule are about a secret (see the module docstring)."""
     if category is Category.SECRET:
         return True
+    if category is not None and category.is_vulnerability:
+        # an advisory about a package (CVE-2018-18074 is CWE-522) quotes no value from the scanned tree
+        return False
     all_tags = list(tags)
     props = properties or {}
     for key in ("tags", "cwe", "category", "subcategory", "technology"):
