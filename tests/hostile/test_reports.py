@@ -16,8 +16,7 @@ import pytest
 from pipeline.formats.redact import REDACTED
 from pipeline.formats.sarif import render_sarif
 from pipeline.formats.sarif_in import parse_sarif
-from pipeline.model import Category, Finding, Location, Reason, Severity, ToolRun, Verdict, merge_findings
-from pipeline.model import Decision
+from pipeline.model import Category, Decision, Finding, Location, Reason, Severity, ToolRun, Verdict, merge_findings
 from pipeline.reports import write_reports
 from pipeline.tools import gitleaks, semgrep, trivy
 from tests.hostile import _real

@@ -132,7 +132,9 @@ def test_lone_surrogates_in_real_semgrep_sarif_become_replacement_characters(
         ("PkgName", "jinja\ud800", "jinja\ufffd"),
     ],
 )
-def test_lone_surrogates_in_real_trivy_json_become_replacement_characters(field: str, value: str, expected: str) -> None:
+def test_lone_surrogates_in_real_trivy_json_become_replacement_characters(
+    field: str, value: str, expected: str
+) -> None:
     def mutate(doc: dict[str, Any]) -> None:
         res = doc["Results"][0]
         if field == "Target":
