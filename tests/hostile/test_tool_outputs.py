@@ -285,6 +285,8 @@ def test_a_run_that_says_it_failed_is_a_failure_not_findings() -> None:
         ("file:///src/calls.py", "calls.py"),
         ("/src/./lib/../calls.py", "calls.py"),
         ("C:/x%20y/calls.py", "C:/x y/calls.py"),
+        ("file:///src/a%2525b.py", "a%25b.py"),
+        ("https://example.com/calls.py", "https://example.com/calls.py"),
     ],
 )
 def test_absolute_paths_of_other_tools_stay_absolute_unless_under_the_scanned_root(uri: str, path: str) -> None:
@@ -347,3 +349,34 @@ def test_the_real_reports_are_not_changed_by_the_hostile_suite() -> None:
     before = copy.deepcopy(json.loads(_real.semgrep_sarif()))
     _bent(_real.semgrep_sarif, _nothing)
     assert json.loads(_real.semgrep_sarif()) == before
+
+
+@pytest.mark.parametrize(
+    "mutate",
+    [lambda d: _sarif_uri(d, "calls\udc80.py"), lambda d: _sarif_rule_id(d, "acme.\udfffrule")],
+    ids=["path", "rule-id"],
+)
+def test_a_lone_surrogate_from_a_real_report_reaches_the_rego_gate_as_valid_text(mutate: Mutate) -> None:
+    """regorus raised RuntimeError ("unexpected end of hex escape") on a lone surrogate in the gate input."""
+    import datetime
+
+    from pipeline import config
+    from pipeline.model import merge_findings
+    from pipeline.policy.config import gate_config_from
+    from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
+    from pipeline.policy.input import build_input
+    from pipeline.policy.verdict import read_verdict
+
+    run = semgrep.parse(_bent(_real.semgrep_sarif, mutate))
+    doc = build_input(
+        merge_findings(run.findings),
+        sbom=None,
+        facts=(),
+        build=None,
+        config=gate_config_from(config.load(None).gate),
+        exceptions=(),
+        today=datetime.date(2026, 11, 27),
+    )
+    verdict = read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc))
+    assert not verdict.passed
+    assert {r.rule_id for r in verdict.denials} == {"threshold.sast"}
