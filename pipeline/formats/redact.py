@@ -30,6 +30,7 @@ unreadable and protects nothing: such a value is not a credential).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter
@@ -177,20 +178,23 @@ def interpolated_values(template: str, message: str) -> list[str] | None:
     None when the message does not follow the template (then nothing can be said about which part of it
     came from the scanned code). An empty list when the template has no metavariable.
     """
-    names = template_variables(template)
-    if not names:
+    pattern = _template_pattern(template)
+    if pattern is None:
         return [] if template.strip() == message.strip() else None
-    if len(names) > _MAX_TEMPLATE_VARS:
-        return None
-    parts = _METAVARIABLE.split(template.strip())
-    pattern = "(.*?)".join(re.escape(p) for p in parts)
-    try:
-        m = re.fullmatch(pattern, message.strip(), re.DOTALL)
-    except re.error:  # pragma: no cover - re.escape makes every part literal
-        return None
+    m = pattern.fullmatch(message.strip())
     if m is None:
         return None
     return [g for g in m.groups() if g]
+
+
+@functools.lru_cache(maxsize=1024)
+def _template_pattern(template: str) -> re.Pattern[str] | None:
+    """The regex that reads a message written from `template` (None without metavariables, or too many)."""
+    names = template_variables(template)
+    if not names or len(names) > _MAX_TEMPLATE_VARS:
+        return None
+    parts = _METAVARIABLE.split(template.strip())
+    return re.compile("(.*?)".join(re.escape(p) for p in parts), re.DOTALL)
 
 
 def redacted_message(template: str, fallback: str) -> str:

@@ -461,6 +461,9 @@ class _Parse:
     skipped_kind: Counter[str] = attrs.field(factory=Counter[str])
     suppressed: Counter[str] = attrs.field(factory=Counter[str])
     unknown_rule: int = 0
+    secret_rules: dict[tuple[str, Category, tuple[str, ...]], bool] = attrs.field(
+        factory=dict[tuple[str, Category, tuple[str, ...]], bool]
+    )
     scrub: list[str] = attrs.field(factory=list[str])
     """Values to remove from every text (see `pipeline.formats.redact`)."""
 
@@ -493,6 +496,17 @@ class _Parse:
             severity = self.levels.get(level, Severity.UNKNOWN)
         return severity
 
+    def is_secret(self, rule: SarifRule, category: Category, props: dict[str, Any]) -> bool:
+        """`redact.is_secret_rule`, decided once per rule (and result tags, which are rare)."""
+        extra = tuple(t for t in _list(props.get("tags")) if isinstance(t, str)) if "tags" in props else ()
+        key = (rule.id, category, extra)
+        known = self.secret_rules.get(key)
+        if known is None:
+            known = self.secret_rules[key] = redact.is_secret_rule(
+                category, rule.id, (*rule.tags, *extra), rule.properties
+            )
+        return known
+
     def level_severity(self, level: str, props: dict[str, Any]) -> Severity:
         severity = severity_from_security_severity(props.get("security-severity"))
         return severity if severity is not None else self.levels.get(level, Severity.UNKNOWN)
@@ -521,8 +535,7 @@ class _Parse:
         category = category or self.category
         tags = {normalize_tag(t) for t in _list(props.get("tags")) if isinstance(t, str) and t.strip()}
         message, template, values = _message(result, None if unidentified else rule)
-        raw_tags = [t for t in (*rule.tags, *_list(props.get("tags"))) if isinstance(t, str)]
-        if redact.is_secret_rule(category, rule.id, raw_tags, rule.properties):
+        if self.is_secret(rule, category, props):
             # never the tool's interpolated text: the rule's template, else its title
             self.scrub.extend(values)
             self.scrub.extend(_snippet_tokens(result))
