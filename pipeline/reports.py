@@ -22,6 +22,7 @@ SARIF = "seaworthy.sarif"
 JUNIT = "junit.xml"
 SUMMARY = "summary.md"
 REPORT = "report.json"
+_KINDS = {SARIF: "json", JUNIT: "xml", SUMMARY: "text", REPORT: "json"}
 
 
 def write_reports(
@@ -56,4 +57,4 @@ def write_reports(
         SUMMARY: render_markdown(runs, findings, verdict, notes=all_notes, top=top).encode("utf-8", "replace"),
         REPORT: render_report(runs, findings, verdict, image=image, sboms=sboms, notes=all_notes),
     }
-    return {name: scrubber.data(data) for name, data in files.items()}
+    return {name: scrubber.data(data, _KINDS[name]) for name, data in files.items()}

@@ -317,12 +317,17 @@ class Scrubber:
             policy=self.text(v.policy),
         )
 
-    def data(self, data: bytes) -> bytes:
-        """Last line of defence on a rendered file: each value, raw and as JSON/XML escape it, replaced."""
+    def data(self, data: bytes, kind: str = "text") -> bytes:
+        """Last line of defence on a rendered file: each value, as the file's format writes it, replaced.
+
+        `kind` is ``json`` (the value JSON-escaped, with and without ``ensure_ascii``), ``xml`` (escaped as
+        text and as an attribute) or ``text`` (as it is). Only the forms a string of that format can hold,
+        so that a hostile value such as ``a","b`` can never match across markup.
+        """
         if not self.values:
             return data
         for value in self.values:
-            for form in _encoded_forms(value):
+            for form in _encoded_forms(value, kind):
                 if form in data:
                     data = data.replace(form, REDACTED.encode())
         return data
@@ -369,15 +374,14 @@ def _printable(f: Finding) -> bool:
     return p is None or (p.name + p.version + p.purl + p.fixed_version + p.ecosystem).isprintable()
 
 
-def _encoded_forms(value: str) -> list[bytes]:
+def _encoded_forms(value: str, kind: str) -> list[bytes]:
     import json
     from xml.sax.saxutils import escape
 
-    forms = {
-        value,
-        json.dumps(value, ensure_ascii=False)[1:-1],
-        json.dumps(value)[1:-1],
-        escape(value, {'"': "&quot;", "'": "&apos;"}),
-        escape(value),
-    }
+    if kind == "json":
+        forms = {json.dumps(value, ensure_ascii=False)[1:-1], json.dumps(value)[1:-1]}
+    elif kind == "xml":
+        forms = {escape(value), escape(value, {'"': "&quot;", "'": "&apos;"}), escape(value, {'"': "&quot;"})}
+    else:
+        forms = {value}
     return [f.encode("utf-8", "surrogatepass") for f in sorted(forms) if f]

@@ -319,3 +319,31 @@ def test_the_canary_reaches_no_single_report(render: Callable[[list[ToolRun], tu
     runs = _canary_runs()
     findings = merge_findings(f for r in runs for f in r.findings)
     assert _real.CANARY not in render(runs, findings)
+
+
+V = 'xx","yy'  # a hostile "secret": a JSON string boundary in the middle
+
+
+@pytest.mark.parametrize(
+    ("kind", "document"),
+    [
+        ("json", json.dumps({"a": V, "b": "keep", "c": f"say {V} twice: {V}"}).encode()),
+        ("xml", b'<t a="xx&quot;,&quot;yy"><m>xx","yy and xx","yy</m></t>'),
+        ("text", b'raw xx","yy here'),
+    ],
+)
+def test_the_last_byte_pass_replaces_a_hostile_value_only_where_a_string_holds_it(kind: str, document: bytes) -> None:
+    from pipeline.formats.redact import Scrubber
+
+    out = Scrubber((V,)).data(document, kind)
+    assert REDACTED.encode() in out
+    if kind == "json":  # still the same JSON document, every occurrence replaced
+        assert json.loads(out) == {"a": REDACTED, "b": "keep", "c": f"say {REDACTED} twice: {REDACTED}"}
+    elif kind == "xml":
+        import xml.etree.ElementTree as ET
+
+        root = ET.fromstring(out)
+        assert root.get("a") == REDACTED
+        assert root.findtext("m") == f"{REDACTED} and {REDACTED}"
+    else:
+        assert out == f"raw {REDACTED} here".encode()
