@@ -20,8 +20,10 @@ Layout (documented in docs/report-schema.md, "SARIF"):
   carries none: GitHub would show the rule's value on every result (the worst one, for all of them), so
   each result is shown at its own level instead.
 - Paths: a location in the scanned tree is relative to ``%SRCROOT%``; one outside it (absolute ``/…``,
-  ``C:/…``, or another URI) is an absolute ``file://`` URI without ``uriBaseId`` (never written as if it
-  were in the repository), listed in ``properties.outsideScannedTree`` and in the message.
+  ``C:/…``) is an absolute ``file://`` URI without ``uriBaseId`` (never written as if it were in the
+  repository), listed in ``properties.outsideScannedTree`` and in the message. A URI of another scheme
+  (``https://…``) is not a location at all (GitHub rejects an upload whose absolute URIs do not use the
+  checkout's ``file`` scheme): it is listed the same way and the result points at the Dockerfile.
 - GitHub's limits (`GITHUB_LIMITS`): at most 20 runs, 25,000 results per run, 10 MB gzipped. Over a
   limit, the least severe results go first (runs: the run whose results are least severe); everything
   left out is counted per tool and severity in `SarifOutput.omitted` and said in `SarifOutput.notes`.
@@ -464,8 +466,6 @@ def _artifact(path: str) -> dict[str, str]:
     that does not exist (``C%3A/…``). So it is written as an absolute ``file://`` URI without a base: the
     upload action makes it relative when it lies under the checkout, and it stays unambiguous otherwise.
     """
-    if _SCHEME.match(path):
-        return {"uri": quote(path, safe="/:@!$&'()*+,;=?#[]%~", errors="replace")}
     if path.startswith("/"):
         return {"uri": "file://" + _uri(path)}
     if _DRIVE.match(path):
@@ -481,17 +481,25 @@ def _physical(path: str, loc: Location | None) -> dict[str, Any]:
     return {"physicalLocation": physical}
 
 
+def _placeable(path: str) -> bool:
+    """A file path (in the tree, or an absolute one written as a file:// URI). Not an in-image path, and
+    not a URI of another scheme: GitHub rejects the whole upload when an absolute URI's scheme is not the
+    checkout's (``file``)."""
+    return bool(path) and not is_image_path(path) and not (":" in path and _SCHEME.match(path))
+
+
 def _tree_locations(f: Finding) -> list[Location]:
-    return [loc for loc in f.locations if loc.path and not is_image_path(loc.path)]
+    return [loc for loc in f.locations if _placeable(loc.path)]
 
 
 def _result(f: Finding, limits: SarifLimits, dockerfile: str) -> dict[str, Any]:
     """One result; text is cleaned of lone surrogates when serialized (`_serialize`)."""
-    if all(loc.path and not is_image_path(loc.path) for loc in f.locations):
-        tree, in_image = list(f.locations[: limits.max_locations_per_result]), []
+    if all(_placeable(loc.path) for loc in f.locations):
+        tree, in_image, elsewhere = list(f.locations[: limits.max_locations_per_result]), [], []
     else:
         tree = _tree_locations(f)[: limits.max_locations_per_result]
         in_image = [image_path(loc.path) for loc in f.locations if is_image_path(loc.path)]
+        elsewhere = [loc.path for loc in f.locations if ":" in loc.path and _SCHEME.match(loc.path)]
     locations = [_physical(loc.path, loc) for loc in tree] or [_physical(dockerfile, None)]
 
     text = f.message or f.title or f.rule_id
@@ -511,7 +519,7 @@ def _result(f: Finding, limits: SarifLimits, dockerfile: str) -> dict[str, Any]:
     }
     if f.severity in SECURITY_SEVERITY:
         properties["security-severity"] = SECURITY_SEVERITY[f.severity]
-    outside = [loc.path for loc in tree if _is_absolute_path(loc.path)]
+    outside = [loc.path for loc in tree if _is_absolute_path(loc.path)] + elsewhere
     if outside:
         properties["outsideScannedTree"] = outside
         text += "\nOutside the scanned tree: " + ", ".join(outside[:10]) + "."

@@ -137,6 +137,7 @@ def test_a_lone_surrogate_anywhere_gives_valid_utf8_reports(field: str) -> None:
         ("calls.py", "calls.py", "%SRCROOT%"),
         ("dir/my file.py", "dir/my%20file.py", "%SRCROOT%"),
         ("dir/ü.py", "dir/%C3%BC.py", "%SRCROOT%"),
+        ("https://example.com/x.py", "Dockerfile", "%SRCROOT%"),
     ],
 )
 def test_absolute_paths_are_file_uris_without_base_and_marked(path: str, uri: str, base: str | None) -> None:
@@ -147,8 +148,9 @@ def test_absolute_paths_are_file_uris_without_base_and_marked(path: str, uri: st
         artifact = result["locations"][0]["physicalLocation"]["artifactLocation"]
         assert artifact["uri"] == uri
         assert artifact.get("uriBaseId") == base
-        assert ("outsideScannedTree" in result["properties"]) is (base is None)
-        if base is None:
+        outside = base is None or uri == "Dockerfile"
+        assert ("outsideScannedTree" in result["properties"]) is outside
+        if outside:
             assert result["properties"]["outsideScannedTree"] == [path]
             assert f"Outside the scanned tree: {path}." in result["message"]["text"]
 
