@@ -539,6 +539,8 @@ class _Parse:
             # never the tool's interpolated text: the rule's template, else its title
             self.scrub.extend(values)
             self.scrub.extend(_snippet_tokens(result))
+            if not template:  # no template to read the values from: whatever in it looks like a credential
+                self.scrub.extend(t for t in _TOKEN_SPLIT.split(message) if redact.looks_like_credential(t))
             message = redact.redacted_message(template, _title(rule) or f"possible secret found by rule {rule.id}")
         else:
             self.scrub.extend(v for v in values if redact.looks_like_credential(v))

@@ -380,3 +380,21 @@ def test_a_lone_surrogate_from_a_real_report_reaches_the_rego_gate_as_valid_text
     verdict = read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc))
     assert not verdict.passed
     assert {r.rule_id for r in verdict.denials} == {"threshold.sast"}
+
+
+def test_a_secret_rule_without_template_still_lends_its_value_to_the_scrubber() -> None:
+    """A SARIF producer that writes no template: the message is dropped for the rule's title, and the
+    credential-shaped token in it is scrubbed from every other text (here: a note of the same run)."""
+
+    def mutate(d: dict[str, Any]) -> None:
+        rule = _token_rule(d)
+        rule["fullDescription"] = {"text": "Hard-coded token."}
+        d["runs"][0]["invocations"][0]["toolExecutionNotifications"] = [
+            {"level": "warning", "message": {"text": f"slow file near {_real.CANARY}"}}
+        ]
+
+    run = semgrep.parse(_bent(_real.semgrep_sarif, mutate))
+    (f,) = [f for f in run.findings if f.rule_id == "acme.hardcoded-api-token"]
+    assert f.message == "Hard-coded token."
+    assert _real.CANARY in run.scrub
+    assert run.notes == (f"semgrep warning: slow file near {REDACTED}",)
