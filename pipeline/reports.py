@@ -16,13 +16,20 @@ from pipeline.formats.junit import render_junit
 from pipeline.formats.markdown import render_markdown
 from pipeline.formats.redact import Scrubber
 from pipeline.formats.sarif import GITHUB_LIMITS, SarifLimits, render_sarif
-from pipeline.model import Finding, ImageFacts, SbomSummary, ToolRun, Verdict
+from pipeline.model import Finding, ImageFacts, SbomSummary, ToolRun, Verdict, merge_findings
 
 SARIF = "seaworthy.sarif"
 JUNIT = "junit.xml"
 SUMMARY = "summary.md"
 REPORT = "report.json"
 _KINDS = {SARIF: "json", JUNIT: "xml", SUMMARY: "text", REPORT: "json"}
+
+
+def merged_findings(runs: Sequence[ToolRun]) -> tuple[Finding, ...]:
+    """The findings of `runs`, merged (`pipeline.model.merge_findings`), with every value any run marked
+    for scrubbing removed and bidi/control characters neutralised: what the gate input, the verdict and
+    every rendering of findings are built from (a value one tool matched is scrubbed from another's too)."""
+    return Scrubber.of(runs).findings(merge_findings(f for r in runs for f in r.findings))
 
 
 def write_reports(

@@ -349,3 +349,32 @@ def test_the_last_byte_pass_replaces_a_hostile_value_only_where_a_string_holds_i
         assert root.findtext("m") == f"{REDACTED} and {REDACTED}"
     else:
         assert out == f"raw {REDACTED} here".encode()
+
+
+@pytest.mark.parametrize("where", ["path", "tag", "message"])
+def test_the_gate_input_is_built_from_findings_scrubbed_across_tools(where: str) -> None:
+    """`ship` and `scan` build the gate input and their findings JSON from `merged_findings`: a value one
+    tool's secret rule matched is gone from another tool's finding there too."""
+    import datetime
+
+    from pipeline import config
+    from pipeline.formats.json_report import finding_to_json
+    from pipeline.policy.config import gate_config_from
+    from pipeline.policy.input import build_input
+    from pipeline.reports import merged_findings
+
+    runs = _canary_runs()
+    runs.append(ToolRun(tool="othertool", version="1", findings=(_quoting_finding(where),)))
+    findings = merged_findings(runs)
+    doc = build_input(
+        findings,
+        sbom=None,
+        facts=(),
+        build=None,
+        config=gate_config_from(config.load(None).gate),
+        exceptions=(),
+        today=datetime.date(2026, 11, 27),
+    )
+    assert _real.CANARY not in json.dumps(doc, ensure_ascii=False)
+    assert _real.CANARY not in json.dumps([finding_to_json(f) for f in findings], ensure_ascii=False)
+    assert any(f.tools == ("othertool",) for f in findings)
