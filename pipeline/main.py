@@ -18,7 +18,8 @@ from pipeline import log
 from pipeline.config import Config
 from pipeline.errors import GateFailed, InputError
 from pipeline.formats import sbom_pair
-from pipeline.model import ToolRun, merge_findings
+from pipeline.model import ToolRun
+from pipeline.reports import merged_findings
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
 from pipeline.stages import release as release_stage
@@ -114,7 +115,7 @@ async def load_config(source: dagger.Directory, config: dagger.File | None) -> C
 
 def _scan_result(runs: tuple[ToolRun, ...]) -> ScanResult:
     """The findings of `runs`, merged once, with their reports (no gate: `scan` reports, `ship` decides)."""
-    findings = merge_findings(f for r in runs for f in r.findings)
+    findings = merged_findings(runs)  # merged, scrubbed of every secret value any run marked
     files = report_stage.render(runs, findings, verdict=None)
     return ScanResult(
         findings=report_stage.findings_json(findings),

@@ -247,6 +247,9 @@ class ToolRun:
     subject: str = ""
     """What was scanned, as the tool identifies it: for an image scan, the image config digest
     (sha256:…) — compared by the gate with the digest the build produced."""
+    scrub: tuple[str, ...] = attrs.field(default=(), repr=False, eq=False)
+    """Values the tool copied into its output that are (or may be) secrets: every report removes them
+    from every text field (`pipeline.formats.redact`). Never rendered, never compared, never shown."""
 
 
 class Decision(enum.StrEnum):

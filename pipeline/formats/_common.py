@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
+from typing import Any, cast
 
 from pipeline.model import Finding, Package, Severity, ToolRun, location_key, sort_key
 
@@ -90,3 +91,68 @@ def where(f: Finding) -> str:
     if f.package is not None:
         return f"{f.package.name} {f.package.version}".strip()
     return ""
+
+
+# --------------------------------------------------------------------------------------------- tool JSON
+
+BOM = "\ufeff"
+_ESCAPED_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+_NESTING_HINT = "nested deeper than any real report is (a corrupt or hostile file)"
+
+
+def strip_bom(text: str) -> str:
+    """Text without the UTF-8 byte order mark .NET tools (and PowerShell) write at its start."""
+    return text[1:] if text.startswith(BOM) else text
+
+
+def without_lone_surrogates(value: Any) -> Any:
+    """`value` (parsed JSON) with every lone surrogate (from a ``\\udXXX`` escape) replaced by U+FFFD.
+
+    A lone surrogate cannot be encoded as UTF-8, so it would break every report and the gate later; it
+    only ever comes from a file name that was not valid UTF-8. Iterative: no recursion limit to hit.
+    """
+    if isinstance(value, str):
+        return clean_text(value)
+    if not isinstance(value, dict | list):
+        return value
+    stack: list[Any] = [cast(Any, value)]
+    while stack:
+        node: Any = stack.pop()
+        if isinstance(node, dict):
+            d = cast(dict[str, Any], node)
+            for key in [k for k in d if _SURROGATES.search(k)]:
+                d[clean_text(key)] = d.pop(key)
+            item: Any
+            for key, item in d.items():
+                if isinstance(item, str):
+                    if _SURROGATES.search(item):
+                        d[key] = clean_text(item)
+                elif isinstance(item, dict | list):
+                    stack.append(item)
+        elif isinstance(node, list):
+            lst = cast(list[Any], node)
+            for i, item in enumerate(lst):
+                if isinstance(item, str):
+                    if _SURROGATES.search(item):
+                        lst[i] = clean_text(item)
+                elif isinstance(item, dict | list):
+                    stack.append(item)
+    return cast(Any, value)
+
+
+def loads_tool_json(text: str) -> object:
+    """`json.loads` for a tool's output: a leading BOM is skipped, lone surrogates are replaced.
+
+    Raises `json.JSONDecodeError` as json does, and `ValueError` (with a one-line reason) for a document
+    nested too deep to read (Python's parser gives up with RecursionError).
+    """
+    import json
+
+    text = strip_bom(text)
+    try:
+        data = json.loads(text)
+    except RecursionError:
+        raise ValueError(_NESTING_HINT) from None
+    if _ESCAPED_SURROGATE.search(text):
+        data = without_lone_surrogates(data)
+    return data

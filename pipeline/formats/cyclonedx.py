@@ -15,6 +15,7 @@ from typing import Any, cast
 
 from pipeline.errors import ToolOutputError
 from pipeline.formats._sbom import (
+    check_license_expression,
     content_hash,
     dumps,
     items,
@@ -44,14 +45,20 @@ def _document(text: str, tool: str) -> dict[str, Any]:
 
 
 def _walk_components(items: Any) -> list[dict[str, Any]]:
+    """Every component, nested ones after their parent (depth first), iteratively."""
     out: list[dict[str, Any]] = []
-    if not isinstance(items, list):
-        return out
-    for item in cast(list[Any], items):
-        if isinstance(item, dict):
-            comp = cast(dict[str, Any], item)
-            out.append(comp)
-            out.extend(_walk_components(comp.get("components")))
+    stack: list[Any] = [items]
+    while stack:
+        level = stack.pop()
+        if not isinstance(level, list):
+            continue
+        pending: list[Any] = []
+        for item in cast(list[Any], level):
+            if isinstance(item, dict):
+                comp = cast(dict[str, Any], item)
+                out.append(comp)
+                pending.append(comp.get("components"))
+        stack.extend(reversed(pending))
     return out
 
 
@@ -90,19 +97,25 @@ def _tool_name(data: dict[str, Any]) -> str:
 def parse(text: str, *, tool: str = "syft") -> SbomSummary:
     """The components of a CycloneDX JSON document (nested ones included), sorted.
 
-    `tool` is the producer blamed when the text is empty, truncated or not CycloneDX (ToolOutputError).
+    Every entry counts, even two identical ones (the same package found at two places): the summary
+    has as many components as the published document lists. `tool` is the producer blamed when the text
+    is empty, truncated, nested absurdly deep or not CycloneDX (ToolOutputError).
     """
     data = _document(text, tool)
-    comps: set[Component] = set()
+    comps: list[Component] = []
     for c in _walk_components(data.get("components")):
         purl = str(c.get("purl") or "")
-        comps.add(
+        name = str(c.get("name") or "")
+        licenses = _licenses(c)
+        for lic in licenses:
+            check_license_expression(tool, lic, f"component {name!r}")
+        comps.append(
             Component(
-                name=str(c.get("name") or ""),
+                name=name,
                 version=str(c.get("version") or ""),
                 purl=purl,
                 type=purl_type(purl) or str(c.get("type") or ""),
-                licenses=_licenses(c),
+                licenses=licenses,
             )
         )
     return SbomSummary(

@@ -13,9 +13,17 @@ Layout (documented in docs/report-schema.md, "SARIF"):
 - Every result has a location (GitHub rejects results without one): its locations in the scanned tree;
   for a finding that only has places inside the image (``image:…``) or no place at all, the Dockerfile
   (``dockerfile`` argument), with the in-image paths in the message and in ``properties.imagePaths``.
-- Levels: CRITICAL/HIGH → error, MEDIUM/UNKNOWN → warning, LOW/INFO → note. Rules carry
-  ``properties.security-severity`` (CRITICAL 9.5, HIGH 8.0, MEDIUM 5.5, LOW 2.0; none for INFO/UNKNOWN)
-  and the tag ``security`` so GitHub files them as security alerts with that severity.
+- Levels: every result has its own ``level`` (CRITICAL/HIGH → error, MEDIUM/UNKNOWN → warning, LOW/INFO →
+  note) and its own ``properties.security-severity`` (CRITICAL 9.5, HIGH 8.0, MEDIUM 5.5, LOW 2.0; none for
+  INFO/UNKNOWN). A rule carries the tag ``security`` and, when all its results share one severity, that
+  ``security-severity`` (GitHub then files them as security alerts with it). A rule whose results differ
+  carries none: GitHub would show the rule's value on every result (the worst one, for all of them), so
+  each result is shown at its own level instead.
+- Paths: a location in the scanned tree is relative to ``%SRCROOT%``; one outside it (absolute ``/…``,
+  ``C:/…``) is an absolute ``file://`` URI without ``uriBaseId`` (never written as if it were in the
+  repository), listed in ``properties.outsideScannedTree`` and in the message. A URI of another scheme
+  (``https://…``) is not a location at all (GitHub rejects an upload whose absolute URIs do not use the
+  checkout's ``file`` scheme): it is listed the same way and the result points at the Dockerfile.
 - GitHub's limits (`GITHUB_LIMITS`): at most 20 runs, 25,000 results per run, 10 MB gzipped. Over a
   limit, the least severe results go first (runs: the run whose results are least severe); everything
   left out is counted per tool and severity in `SarifOutput.omitted` and said in `SarifOutput.notes`.
@@ -29,6 +37,7 @@ from __future__ import annotations
 import functools
 import gzip
 import json
+import re
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -329,7 +338,7 @@ def _run(
     limits: SarifLimits,
 ) -> dict[str, Any]:
     rules = _rules(items, limits)
-    index = {rule["id"]: i for i, rule in enumerate(rules)}
+    index = {rule_id: i for i, rule_id in enumerate(sorted({f.rule_id for f in items}))}  # raw ids, as results
     driver: dict[str, Any] = {"name": tool, "rules": rules}
     versions = sorted({r.version for r in tool_runs if r.version})
     if versions:
@@ -351,14 +360,19 @@ def _rules(items: list[Finding], limits: SarifLimits) -> list[dict[str, Any]]:
     title: dict[str, str] = {}
     help_uri: dict[str, str] = {}
     tags: dict[str, set[str]] = {}
+    severities: dict[str, set[Severity]] = {}
     for f in items:
         worst[f.rule_id] = max(worst.get(f.rule_id, Severity.UNKNOWN), f.severity)
+        severities.setdefault(f.rule_id, set()).add(f.severity)
         if f.title:
             title.setdefault(f.rule_id, f.title)
         if f.help_uri and _is_absolute_uri(f.help_uri):
             help_uri.setdefault(f.rule_id, f.help_uri)
         tags.setdefault(f.rule_id, set()).update((f.category.value, *f.tags))
-    return [_rule(rule_id, worst[rule_id], title, help_uri, tags[rule_id], limits) for rule_id in rule_ids]
+    return [
+        _rule(rule_id, worst[rule_id], title, help_uri, tags[rule_id], limits, mixed=len(severities[rule_id]) > 1)
+        for rule_id in rule_ids
+    ]
 
 
 def _invocation(run: ToolRun) -> dict[str, Any]:
@@ -377,12 +391,16 @@ def _rule(
     help_uris: dict[str, str],
     tags: set[str],
     limits: SarifLimits,
+    *,
+    mixed: bool = False,
 ) -> dict[str, Any]:
     title = clean_text(titles.get(rule_id, "") or rule_id)
     properties: dict[str, Any] = {
         "tags": ["security", *sorted(tags - {"security"})][: limits.max_tags_per_rule],
     }
-    if worst in SECURITY_SEVERITY:
+    # GitHub shows a rule's security-severity for every result of the rule: set it only when all of them
+    # share it; otherwise each result is shown at its own `level` (and says its own security-severity)
+    if worst in SECURITY_SEVERITY and not mixed:
         properties["security-severity"] = SECURITY_SEVERITY[worst]
     rule: dict[str, Any] = {
         "id": clean_text(rule_id),
@@ -431,25 +449,57 @@ def _region(loc: Location) -> dict[str, int] | None:
     return region
 
 
+_DRIVE = re.compile(r"^[A-Za-z]:/")
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def _is_absolute_path(path: str) -> bool:
+    """A path outside the scanned tree as the parsers keep it: ``/home/…``, ``C:/…`` or ``scheme://…``."""
+    return path.startswith("/") or bool(_DRIVE.match(path)) or bool(_SCHEME.match(path))
+
+
+def _artifact(path: str) -> dict[str, str]:
+    """The artifactLocation of a path: relative to %SRCROOT% when in the tree, else an absolute URI.
+
+    SARIF (3.4.4) allows ``uriBaseId`` only on a relative reference, and GitHub resolves a relative one
+    against the repository root; an absolute path outside the tree written as relative would name a file
+    that does not exist (``C%3A/…``). So it is written as an absolute ``file://`` URI without a base: the
+    upload action makes it relative when it lies under the checkout, and it stays unambiguous otherwise.
+    """
+    if path.startswith("/"):
+        return {"uri": "file://" + _uri(path)}
+    if _DRIVE.match(path):
+        return {"uri": "file:///" + path[:2] + _uri(path[2:])}
+    return {"uri": _uri(path), "uriBaseId": SRCROOT}
+
+
 def _physical(path: str, loc: Location | None) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": _uri(path), "uriBaseId": SRCROOT}}
+    physical: dict[str, Any] = {"artifactLocation": _artifact(path)}
     region = _region(loc) if loc is not None else None
     if region:
         physical["region"] = region
     return {"physicalLocation": physical}
 
 
+def _placeable(path: str) -> bool:
+    """A file path (in the tree, or an absolute one written as a file:// URI). Not an in-image path, and
+    not a URI of another scheme: GitHub rejects the whole upload when an absolute URI's scheme is not the
+    checkout's (``file``)."""
+    return bool(path) and not is_image_path(path) and not (":" in path and _SCHEME.match(path))
+
+
 def _tree_locations(f: Finding) -> list[Location]:
-    return [loc for loc in f.locations if loc.path and not is_image_path(loc.path)]
+    return [loc for loc in f.locations if _placeable(loc.path)]
 
 
 def _result(f: Finding, limits: SarifLimits, dockerfile: str) -> dict[str, Any]:
     """One result; text is cleaned of lone surrogates when serialized (`_serialize`)."""
-    if all(loc.path and not is_image_path(loc.path) for loc in f.locations):
-        tree, in_image = list(f.locations[: limits.max_locations_per_result]), []
+    if all(_placeable(loc.path) for loc in f.locations):
+        tree, in_image, elsewhere = list(f.locations[: limits.max_locations_per_result]), [], []
     else:
         tree = _tree_locations(f)[: limits.max_locations_per_result]
         in_image = [image_path(loc.path) for loc in f.locations if is_image_path(loc.path)]
+        elsewhere = [loc.path for loc in f.locations if ":" in loc.path and _SCHEME.match(loc.path)]
     locations = [_physical(loc.path, loc) for loc in tree] or [_physical(dockerfile, None)]
 
     text = f.message or f.title or f.rule_id
@@ -467,6 +517,12 @@ def _result(f: Finding, limits: SarifLimits, dockerfile: str) -> dict[str, Any]:
         "severity": _SEVERITY[f.severity],
         "tools": list(f.tools),
     }
+    if f.severity in SECURITY_SEVERITY:
+        properties["security-severity"] = SECURITY_SEVERITY[f.severity]
+    outside = [loc.path for loc in tree if _is_absolute_path(loc.path)] + elsewhere
+    if outside:
+        properties["outsideScannedTree"] = outside
+        text += "\nOutside the scanned tree: " + ", ".join(outside[:10]) + "."
     if f.package is not None:
         properties["package"] = {
             "ecosystem": f.package.ecosystem,

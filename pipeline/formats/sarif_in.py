@@ -20,7 +20,10 @@ What is read, per result:
   an ``artifactLocation.index`` through ``run.artifacts``, and an absolute path under one of ``roots``
   (default ``/src``, the mount point of the scanned tree) loses that prefix. Region lines and columns are
   kept where present. Snippets are never read: they may hold a secret's value.
-- A result **without any location is kept** (no location) and counted in a note. Results with
+- A result **without any location is kept** (no location) and counted in a note. A result that names
+  **no rule** is kept too, as rule ``no-rule-id`` (`NO_RULE_ID`), at the severity of its own level (the
+  caller's severity and category hooks are rules' policies: they do not apply), and counted in a note; a
+  result that is not a JSON object refuses the file. Results with
   ``kind`` ``pass``/``notApplicable`` are not problems and are left out; results carrying an accepted
   ``suppressions`` entry (suppressed in source) are left out too. Both are counted in a note.
 - ``invocations[].executionSuccessful == false`` is a tool failure (`ToolOutputError`); tool execution and
@@ -45,6 +48,8 @@ from urllib.parse import unquote
 import attrs
 
 from pipeline.errors import ToolOutputError
+from pipeline.formats import redact
+from pipeline.formats._common import loads_tool_json, strip_bom
 from pipeline.model import Category, Finding, Location, Severity, ToolRun, bulk, sort_key
 
 SARIF_VERSION = "2.1.0"
@@ -60,9 +65,13 @@ DEFAULT_LEVELS: Mapping[str, Severity] = {
 """SARIF ``level`` → `Severity` when a tool gives no finer signal."""
 
 _MAX_NOTES_LISTED = 20
+NO_RULE_ID = "no-rule-id"
+"""The rule id of a result that names no rule (no ``ruleId``, ``rule`` or valid ``ruleIndex``)."""
+NO_RULE_TITLE = "Result without a rule id (incomplete tool output)"
 _CWE = re.compile(r"^(CWE-\d+)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MESSAGE_ARG = re.compile(r"\{(\d+)\}")
+_TOKEN_SPLIT = re.compile(r"[\s\"'`=:,;()\[\]{}<>]+")
 
 
 @attrs.frozen
@@ -150,11 +159,13 @@ def relative_path(uri: str, roots: Sequence[str] = DEFAULT_ROOTS) -> str:
         if path.startswith("//"):  # file://authority/path: drop the authority (usually empty)
             slash = path.find("/", 2)
             path = path[slash:] if slash >= 0 else ""
+        if "%" in path:  # decoded once, here: a URI's escapes (file:///c%3A/x -> /c:/x)
+            path = unquote(path)
         if _DRIVE.match(path):  # file:///C:/x -> C:/x
             path = path[1:]
     elif ":" in path and _SCHEME.match(path):
         return path  # some other scheme (https://…): not a file of the tree; keep it verbatim
-    if "%" in path:
+    elif "%" in path:
         path = unquote(path)
     if "\\" in path:
         path = path.replace("\\", "/")
@@ -342,7 +353,8 @@ def _locations(run: _Run, result: dict[str, Any]) -> tuple[Location, ...]:
     return tuple(dict.fromkeys(found))
 
 
-def _message(result: dict[str, Any], rule: SarifRule | None) -> str:
+def _message(result: dict[str, Any], rule: SarifRule | None) -> tuple[str, str, list[str]]:
+    """(message text, the template it was written from or "", the values put into it)."""
     msg = _obj(result.get("message"))
     text = _text(msg)
     if not text and rule is not None:
@@ -354,10 +366,27 @@ def _message(result: dict[str, Any], rule: SarifRule | None) -> str:
                 i = int(m.group(1))
                 return args[i] if i < len(args) else m.group(0)
 
-            text = _MESSAGE_ARG.sub(fill, template)
+            return _MESSAGE_ARG.sub(fill, template), template, args
     if not text and rule is not None:
-        text = rule.short_description or rule.full_description
-    return text
+        return rule.short_description or rule.full_description, "", []
+    if rule is not None:
+        # semgrep writes the rule's message, with its $METAVARIABLES, as the rule's full description
+        for template in (rule.full_description, rule.short_description):
+            if redact.template_variables(template):
+                values = redact.interpolated_values(template, text)
+                if values is not None:
+                    return text, template, values
+    return text, "", []
+
+
+def _snippet_tokens(result: dict[str, Any]) -> list[str]:
+    """Credential-looking tokens of the result's snippets (only read for results about secrets)."""
+    tokens: list[str] = []
+    for loc in _list(result.get("locations")):
+        region = _obj(_obj(_obj(loc).get("physicalLocation")).get("region"))
+        snippet = _text(region.get("snippet"))
+        tokens.extend(t for t in _TOKEN_SPLIT.split(snippet) if redact.looks_like_credential(t))
+    return tokens
 
 
 def _is_suppressed(result: dict[str, Any]) -> bool:
@@ -381,15 +410,18 @@ def _summarize(counter: Counter[str]) -> str:
 
 def load_sarif(tool: str, text: str) -> dict[str, Any]:
     """Parse and check the envelope of a SARIF 2.1.0 log; raise `ToolOutputError` if it is not one."""
+    text = strip_bom(text)
     if not text.strip():
         raise ToolOutputError(tool, "the SARIF report is empty")
     try:
-        data = json.loads(text)
+        data = loads_tool_json(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         if exc.pos >= len(text.rstrip()) - 1:
             raise ToolOutputError(tool, f"the SARIF report is truncated ({where})") from None
         raise ToolOutputError(tool, f"the report is not JSON ({exc.msg} at {where})") from None
+    except ValueError as exc:
+        raise ToolOutputError(tool, f"the SARIF report is {exc}") from None
     if not isinstance(data, dict):
         raise ToolOutputError(tool, f"the report is a JSON {type(data).__name__}, not a SARIF log object")
     log: dict[str, Any] = data  # pyright: ignore[reportUnknownVariableType]
@@ -429,6 +461,11 @@ class _Parse:
     skipped_kind: Counter[str] = attrs.field(factory=Counter[str])
     suppressed: Counter[str] = attrs.field(factory=Counter[str])
     unknown_rule: int = 0
+    secret_rules: dict[tuple[str, Category, tuple[str, ...]], bool] = attrs.field(
+        factory=dict[tuple[str, Category, tuple[str, ...]], bool]
+    )
+    scrub: list[str] = attrs.field(factory=list[str])
+    """Values to remove from every text (see `pipeline.formats.redact`)."""
 
     def invocations(self, run: dict[str, Any]) -> None:
         for inv in _list(run.get("invocations")):
@@ -459,6 +496,21 @@ class _Parse:
             severity = self.levels.get(level, Severity.UNKNOWN)
         return severity
 
+    def is_secret(self, rule: SarifRule, category: Category, props: dict[str, Any]) -> bool:
+        """`redact.is_secret_rule`, decided once per rule (and result tags, which are rare)."""
+        extra = tuple(t for t in _list(props.get("tags")) if isinstance(t, str)) if "tags" in props else ()
+        key = (rule.id, category, extra)
+        known = self.secret_rules.get(key)
+        if known is None:
+            known = self.secret_rules[key] = redact.is_secret_rule(
+                category, rule.id, (*rule.tags, *extra), rule.properties
+            )
+        return known
+
+    def level_severity(self, level: str, props: dict[str, Any]) -> Severity:
+        severity = severity_from_security_severity(props.get("security-severity"))
+        return severity if severity is not None else self.levels.get(level, Severity.UNKNOWN)
+
     def result(self, tables: _Run, result: dict[str, Any]) -> None:
         rule = tables.rule(result)
         label = rule.id if rule is not None else "(no rule id)"
@@ -468,22 +520,36 @@ class _Parse:
         if _is_suppressed(result):
             self.suppressed[label] += 1
             return
+        unidentified = rule is None
         if rule is None:
+            # kept (fail closed), clearly labelled, at the severity its own level says: no rule-based hook
+            # (a tool's "every secret is HIGH") applies to a result that names no rule
             self.unknown_rule += 1
-            rule = SarifRule(id="unknown-rule")
+            rule = SarifRule(id=NO_RULE_ID, short_description=NO_RULE_TITLE)
         level = _str(result.get("level")) or rule.level or "warning"
         props = _obj(result.get("properties"))
         locations = _locations(tables, result)
         if not locations:
             self.no_location[rule.id] += 1
-        category = self.category_of(rule) if self.category_of is not None else None
+        category = None if unidentified or self.category_of is None else self.category_of(rule)
+        category = category or self.category
         tags = {normalize_tag(t) for t in _list(props.get("tags")) if isinstance(t, str) and t.strip()}
+        message, template, values = _message(result, None if unidentified else rule)
+        if self.is_secret(rule, category, props):
+            # never the tool's interpolated text: the rule's template, else its title
+            self.scrub.extend(values)
+            self.scrub.extend(_snippet_tokens(result))
+            if not template:  # no template to read the values from: whatever in it looks like a credential
+                self.scrub.extend(t for t in _TOKEN_SPLIT.split(message) if redact.looks_like_credential(t))
+            message = redact.redacted_message(template, _title(rule) or f"possible secret found by rule {rule.id}")
+        else:
+            self.scrub.extend(v for v in values if redact.looks_like_credential(v))
         self.findings.append(
             Finding(
-                category=category or self.category,
+                category=category,
                 rule_id=rule.id,
-                severity=self.severity(rule, level, props),
-                message=_message(result, rule),
+                severity=self.level_severity(level, props) if unidentified else self.severity(rule, level, props),
+                message=message or f"{self.tool} reported a result that names no rule and says nothing",
                 tools=(self.tool,),
                 locations=locations,
                 title=_title(rule),
@@ -500,7 +566,10 @@ class _Parse:
                 f"{total} result(s) had no file location and are kept without one: {_summarize(self.no_location)}"
             )
         if self.unknown_rule:
-            notes.append(f"{self.unknown_rule} result(s) named no rule; they are reported as rule 'unknown-rule'")
+            notes.append(
+                f"{self.unknown_rule} result(s) named no rule; they are kept as rule '{NO_RULE_ID}' at the "
+                "severity of their own level (the tool's output is incomplete: check its version and options)"
+            )
         if self.suppressed:
             notes.append(
                 f"{sum(self.suppressed.values())} result(s) suppressed in the source were left out: "
@@ -543,10 +612,15 @@ def parse_sarif(
                 version = _str(driver.get("semanticVersion")) or _str(driver.get("version"))
             state.invocations(run_obj)
             tables = _run_tables(run_obj, roots)
-            for raw in _list(run_obj.get("results")):
+            for result_index, raw in enumerate(_list(run_obj.get("results"))):
+                if not isinstance(raw, dict):
+                    raise ToolOutputError(
+                        tool, f"SARIF run {run_index} result {result_index} is a {type(raw).__name__}, not an object"
+                    )
                 state.result(tables, _obj(raw))
         if fail_on_error_notifications and state.errors:
             raise ToolOutputError(tool, f"the tool reported an error: {state.errors[0]}")
-        state.findings.sort(key=sort_key)
-        notes = sorted(dict.fromkeys([*state.notes, *state.summary_notes()]))
-    return ToolRun(tool=tool, version=version, findings=tuple(state.findings), notes=tuple(notes))
+        scrubber = redact.Scrubber(tuple(state.scrub))
+        findings = sorted(scrubber.findings(state.findings), key=sort_key)
+        notes = sorted(dict.fromkeys(scrubber.texts([*state.notes, *state.summary_notes()])))
+    return ToolRun(tool=tool, version=version, findings=tuple(findings), notes=tuple(notes), scrub=scrubber.values)

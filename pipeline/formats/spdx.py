@@ -13,7 +13,16 @@ import uuid
 from typing import Any, cast
 
 from pipeline.errors import ToolOutputError
-from pipeline.formats._sbom import content_hash, dumps, items, load_document, obj, purl_type, str_key
+from pipeline.formats._sbom import (
+    check_license_expression,
+    content_hash,
+    dumps,
+    items,
+    load_document,
+    obj,
+    purl_type,
+    str_key,
+)
 from pipeline.model import Component, SbomSummary
 
 FORMAT = "spdx"
@@ -65,25 +74,55 @@ def _tool_name(data: dict[str, Any]) -> str:
     return ""
 
 
-def parse(text: str, *, tool: str = "syft") -> SbomSummary:
-    """The packages of an SPDX JSON document, sorted. The container image itself is not a component.
+def _described(data: dict[str, Any]) -> set[str]:
+    """SPDX ids of what the document describes (``documentDescribes`` and DESCRIBES relationships)."""
+    ids = {d for d in items(data.get("documentDescribes")) if isinstance(d, str)}
+    for rel in items(data.get("relationships")):
+        r = obj(rel)
+        if r.get("relationshipType") == "DESCRIBES" and r.get("spdxElementId") == "SPDXRef-DOCUMENT":
+            target = r.get("relatedSpdxElement")
+            if isinstance(target, str):
+                ids.add(target)
+    return ids
 
-    `tool` is the producer blamed when the text is empty, truncated or not SPDX (ToolOutputError).
+
+def _is_scanned_subject(pkg: dict[str, Any], described: set[str]) -> bool:
+    """The image or directory the SBOM is *of* (CycloneDX's metadata.component), not one of its parts:
+    a CONTAINER package, or a described package that is no package at all (no purl; purpose SOURCE,
+    FILE or none — trivy and syft describe a scanned directory ``.`` so)."""
+    purpose = pkg.get("primaryPackagePurpose")
+    if purpose == "CONTAINER":
+        return True
+    return pkg.get("SPDXID") in described and not _purl(pkg) and purpose in (None, "SOURCE", "FILE")
+
+
+def parse(text: str, *, tool: str = "syft") -> SbomSummary:
+    """The packages of an SPDX JSON document, sorted, as many as the document lists (identical entries
+    included). The scanned image or directory itself is not a component (`_is_scanned_subject`), just as
+    CycloneDX keeps it in ``metadata.component``: both documents of a pair count the same components.
+
+    `tool` is the producer blamed when the text is empty, truncated, nested absurdly deep or not SPDX
+    (ToolOutputError).
     """
     data = _document(text, tool)
-    comps: set[Component] = set()
+    described = _described(data)
+    comps: list[Component] = []
     for p in _packages(data):
-        if p.get("primaryPackagePurpose") == "CONTAINER":
+        if _is_scanned_subject(p, described):
             continue
         purl = _purl(p)
         purpose = str(p.get("primaryPackagePurpose") or "").lower()
-        comps.add(
+        name = str(p.get("name") or "")
+        licenses = _license(p)
+        for lic in licenses:
+            check_license_expression(tool, lic, f"package {name!r}")
+        comps.append(
             Component(
-                name=str(p.get("name") or ""),
+                name=name,
                 version=str(p.get("versionInfo") or ""),
                 purl=purl,
                 type=purl_type(purl) or purpose,
-                licenses=_license(p),
+                licenses=licenses,
             )
         )
     return SbomSummary(

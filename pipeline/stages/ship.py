@@ -22,11 +22,12 @@ from pipeline.config import Config, parse_toml
 from pipeline.errors import ConfigError, InputError
 from pipeline.formats import intoto, openvex, sbom_pair
 from pipeline.formats.trivyignore import render_trivyignore
-from pipeline.model import ImageFacts, ToolRun, Verdict, as_scanned, merge_findings
+from pipeline.model import ImageFacts, ToolRun, Verdict, as_scanned
 from pipeline.model_gate import BuildFacts, Exception_
 from pipeline.policy.config import gate_config_from
 from pipeline.policy.exceptions import load_exceptions, parse_exceptions
 from pipeline.policy.input import build_input
+from pipeline.reports import merged_findings
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
 from pipeline.stages import release, trivydb
@@ -197,7 +198,7 @@ async def ship(
     await gather(scan_source, sbom_of_source, describe_image)
     assert image_runs and sbom_files is not None
     runs = (*source_runs, *image_runs)
-    findings = merge_findings(f for r in runs for f in r.findings)
+    findings = merged_findings(runs)  # merged, scrubbed of every secret value any run marked
 
     pair = sbom_pair.finalize(sbom_files.cyclonedx, sbom_files.spdx, tool=sbom_files.tool)
     cdx_text, spdx_text, sbom_summary = pair.cyclonedx, pair.spdx, pair.summary

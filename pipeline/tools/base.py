@@ -15,6 +15,7 @@ from typing import Any
 import attrs
 
 from pipeline.errors import ToolFailed, ToolOutputError
+from pipeline.formats._common import loads_tool_json, strip_bom
 
 # Mount points every tool container uses. Inputs are mounted read-only at these paths;
 # outputs are written under OUT, which is always writable (also for non-root images).
@@ -106,15 +107,18 @@ class Invocation:
 
 def load_json(tool: str, text: str) -> Any:
     """Parse a tool's JSON output, failing closed on empty, truncated or non-JSON text."""
+    text = strip_bom(text)
     if not text.strip():
         raise ToolOutputError(tool, "the report is empty")
     try:
-        return json.loads(text)
+        return loads_tool_json(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):
             raise ToolOutputError(tool, f"the JSON report is truncated ({where})") from None
         raise ToolOutputError(tool, f"the report is not JSON ({exc.msg} at {where})") from None
+    except ValueError as exc:
+        raise ToolOutputError(tool, f"the JSON report is {exc}") from None
 
 
 def expect_dict(tool: str, value: Any, what: str) -> dict[str, Any]:

@@ -647,6 +647,8 @@ class _Parser:
         self.packages: dict[tuple[str, str, str, str], Package] = {}
         self.locations: dict[tuple[str, int | None, int | None], Location] = {}
         self.tags_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self.no_target: list[int] = []
+        """Indexes of results without a Target: their findings are kept, without a location."""
 
     def where(self, target: str) -> str:
         if self.mode == "fs":
@@ -655,6 +657,12 @@ class _Parser:
         if self.artifact_prefix and target.startswith(self.artifact_prefix) and target.endswith(")"):
             target = target[len(self.artifact_prefix) : -1]
         return f"image:{target.lstrip('/')}"
+
+    def place(self, path: str, start: int | None = None, end: int | None = None) -> tuple[Location, ...]:
+        """The one location of a finding, or none when its result named no target (then lines mean nothing)."""
+        if path in ("", "image:"):
+            return ()
+        return (self.location(path, start, end),)
 
     def location(self, path: str, start: int | None = None, end: int | None = None) -> Location:
         key = (path, start, end)
@@ -673,7 +681,13 @@ class _Parser:
     def result(self, index: int, raw: Any, out: list[Finding]) -> None:
         what = f"Results[{index}]"
         res = expect_dict(NAME, raw, what)
-        target = _required_str(res, "Target", what)
+        target = res.get("Target")
+        if target is None or target == "":
+            # one result without a Target must not reject the rest: keep its findings, without a file
+            self.no_target.append(index)
+            target = ""
+        elif not isinstance(target, str):
+            raise ToolOutputError(NAME, f"{what}.Target is {type(target).__name__}, expected a string")
         rtype = _opt_str(res, "Type")
         vulns = expect_list(NAME, res.get("Vulnerabilities"), f"{what}.Vulnerabilities")
         if vulns:
@@ -695,7 +709,7 @@ class _Parser:
         # Hot loop (100k entries in big images): field checks inline, error texts built only on error,
         # packages/locations/tags shared between entries.
         fs_mode = self.mode == "fs"
-        loc_cache: dict[str, tuple[Location]] = {}
+        loc_cache: dict[str, tuple[Location, ...]] = {}
         pkg_cache = self.packages
         for j, raw in enumerate(vulns):
             if type(raw) is not dict:
@@ -717,9 +731,9 @@ class _Parser:
             locs = loc_cache.get(place)
             if locs is None:
                 if fs_mode:
-                    locs = (self.location(result_path, *lines.get(place, (None, None))),)
+                    locs = self.place(result_path, *lines.get(place, (None, None)))
                 else:
-                    locs = (self.location(f"image:{place.lstrip('/')}" if place else result_path),)
+                    locs = self.place(f"image:{place.lstrip('/')}" if place else result_path)
                 loc_cache[place] = locs
             pkg_key = (name, version, purl, fixed)
             package = pkg_cache.get(pkg_key)
@@ -774,7 +788,7 @@ class _Parser:
                 severity=_severity(m.get("Severity"), what),
                 message=message,
                 tools=(NAME,),
-                locations=(self.location(self.where(target), start, end),),
+                locations=self.place(self.where(target), start, end),
                 title=title,
                 help_uri=_opt_str(m, "PrimaryURL"),
             )
@@ -795,7 +809,7 @@ class _Parser:
                 severity=_severity(s.get("Severity"), what),
                 message=f"{title} found; rotate it and remove it from the source and its history",
                 tools=(NAME,),
-                locations=(self.location(self.where(target), start, end),),
+                locations=self.place(self.where(target), start, end),
                 title=title,
                 tags=(category.lower(),) if category else (),
             )
@@ -813,7 +827,9 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
     * ``Secrets`` → SECRET at file and line; the matched value is never read.
 
     Unknown fields are ignored. ``SchemaVersion`` (must be 2) and ``ArtifactType`` are required, as
-    are each finding's identifying fields; a missing one is a `ToolOutputError` naming it. Trivy
+    are each finding's identifying fields; a missing one is a `ToolOutputError` naming it. A result with
+    an empty or missing ``Target`` does not reject the report: its findings are kept without a file
+    location (a vulnerability keeps its package) and a note names the results. Trivy
     leaves ``Results`` out when it found nothing to scan: that gives no findings and a note.
     """
     if mode not in ("fs", "image"):
@@ -851,6 +867,13 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
             if eosl is not None:
                 findings.append(eosl)
         findings.sort(key=_order)
+    if parser.no_target:
+        listed = ", ".join(f"Results[{i}]" for i in parser.no_target[:10])
+        more = f" and {len(parser.no_target) - 10} more" if len(parser.no_target) > 10 else ""
+        notes.append(
+            f"trivy: {len(parser.no_target)} result(s) named no Target ({listed}{more}); "
+            "their findings are kept without a file location"
+        )
     return ToolRun(tool=NAME, version=version, findings=tuple(findings), notes=tuple(notes), subject=subject)
 
 
@@ -882,8 +905,11 @@ def _eosl_finding(meta: dict[str, Any]) -> Finding | None:
     )
 
 
+_NOWHERE = Location("")
+
+
 def _order(f: Finding) -> tuple[int, str, str, str, int, str, str]:
-    loc = f.locations[0]
+    loc = f.locations[0] if f.locations else _NOWHERE
     pkg = f.package
     return (-int(f.severity), f.category.value, f.rule_id, loc.path, loc.start_line or 0,
             pkg.name if pkg else "", pkg.version if pkg else "")  # fmt: skip

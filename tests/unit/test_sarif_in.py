@@ -194,7 +194,7 @@ def test_rule_from_extension_and_missing_rule_id_is_kept_and_noted() -> None:
     data = json.loads(text)
     data["runs"][0]["tool"]["extensions"] = [{"name": "ext", "rules": [{"id": "EXT1"}]}]
     run = parse(json.dumps(data))
-    assert sorted(f.rule_id for f in run.findings) == ["EXT1", "unknown-rule"]
+    assert sorted(f.rule_id for f in run.findings) == ["EXT1", "no-rule-id"]
     assert any("named no rule" in n for n in run.notes)
 
 

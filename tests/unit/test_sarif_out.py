@@ -128,7 +128,7 @@ def test_locations_regions_and_fallbacks() -> None:
     assert jinja["properties"]["package"]["fixedVersion"] == "2.10.1"
 
 
-def test_rules_carry_github_security_severity_of_their_worst_result() -> None:
+def test_each_result_keeps_its_own_severity_and_only_uniform_rules_carry_one() -> None:
     findings = [
         vuln("CVE-1", "a", "1", severity=Severity.LOW),
         vuln("CVE-1", "b", "1", severity=Severity.CRITICAL),
@@ -137,8 +137,13 @@ def test_rules_carry_github_security_severity_of_their_worst_result() -> None:
     ]
     doc = json.loads(render_sarif([ToolRun("trivy", "0.76.0", tuple(findings))], findings).data)
     rules = {r["id"]: r for r in doc["runs"][0]["tool"]["driver"]["rules"]}
-    assert rules["CVE-1"]["properties"]["security-severity"] == "9.5"
+    # CVE-1's results differ (LOW and CRITICAL): the rule carries no security-severity, GitHub would show
+    # the rule's on both; each result says its own level and security-severity
+    assert "security-severity" not in rules["CVE-1"]["properties"]
     assert rules["CVE-1"]["defaultConfiguration"]["level"] == "error"
+    by_pkg = {r["properties"]["package"]["name"]: r for r in doc["runs"][0]["results"]}
+    assert (by_pkg["a"]["level"], by_pkg["a"]["properties"]["security-severity"]) == ("note", "2.0")
+    assert (by_pkg["b"]["level"], by_pkg["b"]["properties"]["security-severity"]) == ("error", "9.5")
     assert rules["CVE-2"]["properties"]["security-severity"] == "5.5"
     assert "security-severity" not in rules["CVE-3"]["properties"]
     assert rules["CVE-3"]["defaultConfiguration"]["level"] == "note"

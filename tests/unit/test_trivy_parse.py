@@ -374,7 +374,6 @@ def _without(path: tuple[Any, ...]) -> dict[str, Any]:
     [
         (("SchemaVersion",), "SchemaVersion"),
         (("ArtifactType",), "ArtifactType"),
-        (("Results", 0, "Target"), "Target"),
         (("Results", 0, "Vulnerabilities", 0, "VulnerabilityID"), "VulnerabilityID"),
         (("Results", 0, "Vulnerabilities", 1, "PkgName"), "PkgName"),
         (("Results", 0, "Vulnerabilities", 0, "InstalledVersion"), "InstalledVersion"),
@@ -388,6 +387,16 @@ def test_missing_required_field_is_an_error_naming_it(path: tuple[Any, ...], fie
         trivy.parse(dump(_without(path)), mode="fs")
     assert field in str(err.value)
     assert "trivy" in str(err.value)
+
+
+def test_a_result_without_target_keeps_its_findings_without_a_place_and_says_so() -> None:
+    run = trivy.parse(dump(_without(("Results", 0, "Target"))), mode="fs")
+    assert run.notes == (
+        "trivy: 1 result(s) named no Target (Results[0]); their findings are kept without a file location",
+    )
+    vulns = [f for f in run.findings if f.package is not None]
+    assert vulns and all(f.locations == () for f in vulns)
+    assert any(f.locations for f in run.findings)  # the other results keep their places
 
 
 def test_error_names_where_the_bad_entry_is() -> None:
