@@ -136,7 +136,7 @@ class Seaworthy:
 
     # --- source scanners ------------------------------------------------------------------------------
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def scan(
         self,
         source: SourceArg,
@@ -144,7 +144,12 @@ class Seaworthy:
         scanners: ScannersArg = (),  # pyright: ignore[reportArgumentType]
         skip: SkipArg = (),  # pyright: ignore[reportArgumentType]
     ) -> ScanResult:
-        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently and merge findings."""
+        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently and merge findings.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         cfg = await load_config(source, config)
         cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
         for name in cfg.scanners:
@@ -166,24 +171,44 @@ class Seaworthy:
         runs = await scan_stage.run_scanners(source, cfg, names=[name])
         return _scan_result(runs)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def semgrep(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
-        """SAST with semgrep: the bundled offline rules plus any in seaworthy.toml."""
+        """SAST with semgrep: the bundled offline rules plus any in seaworthy.toml.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         return await self._one("semgrep", source, config)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def gitleaks(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
-        """Secrets in the working tree with gitleaks (values are redacted, never reported)."""
+        """Secrets in the working tree with gitleaks (values are redacted, never reported).
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         return await self._one("gitleaks", source, config)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def trivy_fs(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
-        """Vulnerable dependencies (lock files), IaC/Dockerfile misconfiguration and secrets with trivy fs."""
+        """Vulnerable dependencies (lock files), IaC/Dockerfile misconfiguration and secrets with trivy fs.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         return await self._one("trivy", source, config)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def hadolint(self, source: SourceArg, config: ConfigArg = None, dockerfile: DockerfileArg = "") -> ScanResult:
-        """Dockerfile lint with hadolint."""
+        """Dockerfile lint with hadolint.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         return await self._one("hadolint", source, config, dockerfile)
 
     # --- image ------------------------------------------------------------------------------------------
@@ -208,7 +233,7 @@ class Seaworthy:
         )
         return cfg.override(build=build)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def build(
         self,
         source: SourceArg,
@@ -219,7 +244,11 @@ class Seaworthy:
         platform: Annotated[str, Doc("Platform to build, e.g. linux/arm64 (default: native)")] = "",
         secrets: SecretsArg = (),  # pyright: ignore[reportArgumentType]
     ) -> dagger.Container:
-        """Build the source's Dockerfile once and return the container (fails with the build's own message)."""
+        """Build the source's Dockerfile once and return the container (fails with the build's own message).
+
+        Cache: per session. The build resolves base image tags (`FROM python:3.13-slim`) that move; a week-old
+        cached result would hide a rebuilt base.
+        """
         cfg = await self._build_cfg(
             source, config, dockerfile, target, list(build_args), [platform] if platform else []
         )
@@ -243,7 +272,7 @@ class Seaworthy:
         await image_stage.ensure_built(built)
         return built, cfg, text
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def sbom(
         self,
         source: SourceArg,
@@ -252,7 +281,10 @@ class Seaworthy:
         dockerfile: DockerfileArg = "",
         generator: Annotated[str, Doc("SBOM generator: trivy (default) or syft")] = "",
     ) -> dagger.Directory:
-        """CycloneDX 1.6 and SPDX 2.3 SBOMs of the image (built from the source unless --image is given)."""
+        """CycloneDX 1.6 and SPDX 2.3 SBOMs of the image (built from the source unless --image is given).
+
+        Cache: per session, like `build`: the image it describes is rebuilt from moving base tags.
+        """
         built, cfg, _ = await self._built(image, source, config, dockerfile)
         if generator:
             if generator not in config_mod.SBOM_GENERATORS:
@@ -261,7 +293,7 @@ class Seaworthy:
         files = await image_stage.sbom(built, cfg)
         return report_stage.sbom_directory(sbom_pair.finalize(files.cyclonedx, files.spdx, tool=files.tool))
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def scan_image(
         self,
         source: SourceArg,
@@ -269,13 +301,18 @@ class Seaworthy:
         config: ConfigArg = None,
         dockerfile: DockerfileArg = "",
     ) -> ScanResult:
-        """Vulnerabilities of the image with trivy; the DB lives in a cache volume refreshed once a day."""
+        """Vulnerabilities of the image with trivy; the DB lives in a cache volume refreshed once a day.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         built, cfg, _ = await self._built(image, source, config, dockerfile)
         await trivydb.refresh(cfg)
         runs = await image_stage.scan_image(built, cfg)
         return _scan_result(runs)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def facts(
         self,
         source: SourceArg,
@@ -283,14 +320,17 @@ class Seaworthy:
         config: ConfigArg = None,
         dockerfile: DockerfileArg = "",
     ) -> str:
-        """Image facts the gate reads (user, entrypoint, ports, labels, base image and pin, size, config digest)."""
+        """Image facts the gate reads (user, entrypoint, ports, labels, base image and pin, size, config digest).
+
+        Cache: per session, like `build`: the image it describes is rebuilt from moving base tags.
+        """
         built, _cfg, text = await self._built(image, source, config, dockerfile)
         facts = await image_stage.image_facts(built, text)
         return report_stage.facts_json(facts)
 
     # --- gate -------------------------------------------------------------------------------------------
 
-    @function
+    @function(cache="24h")  # type: ignore[call-overload]
     async def gate(
         self,
         input: Annotated[dagger.File, Doc("A gate input document (gate-input.json from a ship report)")],
@@ -298,7 +338,11 @@ class Seaworthy:
             dagger.Directory | None, Doc("Your own Rego policy folder (adds/overrides rules by id)")
         ] = None,
     ) -> GateResult:
-        """Evaluate a saved gate input document with the bundled Rego policies (plus yours) in OPA."""
+        """Evaluate a saved gate input document with the bundled Rego policies (plus yours) in OPA.
+
+        Cache: 24h. A pure function of the input document, the policies and the pinned OPA image (all part of the
+        cache key); 24h rather than the default week so that a re-pinned OPA tag is picked up within a day.
+        """
         verdict = await gate_stage.evaluate(
             await input.contents(), user_policies=[("--policy", policy)] if policy is not None else []
         )
@@ -312,7 +356,10 @@ class Seaworthy:
 
     @function(cache="never")  # type: ignore[call-overload]
     def registry(self) -> dagger.Service:
-        """The ephemeral OCI registry `ship` publishes to when no --repository is given (plain HTTP)."""
+        """The ephemeral OCI registry `ship` publishes to when no --repository is given (plain HTTP).
+
+        Cache: never. Each call must start a fresh, empty registry.
+        """
         return release_stage.ephemeral_registry(f"seaworthy-registry-{datetime.now(UTC).isoformat()}")
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -327,7 +374,10 @@ class Seaworthy:
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
         insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")] = False,
     ) -> str:
-        """Push the image (all platform variants as one index) and return repo@sha256:… after reading it back."""
+        """Push the image (all platform variants as one index) and return repo@sha256:… after reading it back.
+
+        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
+        """
         built, _cfg, _ = await self._built(image, source, config, "")
         target = release_stage.Target.parse(
             repository, tag, username=username, password=password, insecure=insecure_registry
@@ -351,7 +401,10 @@ class Seaworthy:
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
     ) -> str:
-        """Sign an image by digest with cosign: key, keyless (OIDC token) or KMS."""
+        """Sign an image by digest with cosign: key, keyless (OIDC token) or KMS.
+
+        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
+        """
         signing = release_stage.Signing.from_args(
             key=key,
             key_password=key_password,
@@ -384,7 +437,10 @@ class Seaworthy:
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
     ) -> str:
-        """Attach a signed in-toto attestation (SBOM, vulnerabilities, provenance, verdict…) to an image by digest."""
+        """Attach a signed in-toto attestation (SBOM, vulnerabilities, provenance, verdict…) to an image by digest.
+
+        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
+        """
         signing = release_stage.Signing.from_args(
             key=key,
             key_password=key_password,
@@ -426,7 +482,10 @@ class Seaworthy:
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
     ) -> str:
-        """Verify an image's signature, its attestations and policy over them (usable before a deploy)."""
+        """Verify an image's signature, its attestations and policy over them (usable before a deploy).
+
+        Cache: never. It reads the registry's current state and the vulnerability attestation's age.
+        """
         verifier = release_stage.Verifying.from_args(
             public_key=public_key,
             kms_key=kms_key,
@@ -496,6 +555,8 @@ class Seaworthy:
 
         Returns the reports directory. When the gate fails nothing is pushed and the call fails with the
         reasons (unless --strict=false).
+
+        Cache: never. It scans with live data and changes a registry; every call must do both again.
         """
         cfg = await self._build_cfg(source, config, dockerfile, target, list(build_args), list(platforms))
         cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
@@ -533,9 +594,12 @@ class Seaworthy:
             raise GateFailed(outcome.failure_message)
         return outcome.reports
 
-    @function
+    @function(cache="168h")  # type: ignore[call-overload]
     def version(self) -> str:
-        """Seaworthy's version and the pinned tool images."""
+        """Seaworthy's version and the pinned tool images.
+
+        Cache: 168h (the engine's maximum). A constant of the module source, which is part of the cache key.
+        """
         return release_stage.versions()
 
 

@@ -123,7 +123,7 @@ def test_key_mode_reads_the_key_from_secret_env() -> None:
     ("auth", "secret_env", "files", "env"),
     [
         (RegistryAuth.NONE, (), {}, {}),
-        (RegistryAuth.ENV, ("COSIGN_REGISTRY_PASSWORD", "COSIGN_REGISTRY_USERNAME"), {}, {}),
+        (RegistryAuth.ENV, ("COSIGN_REGISTRY_PASSWORD",), {}, {}),
         (
             RegistryAuth.DOCKER_CONFIG,
             (),
