@@ -47,7 +47,11 @@ TargetArg = Annotated[str, Doc("Build stage to stop at (Dockerfile target)")]
 BuildArgsArg = Annotated[list[str], Doc("Build arguments as KEY=VALUE (never secrets: use --secrets)")]
 PlatformsArg = Annotated[list[str], Doc("Platforms to build, e.g. linux/amd64,linux/arm64 (default: native)")]
 SecretsArg = Annotated[
-    list[dagger.Secret], Doc("Build secrets, mounted at /run/secrets/<name> for RUN --mount=type=secret")
+    list[dagger.Secret],
+    Doc("Build secrets (env://, file://…), each under the id --secret-ids gives, for RUN --mount=type=secret"),
+]
+SecretIdsArg = Annotated[
+    list[str], Doc("The Dockerfile secret id of each --secrets entry, in the same order (e.g. npm,pip)")
 ]
 ImageArg = Annotated[dagger.Container | None, Doc("An image to use instead of building the source (e.g. alpine:3.22)")]
 TodayArg = Annotated[str, Doc("Date the exceptions' expiry is checked against, YYYY-MM-DD (default: today, UTC)")]
@@ -68,6 +72,10 @@ TlogArg = Annotated[bool, Doc("Use the transparency log (turn off for private or
 RegistryUserArg = Annotated[str, Doc("Registry user name")]
 RegistryPasswordArg = Annotated[dagger.Secret | None, Doc("Registry password or token")]
 InsecureArg = Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")]
+RegistryServiceArg = Annotated[
+    dagger.Service | None,
+    Doc("A registry you run, e.g. tcp://localhost:5000 (plain HTTP); --repository=localhost:5000/team/app"),
+]
 
 
 @object_type
@@ -243,6 +251,7 @@ class Seaworthy:
         build_args: BuildArgsArg = (),  # pyright: ignore[reportArgumentType]
         platform: Annotated[str, Doc("Platform to build, e.g. linux/arm64 (default: native)")] = "",
         secrets: SecretsArg = (),  # pyright: ignore[reportArgumentType]
+        secret_ids: SecretIdsArg = (),  # pyright: ignore[reportArgumentType]
     ) -> dagger.Container:
         """Build the source's Dockerfile once and return the container (fails with the build's own message).
 
@@ -252,8 +261,10 @@ class Seaworthy:
         cfg = await self._build_cfg(
             source, config, dockerfile, target, list(build_args), [platform] if platform else []
         )
+        image_stage.secret_ids(list(secret_ids), len(secrets))
         await image_stage.check_source(source, cfg.build.dockerfile)
-        built = image_stage.build_variants(source, cfg, secrets=list(secrets))
+        named = await image_stage.named_secrets(list(secrets), list(secret_ids))
+        built = image_stage.build_variants(source, cfg, secrets=named)
         await image_stage.ensure_built(built)
         return built.variants[0]
 
@@ -373,6 +384,7 @@ class Seaworthy:
         username: Annotated[str, Doc("Registry user name")] = "",
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
         insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")] = False,
+        registry_service: RegistryServiceArg = None,
     ) -> str:
         """Push the image (all platform variants as one index) and return repo@sha256:… after reading it back.
 
@@ -380,10 +392,15 @@ class Seaworthy:
         """
         built, _cfg, _ = await self._built(image, source, config, "")
         target = release_stage.Target.parse(
-            repository, tag, username=username, password=password, insecure=insecure_registry
+            repository,
+            tag,
+            username=username,
+            password=password,
+            insecure=insecure_registry,
+            service=registry_service,
         )
         pushed = await release_stage.publish(built.tarball, built.platforms, target)
-        return pushed.ref
+        return target.public(pushed.ref)
 
     @function(cache="never")  # type: ignore[call-overload]
     async def sign(
@@ -400,6 +417,7 @@ class Seaworthy:
         registry_username: RegistryUserArg = "",
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
+        registry_service: RegistryServiceArg = None,
     ) -> str:
         """Sign an image by digest with cosign: key, keyless (OIDC token) or KMS.
 
@@ -415,8 +433,8 @@ class Seaworthy:
             oidc_request_token=oidc_request_token,
             tlog=tlog,
         )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry)
-        await release_stage.sign(ref, signing, reg)
+        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
+        await release_stage.sign(release_stage.via_service(ref, registry_service), signing, reg)
         return ref
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -436,6 +454,7 @@ class Seaworthy:
         registry_username: RegistryUserArg = "",
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
+        registry_service: RegistryServiceArg = None,
     ) -> str:
         """Attach a signed in-toto attestation (SBOM, vulnerabilities, provenance, verdict…) to an image by digest.
 
@@ -451,8 +470,8 @@ class Seaworthy:
             oidc_request_token=oidc_request_token,
             tlog=tlog,
         )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry)
-        await release_stage.attest(ref, predicate, type, signing, reg)
+        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
+        await release_stage.attest(release_stage.via_service(ref, registry_service), predicate, type, signing, reg)
         return ref
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -481,6 +500,7 @@ class Seaworthy:
         registry_username: RegistryUserArg = "",
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
+        registry_service: RegistryServiceArg = None,
     ) -> str:
         """Verify an image's signature, its attestations and policy over them (usable before a deploy).
 
@@ -495,9 +515,13 @@ class Seaworthy:
             tlog=tlog,
             kms_credentials=kms_credentials,
         )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry)
+        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
         result = await release_stage.verify(
-            ref, verifier, reg, require=tuple(require), max_vuln_age_hours=max_vuln_age_hours
+            release_stage.via_service(ref, registry_service),
+            verifier,
+            reg,
+            require=tuple(require),
+            max_vuln_age_hours=max_vuln_age_hours,
         )
         return result
 
@@ -515,6 +539,7 @@ class Seaworthy:
         build_args: BuildArgsArg = (),  # pyright: ignore[reportArgumentType]
         platforms: PlatformsArg = (),  # pyright: ignore[reportArgumentType]
         secrets: SecretsArg = (),  # pyright: ignore[reportArgumentType]
+        secret_ids: SecretIdsArg = (),  # pyright: ignore[reportArgumentType]
         policy: Annotated[dagger.Directory | None, Doc("Your own Rego policy folder")] = None,
         repository: Annotated[
             str, Doc("Where to publish, e.g. ghcr.io/org/app (default: an ephemeral in-engine registry)")
@@ -523,6 +548,7 @@ class Seaworthy:
         username: Annotated[str, Doc("Registry user name")] = "",
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
         insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification for --repository")] = False,
+        registry_service: RegistryServiceArg = None,
         key: Annotated[
             dagger.Secret | None,
             Doc("cosign private key (key mode; default for the ephemeral registry: a fresh key pair)"),
@@ -581,12 +607,13 @@ class Seaworthy:
             revision=revision,
             verify_identity=verify_identity,
             verify_issuer=verify_issuer,
+            service=registry_service,
         )
         outcome = await ship_stage.ship(
             source,
             cfg,
             plan,
-            secrets=list(secrets),
+            secrets=await image_stage.named_secrets(list(secrets), list(secret_ids)),
             user_policy=policy,
             today=_today(today),
         )

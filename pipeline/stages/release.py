@@ -66,7 +66,8 @@ class RegistryAccess:
     password: dagger.Secret | None = None
     insecure: bool = False
     service: dagger.Service | None = None
-    """The ephemeral registry to bind as `registry` (None for a real registry)."""
+    """A registry service bound as `registry.ALIAS` (the ephemeral one, or the caller's --registry-service),
+    reached over plain HTTP; None for a registry reached over the network."""
 
     def __attrs_post_init__(self) -> None:
         if bool(self.username) != (self.password is not None):
@@ -76,11 +77,41 @@ class RegistryAccess:
             )
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def through_service(ref: skopeo.Reference) -> skopeo.Reference:
+    """`ref` as the tool containers reach a caller's registry service: the service is bound under
+    `registry.ALIAS`, so ``localhost:5000/app`` becomes ``registry:5000/app`` (a tool container's own
+    localhost is itself). Any other host is kept: the caller named the alias already."""
+    host, _, port = ref.registry.partition(":")
+    if host not in LOOPBACK_HOSTS:
+        return ref
+    return attrs.evolve(ref, registry=f"{registry.ALIAS}:{port or registry.PORT}")
+
+
+def via_service(ref: str, service: dagger.Service | None) -> str:
+    """An image reference given by the caller, as the tool containers reach it (see `through_service`)."""
+    if service is None:
+        return ref
+    return str(through_service(skopeo.normalize_reference(ref)))
+
+
 @attrs.frozen
 class Target:
     reference: skopeo.Reference
+    """The reference the tool containers push to."""
     access: RegistryAccess
     ephemeral: bool = False
+    """Pushed through a bound service (the in-engine registry or the caller's): plain HTTP."""
+    public_registry: str = ""
+    """The registry host as the caller named it, when it differs from `reference`'s (see `public`)."""
+
+    def public(self, ref: str) -> str:
+        """A reference the tools produced, with the registry host the caller gave (localhost:5000/…)."""
+        if not self.public_registry or not ref.startswith(self.reference.registry + "/"):
+            return ref
+        return self.public_registry + ref[len(self.reference.registry) :]
 
     @classmethod
     def parse(
@@ -104,7 +135,12 @@ class Target:
                 f"e.g. --repository={repository.rsplit(':', 1)[0]} --tag={repository.rsplit(':', 1)[1]}"
             )
         ref = skopeo.normalize_reference(f"{repository}:{tag or 'latest'}")
-        return cls(ref, RegistryAccess(username, password, insecure, service), ephemeral=service is not None)
+        access = RegistryAccess(username, password, insecure, service)
+        if service is None:
+            return cls(ref, access)
+        bound = through_service(ref)
+        public = ref.registry if bound.registry != ref.registry else ""
+        return cls(bound, access, ephemeral=True, public_registry=public)
 
 
 def skopeo_auth(

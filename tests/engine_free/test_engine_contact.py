@@ -8,16 +8,23 @@ that would catch the same mistake with a real engine is named in the test's docs
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
+import dagger
 import pytest
 from dagger import dag
 
+from pipeline.config import Config, TrivyConfig
+from pipeline.errors import ConfigError, InputError, ToolFailed
 from pipeline.main import Seaworthy
-from pipeline.stages import release
+from pipeline.model import ToolRun
+from pipeline.stages import image as image_stage
+from pipeline.stages import release, runner, trivydb
 from pipeline.stages.runner import tool_container
-from pipeline.tools import cosign, skopeo
+from pipeline.tools import cosign, skopeo, trivy
 from pipeline.tools.base import OUT, SRC, Invocation
+from tests.engine_free.test_module import argv_of, buster_of, stub_leaves
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -209,3 +216,205 @@ def test_the_auth_step_writes_exactly_the_documented_auth_file(
         check=False,
     )
     assert empty.returncode == skopeo.AUTH_EMPTY_PASSWORD_EXIT and "password for" in empty.stderr
+
+
+# --- item 7: a pruned DB volume behind a cached download step ---------------------------------------------
+
+META = '{"Version": 2, "UpdatedAt": "2026-11-27T06:00:00Z", "NextUpdate": "2026-11-28T06:00:00Z"}'
+NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
+
+
+@pytest.mark.anyio
+async def test_a_pruned_db_volume_is_downloaded_again_the_same_day(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The day's download is a cached exec; the volume it filled is gone. Downloading again, not blaming
+    offline mode (engine case: `scan_image_after_cache_prune`)."""
+    downloaded: list[str] = []
+
+    def stdout(ctr: Any) -> str:
+        # the volume is empty until a download ran for real (with a buster no earlier exec had)
+        return META if any(runner.RERUN in b for b in downloaded) else ""
+
+    awaited = stub_leaves(monkeypatch, exit_code=lambda _c: 0, stdout=stdout)
+    real_exit_code = dagger.Container.exit_code
+
+    async def exit_code(self: Any) -> int:
+        if "--download-db-only" in argv_of(self):
+            downloaded.append(buster_of(self))
+        return await real_exit_code(self)
+
+    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
+    status = await trivydb.refresh(Config(), now=NOW)
+    assert not status.needs_download and status.updated_at is not None
+    assert downloaded[0] == trivy.cache_buster(NOW) and runner.RERUN in downloaded[1] and len(downloaded) == 2
+    assert awaited
+
+
+@pytest.mark.anyio
+async def test_a_usable_db_after_the_days_download_is_not_downloaded_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    awaited = stub_leaves(monkeypatch, exit_code=lambda _c: 0, stdout=lambda _c: META)
+    await trivydb.refresh(Config(), now=NOW)
+    downloads = [c for c in awaited if "--download-db-only" in argv_of(c)]
+    assert [buster_of(c) for c in downloads] == [trivy.cache_buster(NOW)]
+    assert not [c for c in awaited if "--download-java-db-only" in argv_of(c)], "no Java DB: none fetched"
+
+
+@pytest.mark.anyio
+async def test_a_db_still_missing_after_a_real_download_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub_leaves(monkeypatch, exit_code=lambda _c: 0, stdout=lambda _c: "")
+    with pytest.raises(ConfigError, match="missing"):
+        await trivydb.refresh(Config(), now=NOW)
+
+
+# --- item 4: the Java DB is fetched when a scan meets a JAR ------------------------------------------------
+
+JAVA_FAILURE = (
+    "FATAL Fatal error run error: image scan error: post analysis error: Unable to initialize the Java DB: "
+    "Java DB update failed: '--skip-java-db-update' cannot be specified on the first run"
+)
+
+
+def stub_java(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """A scan fails for want of the Java DB until the Java DB was downloaded."""
+    awaited = stub_leaves(monkeypatch, exit_code=lambda _c: 0)
+    fetched: list[Any] = []
+
+    async def exit_code(self: Any) -> int:
+        awaited.append(self)
+        if "--download-java-db-only" in argv_of(self):
+            fetched.append(self)
+            return 0
+        return 0 if fetched else 1
+
+    async def stderr(self: Any) -> str:
+        return "" if fetched else JAVA_FAILURE
+
+    monkeypatch.setattr(dagger.Container, "exit_code", exit_code)
+    monkeypatch.setattr(dagger.Container, "stderr", stderr)
+    return awaited
+
+
+@pytest.mark.anyio
+async def test_an_image_with_a_jar_fetches_the_java_db_and_scans_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Engine case: `scan_image_with_a_jar_on_a_fresh_cache`."""
+    awaited = stub_java(monkeypatch)
+    built = image_stage.build_variants(dag.directory(), Config())
+    monkeypatch.setattr(trivy, "parse", lambda _t, mode: ToolRun(tool="trivy", version="0.76.0", findings=()))
+    (run,) = await image_stage.scan_image(built, Config(), now=NOW)
+    assert run.exit_code == 0
+    kinds = ["java" if "--download-java-db-only" in argv_of(c) else "scan" for c in awaited]
+    assert kinds[-2:] == ["java", "scan"] and kinds.count("java") == 1
+    java = next(c for c in awaited if "--download-java-db-only" in argv_of(c))
+    assert runner.RERUN in buster_of(java), "the Java download must really run (the volume proved empty)"
+    assert runner.RERUN in buster_of(awaited[-1])
+
+
+@pytest.mark.anyio
+async def test_offline_mode_refuses_to_fetch_the_java_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    stub_java(monkeypatch)
+    cfg = Config(trivy=TrivyConfig(offline=True))
+    built = image_stage.build_variants(dag.directory(), cfg)
+    with pytest.raises(ConfigError, match="Java index DB"):
+        await image_stage.scan_image(built, cfg, now=NOW)
+
+
+@pytest.mark.anyio
+async def test_other_trivy_failures_are_raised_not_retried_with_a_java_db(monkeypatch: pytest.MonkeyPatch) -> None:
+    awaited = stub_leaves(monkeypatch, exit_code=lambda _c: 1)
+    built = image_stage.build_variants(dag.directory(), Config())
+    with pytest.raises(ToolFailed):
+        await image_stage.scan_image(built, Config(), now=NOW)
+    assert not [c for c in awaited if "--download-java-db-only" in argv_of(c)]
+
+
+# --- item 3: build secrets under the id the Dockerfile uses ---------------------------------------------
+
+
+@pytest.mark.anyio
+async def test_build_secrets_are_renamed_to_their_dockerfile_ids(monkeypatch: pytest.MonkeyPatch) -> None:
+    """docker_build refuses an unnamed secret (core/container.go: "secret has no name and cannot be
+    referenced from Dockerfile secret id"); env:// secrets have no name. Engine case: `build_with_a_secret`."""
+    values = {"npm": "NPMTOKEN", "pip": "PIPCONF"}
+    given = [dag.secret("env://NPM_TOKEN"), dag.secret("file://pip.conf")]
+    plain = iter(values.values())
+
+    async def plaintext(self: Any) -> str:
+        return next(plain)
+
+    monkeypatch.setattr(dagger.Secret, "plaintext", plaintext)
+    named = await image_stage.named_secrets(given, ["npm", "pip"])
+    built = image_stage.build_variants(dag.directory(), Config(), secrets=named)
+    (build_args,) = selections(built.variants[0], "dockerBuild")
+    passed = build_args["secrets"]
+    assert passed == named
+    for secret, (sid, value) in zip(passed, values.items(), strict=True):
+        (made,) = selections(secret, "setSecret")
+        assert made == {"name": sid, "plaintext": value}
+
+
+@pytest.mark.parametrize(
+    ("ids", "count", "words"),
+    [
+        (["npm"], 2, "names 1 secret(s) but --secrets gives 2"),
+        ([], 1, "names 0 secret(s)"),
+        (["npm", "npm"], 2, "given twice"),
+        (["a b"], 1, "not a Dockerfile secret id"),
+        (["../x"], 1, "not a Dockerfile secret id"),
+    ],
+)
+def test_secret_ids_must_name_each_secret_once(ids: list[str], count: int, words: str) -> None:
+    with pytest.raises(InputError, match=re.escape(words)):
+        image_stage.secret_ids(ids, count)
+
+
+def test_build_and_ship_take_secret_ids() -> None:
+    fns = functions()
+    for name in ("build", "ship"):
+        params = fns[name].parameters
+        assert "secrets" in params and "secret_ids" in params, name
+        assert "str" in str(params["secret_ids"].resolved_type)
+
+
+# --- item 5: a registry the caller runs -------------------------------------------------------------------
+
+
+def test_a_localhost_repository_is_reached_through_the_bound_service() -> None:
+    """A tool container's localhost is itself: with --registry-service the tools push to the service's
+    alias, and the caller gets the reference back with the host they gave. Engine case:
+    `publish_to_a_registry_service`."""
+    svc = dag.container().from_("registry:3.0.0").with_exposed_port(5000).as_service()
+    target = release.Target.parse("localhost:5000/team/app", "1", service=svc)
+    assert str(target.reference) == "registry:5000/team/app:1"
+    assert target.ephemeral and target.access.service is svc
+    assert target.public(f"registry:5000/team/app@{DIGEST}") == f"localhost:5000/team/app@{DIGEST}"
+    named = release.Target.parse("registry:5000/team/app", "1", service=svc)
+    assert str(named.reference) == "registry:5000/team/app:1" and named.public("x") == "x"
+    assert release.via_service(f"127.0.0.1:5000/a@{DIGEST}", svc) == f"registry:5000/a@{DIGEST}"
+    assert release.via_service(f"ghcr.io/a@{DIGEST}", None) == f"ghcr.io/a@{DIGEST}"
+
+
+def test_the_service_is_bound_to_the_push_container_over_plain_http() -> None:
+    svc = dag.container().from_("registry:3.0.0").with_exposed_port(5000).as_service()
+    target = release.Target.parse("localhost:5000/team/app", "1", service=svc)
+    inv = skopeo.push(target.reference, tarball=skopeo.TARBALL, tls_verify=False)
+    ctr = tool_container(inv, {skopeo.TARBALL: dag.directory().file("x")}, services=release._services(target.access))  # pyright: ignore[reportPrivateUsage]
+    (binding,) = selections(ctr, "withServiceBinding")
+    assert binding["alias"] == "registry" and binding["service"] is svc
+    (exec_args,) = selections(ctr, "withExec")
+    assert "--dest-tls-verify=false" in exec_args["args"]
+
+
+def test_publish_ship_sign_attest_verify_take_a_registry_service() -> None:
+    fns = functions()
+    for name in ("publish", "ship", "sign", "attest", "verify"):
+        assert "Service" in str(fns[name].parameters["registry_service"].resolved_type), name
+
+
+def test_a_registry_service_without_a_repository_is_refused() -> None:
+    from pipeline.stages import ship as ship_stage
+
+    svc = dag.container().from_("registry:3.0.0").as_service()
+    signing = release.Signing.from_args(ephemeral=True)
+    with pytest.raises(InputError, match="--registry-service needs --repository"):
+        ship_stage.Plan.from_args(
+            repository="", tag="1", username="", password=None, insecure=False, signing=signing, service=svc
+        )
