@@ -31,12 +31,12 @@ import attrs
 
 from pipeline.errors import InputError, SeaworthyError, ToolFailed, ToolOutputError
 from pipeline.formats.intoto import Statement, as_list, as_map, decode_envelope
-from pipeline.tools.base import IN, OUT, ExitCodes, Image, Invocation
+from pipeline.tools.base import IN, OUT, ExitCodes, Invocation, pinned
 from pipeline.tools.skopeo import FailureKind, RegistryFailure
 
 NAME = "cosign"
-IMAGE = Image("ghcr.io/sigstore/cosign/cosign", "v3.1.2")
-"""Distroless static image, binary `cosign`, user 65532. Digest not verified from here (no ghcr access)."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: distroless static image, binary `cosign`, user 65532."""
 USER = "65532"
 
 SECRETS = "/tmp/seaworthy-secrets"  # noqa: S108 - a path inside the tool container, for mounted secret files

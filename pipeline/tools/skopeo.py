@@ -40,14 +40,12 @@ import anyio
 import attrs
 
 from pipeline.errors import InputError, RegistryError, ToolOutputError
-from pipeline.tools.base import IN, OUT, ExitCodes, Image, Invocation, expect_dict, expect_list
+from pipeline.tools.base import IN, OUT, ExitCodes, Invocation, expect_dict, expect_list, pinned
 
 NAME = "skopeo"
-# Official image (Fedora-based, no ENTRYPOINT, `skopeo` on PATH), exact version tag: v1.22.1 (c/image 5.39.2,
-# fixes CVE-2026-34986). Quay rebuilds the newest version tags daily (a `-immutable` tag variant exists), so
-# the digest is what really pins it; none could be verified from this workplace (quay.io is unreachable):
-# lock one with `Image(..., digest=...)` (README, "Pinning").
-IMAGE = Image("quay.io/skopeo/stable", "v1.22.1")
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: the official image (Fedora-based, no ENTRYPOINT, `skopeo` on PATH). Quay rebuilds
+the newest version tags daily (tags follow the skopeo version Fedora ships), so the digest is what pins it."""
 
 TARBALL = f"{IN}/image.tar"
 """Where the stage mounts `Container.as_tarball()` (an OCI image layout in a tar)."""

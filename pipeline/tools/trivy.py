@@ -56,18 +56,18 @@ from pipeline.tools.base import (
     OUT,
     SRC,
     ExitCodes,
-    Image,
     Invocation,
     expect_dict,
     expect_list,
     load_json,
+    pinned,
 )
 
 NAME = "trivy"
 TOOLS = (NAME,)
-VERSION = "0.76.0"
-IMAGE = Image("aquasec/trivy", VERSION)
-"""Never 0.69.4-0.69.6 (compromised releases). Lock a digest by setting `Image.digest` (README, "Pinning")."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml. Never 0.69.4-0.69.6 (compromised releases)."""
+VERSION = IMAGE.tag
 
 FINDINGS_EXIT_CODE = 4
 EXIT_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset({FINDINGS_EXIT_CODE}))
