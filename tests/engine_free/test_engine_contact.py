@@ -58,7 +58,8 @@ def _seconds(ttl: str) -> int:
 def test_every_function_states_its_cache_policy_and_why() -> None:
     """No function is left on the engine's default (up to 7 days, core/modfunc.go); the docstring says why.
 
-    Engine case: `scan_is_fresh_per_call` (two `scan` calls in separate sessions both run the scanners)."""
+    Engine case: `scan_is_fresh_per_call` (the engine accepts every stated policy when it loads the module;
+    freshness across sessions cannot be observed from inside one session)."""
     fns = functions()
     assert fns, "no functions registered"
     for name, fn in fns.items():
@@ -86,7 +87,7 @@ def test_live_data_is_never_cached_beyond_the_session_and_side_effects_never() -
 async def test_cosign_gets_the_registry_user_as_plain_env_and_only_the_password_as_secret(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A secret user name would be scrubbed from cosign's base64 output (engine: `sign_with_short_username`)."""
+    """A secret user name would be scrubbed from cosign's base64 output (engine: `registry_with_a_short_username`)."""
     seen: list[Any] = []
 
     async def capture(ctr: Any, inv: Invocation, **_: Any) -> Any:
@@ -114,7 +115,7 @@ async def test_push_builds_the_auth_file_in_the_container_without_reading_the_pa
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The password goes from Secret to secret variable; Python never reads it (a `plaintext()` call would
-    fail here with ClientConnectionError, there is no engine). Engine case: `publish_to_local_registry`."""
+    fail here with ClientConnectionError, there is no engine). Engine case: `registry_with_a_short_username`."""
     seen: list[Any] = []
 
     async def capture(ctr: Any, inv: Invocation, **_: Any) -> Any:
@@ -227,7 +228,7 @@ NOW = datetime(2026, 11, 27, 8, 0, tzinfo=UTC)
 @pytest.mark.anyio
 async def test_a_pruned_db_volume_is_downloaded_again_the_same_day(monkeypatch: pytest.MonkeyPatch) -> None:
     """The day's download is a cached exec; the volume it filled is gone. Downloading again, not blaming
-    offline mode (engine case: `scan_image_after_cache_prune`)."""
+    offline mode (no engine case: a module cannot prune the engine's cache volumes)."""
     downloaded: list[str] = []
 
     def stdout(ctr: Any) -> str:
@@ -295,7 +296,7 @@ def stub_java(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
 
 @pytest.mark.anyio
 async def test_an_image_with_a_jar_fetches_the_java_db_and_scans_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Engine case: `scan_image_with_a_jar_on_a_fresh_cache`."""
+    """Engine case: `scan_image_of_an_image_with_a_jar`."""
     awaited = stub_java(monkeypatch)
     built = image_stage.build_variants(dag.directory(), Config())
     monkeypatch.setattr(trivy, "parse", lambda _t, mode: ToolRun(tool="trivy", version="0.76.0", findings=()))
@@ -332,7 +333,7 @@ async def test_other_trivy_failures_are_raised_not_retried_with_a_java_db(monkey
 @pytest.mark.anyio
 async def test_build_secrets_are_renamed_to_their_dockerfile_ids(monkeypatch: pytest.MonkeyPatch) -> None:
     """docker_build refuses an unnamed secret (core/container.go: "secret has no name and cannot be
-    referenced from Dockerfile secret id"); env:// secrets have no name. Engine case: `build_with_a_secret`."""
+    referenced from Dockerfile secret id"); env:// secrets have no name. Engine case: `build_with_a_named_secret`."""
     values = {"npm": "NPMTOKEN", "pip": "PIPCONF"}
     given = [dag.secret("env://NPM_TOKEN"), dag.secret("file://pip.conf")]
     plain = iter(values.values())
@@ -380,7 +381,7 @@ def test_build_and_ship_take_secret_ids() -> None:
 def test_a_localhost_repository_is_reached_through_the_bound_service() -> None:
     """A tool container's localhost is itself: with --registry-service the tools push to the service's
     alias, and the caller gets the reference back with the host they gave. Engine case:
-    `publish_to_a_registry_service`."""
+    `ship_to_a_registry_service`."""
     svc = dag.container().from_("registry:3.0.0").with_exposed_port(5000).as_service()
     target = release.Target.parse("localhost:5000/team/app", "1", service=svc)
     assert str(target.reference) == "registry:5000/team/app:1"
@@ -418,3 +419,19 @@ def test_a_registry_service_without_a_repository_is_refused() -> None:
         ship_stage.Plan.from_args(
             repository="", tag="1", username="", password=None, insecure=False, signing=signing, service=svc
         )
+
+
+# --- the engine test module calls every function --------------------------------------------------------
+
+
+def test_the_engine_test_module_calls_every_function_and_runs_every_case() -> None:
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "dagger" / "src" / "seaworthy_tests" / "main.py").read_text()
+    for name in functions():
+        assert re.search(rf"\.{name}\(", text), f"tests/dagger never calls {name}"
+    cases = set(re.findall(r"async def (\w+)\(self", text)) - {"all"}
+    in_all = set(re.findall(r"self\.(\w+)", text[text.index("async def all(") :]))
+    assert cases <= in_all, f"cases `all` does not run: {sorted(cases - in_all)}"
+    for failure_path in ("pushes_nothing", "build_failure", "verify(ref=unsigned", "offline_db_too_old_is_refused"):
+        assert failure_path in text, failure_path
