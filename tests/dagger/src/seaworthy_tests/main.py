@@ -6,7 +6,7 @@ Each case calls the real module (`dag.seaworthy()`), which runs the real tool im
 Every function of the module is called at least once, and every failure path the issue names is checked:
 the gate fails → nothing is pushed; a broken Dockerfile → the build's own error text; an unsigned image →
 `verify` fails; a trivy DB older than allowed in offline mode → refused. Registry cases publish to an
-in-engine registry (`dag.seaworthy().registry()`, passed back as `--registry-service`) and sign with a
+in-engine registry service of the case (`own_registry`, passed as `--registry-service`) and sign with a
 throwaway key: no account, no public registry. The engine-free suite (tests/engine_free) checks the query
 chains these calls build; each of its issue-10 tests names the case here that would catch the same mistake.
 """
@@ -14,6 +14,7 @@ chains these calls build; each of its issue-10 tests names the case here that wo
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
@@ -72,6 +73,20 @@ async def catalog(registry: dagger.Service) -> list[str]:
     return list(json.loads(out).get("repositories") or [])
 
 
+def own_registry(case: str) -> dagger.Service:
+    """A plain-HTTP registry service for one case, its storage in a volume of its own.
+
+    One definition, passed to several calls, is one service with one storage (the module's `registry`
+    function is never cached, so a lazy `dag.seaworthy().registry()` evaluated twice could be two)."""
+    return (
+        dag.container()
+        .from_("registry:3.1.1")
+        .with_mounted_cache("/var/lib/registry", dag.cache_volume(f"e2e-{case}-{uuid.uuid4().hex}"))
+        .with_exposed_port(5000)
+        .as_service(use_entrypoint=True)
+    )
+
+
 def offline_config(max_age_hours: int) -> dagger.File:
     text = f"[scan.trivy]\noffline = true\nmax_db_age_hours = {max_age_hours}\n"
     return dag.directory().with_new_file("seaworthy.toml", text).file("seaworthy.toml")
@@ -108,7 +123,7 @@ class SeaworthyTests:
     ) -> str:
         """The bad project fails the gate with a reason per broken rule, and the registry it was to be pushed
         to (a registry service of this test) holds no repository afterwards."""
-        registry = dag.seaworthy().registry()
+        registry = own_registry("ship-bad")
         text = await expect_failure(
             dag.seaworthy()
             .ship(
@@ -146,7 +161,7 @@ class SeaworthyTests:
     @function(cache="never")  # type: ignore[call-overload]
     async def ship_to_a_registry_service(self) -> str:
         """ship --repository on a registry the caller runs (--registry-service): published there, by digest."""
-        registry = dag.seaworthy().registry()
+        registry = own_registry("ship-service")
         key, _ = await throwaway_keys()
         reports = dag.seaworthy().ship(
             today=TODAY, repository="registry:5000/e2e/app", registry_service=registry, key=key, tlog=False
@@ -279,7 +294,7 @@ class SeaworthyTests:
         """publish → sign → attest → verify on a registry service with a throwaway key; then an unsigned
         image fails verify (a second image published to the same registry, never signed)."""
         sw = dag.seaworthy()
-        registry = sw.registry()
+        registry = own_registry("release")
         key, public = await throwaway_keys()
         ref = await sw.publish(repository="registry:5000/e2e/signed", tag="1", registry_service=registry)
         check("@sha256:" in ref, ref)
@@ -340,6 +355,14 @@ class SeaworthyTests:
         return ref
 
     @function(cache="never")  # type: ignore[call-overload]
+    async def registry_function_starts_an_empty_registry(self) -> str:
+        """`registry` returns a running, empty, plain-HTTP registry service."""
+        started = await dag.seaworthy().registry().start()
+        check(await catalog(started) == [], "the ephemeral registry is not empty")
+        await started.stop()
+        return "ok"
+
+    @function(cache="never")  # type: ignore[call-overload]
     async def version_lists_every_pinned_image(self) -> str:
         text = await dag.seaworthy().version()
         for tool in ("trivy", "semgrep", "gitleaks", "hadolint", "syft", "opa", "skopeo", "cosign", "registry"):
@@ -370,6 +393,7 @@ class SeaworthyTests:
             "gate": lambda: self.gate_reevaluates_saved_inputs(bad),
             "release": self.publish_sign_attest_verify,
             "registry_auth": self.registry_with_a_short_username,
+            "registry_function": self.registry_function_starts_an_empty_registry,
             "version": self.version_lists_every_pinned_image,
         }
         failures: dict[str, str] = {}
