@@ -107,6 +107,10 @@ def test_the_engine_job_installs_dagger_0_21_11_and_runs_every_check() -> None:
         "scripts/lock-images.py --check",
     ):
         assert needed in script, needed
+    (release,) = [s for s in job["steps"] if "--require-digests" in s.get("run", "")]
+    assert release["if"] == "startsWith(github.ref, 'refs/tags/v')"
+    triggers: dict[object, Any] = yaml.safe_load(WORKFLOW.read_text())
+    assert "v*" in triggers[True]["push"]["tags"]  # YAML 1.1 reads the key `on` as True
     # the bad fixture's strict ship must fail the step if it passes
     assert re.search(r"if dagger .*bad-project; then\s+echo .*\s+exit 1", script)
 
@@ -128,6 +132,7 @@ def test_gitlab_runs_the_same_with_the_dagger_cli_and_dind() -> None:
     install = "\n".join(engine["before_script"])
     assert "dl.dagger.io/dagger/install.sh" in install and 'DAGGER_VERSION="v${DAGGER_VERSION}"' in install
     script = "\n".join(engine["script"])
+    assert "CI_COMMIT_TAG" in script and "--require-digests" in script
     for needed in ("call -m tests/dagger all", "call ship export", "bad-project", "lock-images.py --check"):
         assert needed in script, needed
 
