@@ -143,10 +143,7 @@ async def run_scanners(
             return scanner_container(name, cfg, source, rules=rules, ignorefile=ignorefile, buster=buster)[1]
 
         inv = invocation(name, cfg, ignorefile=IGNOREFILE if ignorefile is not None else None)
-        if name == "trivy":  # a JAR on a fresh cache needs the Java DB first (trivydb.collect_trivy)
-            _, got = await trivydb.collect_trivy(build, inv, cfg, buster=scanner_buster(name, cfg, now), now=now)
-        else:
-            _, got = await collect_fresh(build, inv, buster=scanner_buster(name, cfg, now))
+        _, got = await collect_fresh(build, inv, buster=scanner_buster(name, cfg, now))
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
         results[name] = attrs.evolve(parse(name, got.report), exit_code=got.exit_code)

@@ -1,7 +1,8 @@
 """trivy's vulnerability DB: one cache volume, refreshed at most once a day, then read by every scan offline.
 
-The Java index DB lives in the same volume. It is fetched on demand, the first time a scan meets a JAR
-(`collect_trivy`), and refreshed daily with the vulnerability DB once it is there.
+The Java index DB lives in the same volume. It is fetched on demand, the first time an image scan meets a
+JAR (`collect_trivy`; `trivy fs` reads lock files, not JARs, and never needs it), and refreshed daily with
+the vulnerability DB once it is there.
 """
 
 from __future__ import annotations
