@@ -48,7 +48,11 @@ TargetArg = Annotated[str, Doc("Build stage to stop at (Dockerfile target)")]
 BuildArgsArg = Annotated[list[str], Doc("Build arguments as KEY=VALUE (never secrets: use --secrets)")]
 PlatformsArg = Annotated[list[str], Doc("Platforms to build, e.g. linux/amd64,linux/arm64 (default: native)")]
 SecretsArg = Annotated[
-    list[dagger.Secret], Doc("Build secrets, mounted at /run/secrets/<name> for RUN --mount=type=secret")
+    list[dagger.Secret],
+    Doc("Build secrets (env://, file://…), each under the id --secret-ids gives, for RUN --mount=type=secret"),
+]
+SecretIdsArg = Annotated[
+    list[str], Doc("The Dockerfile secret id of each --secrets entry, in the same order (e.g. npm,pip)")
 ]
 ImageArg = Annotated[dagger.Container | None, Doc("An image to use instead of building the source (e.g. alpine:3.22)")]
 TodayArg = Annotated[str, Doc("Date the exceptions' expiry is checked against, YYYY-MM-DD (default: today, UTC)")]
@@ -69,6 +73,10 @@ TlogArg = Annotated[bool, Doc("Use the transparency log (turn off for private or
 RegistryUserArg = Annotated[str, Doc("Registry user name")]
 RegistryPasswordArg = Annotated[dagger.Secret | None, Doc("Registry password or token")]
 InsecureArg = Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")]
+RegistryServiceArg = Annotated[
+    dagger.Service | None,
+    Doc("A registry you run, e.g. tcp://localhost:5000 (plain HTTP); --repository=localhost:5000/team/app"),
+]
 
 
 @object_type
@@ -137,7 +145,7 @@ class Seaworthy:
 
     # --- source scanners ------------------------------------------------------------------------------
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def scan(
         self,
         source: SourceArg,
@@ -149,6 +157,10 @@ class Seaworthy:
         """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently and merge findings.
 
         hadolint and trivy check every Dockerfile/Containerfile in the source (outside the skip paths).
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
         """
         cfg = await load_config(source, config)
         cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
@@ -169,24 +181,44 @@ class Seaworthy:
         runs = await scan_stage.run_scanners(source, cfg, names=[name], dockerfile=dockerfile)
         return _scan_result(runs)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def semgrep(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
-        """SAST with semgrep: the bundled offline rules plus any in seaworthy.toml."""
+        """SAST with semgrep: the bundled offline rules plus any in seaworthy.toml.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         return await self._one("semgrep", source, config)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def gitleaks(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
-        """Secrets in the working tree with gitleaks (values are redacted, never reported)."""
+        """Secrets in the working tree with gitleaks (values are redacted, never reported).
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         return await self._one("gitleaks", source, config)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def trivy_fs(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
-        """Vulnerable dependencies (lock files), IaC/Dockerfile misconfiguration and secrets with trivy fs."""
+        """Vulnerable dependencies (lock files), IaC/Dockerfile misconfiguration and secrets with trivy fs.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         return await self._one("trivy", source, config)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def hadolint(self, source: SourceArg, config: ConfigArg = None, dockerfile: DockerfileArg = "") -> ScanResult:
-        """Dockerfile lint with hadolint: every Dockerfile/Containerfile in the source, plus --dockerfile."""
+        """Dockerfile lint with hadolint: every Dockerfile/Containerfile in the source, plus --dockerfile.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         return await self._one("hadolint", source, config, dockerfile)
 
     # --- image ------------------------------------------------------------------------------------------
@@ -211,7 +243,7 @@ class Seaworthy:
         )
         return cfg.override(build=build)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def build(
         self,
         source: SourceArg,
@@ -221,13 +253,20 @@ class Seaworthy:
         build_args: BuildArgsArg = (),  # pyright: ignore[reportArgumentType]
         platform: Annotated[str, Doc("Platform to build, e.g. linux/arm64 (default: native)")] = "",
         secrets: SecretsArg = (),  # pyright: ignore[reportArgumentType]
+        secret_ids: SecretIdsArg = (),  # pyright: ignore[reportArgumentType]
     ) -> dagger.Container:
-        """Build the source's Dockerfile once and return the container (fails with the build's own message)."""
+        """Build the source's Dockerfile once and return the container (fails with the build's own message).
+
+        Cache: per session. The build resolves base image tags (`FROM python:3.13-slim`) that move; a week-old
+        cached result would hide a rebuilt base.
+        """
         cfg = await self._build_cfg(
             source, config, dockerfile, target, list(build_args), [platform] if platform else []
         )
+        image_stage.secret_ids(list(secret_ids), len(secrets))
         await image_stage.check_source(source, cfg.build.dockerfile)
-        built = image_stage.build_variants(source, cfg, secrets=list(secrets))
+        named = await image_stage.named_secrets(list(secrets), list(secret_ids))
+        built = image_stage.build_variants(source, cfg, secrets=named)
         await image_stage.ensure_built(built)
         return built.variants[0]
 
@@ -246,7 +285,7 @@ class Seaworthy:
         await image_stage.ensure_built(built)
         return built, cfg, text
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def sbom(
         self,
         source: SourceArg,
@@ -255,7 +294,10 @@ class Seaworthy:
         dockerfile: DockerfileArg = "",
         generator: Annotated[str, Doc("SBOM generator: trivy (default) or syft")] = "",
     ) -> dagger.Directory:
-        """CycloneDX 1.6 and SPDX 2.3 SBOMs of the image (built from the source unless --image is given)."""
+        """CycloneDX 1.6 and SPDX 2.3 SBOMs of the image (built from the source unless --image is given).
+
+        Cache: per session, like `build`: the image it describes is rebuilt from moving base tags.
+        """
         built, cfg, _ = await self._built(image, source, config, dockerfile)
         if generator:
             if generator not in config_mod.SBOM_GENERATORS:
@@ -264,7 +306,7 @@ class Seaworthy:
         files = await image_stage.sbom(built, cfg)
         return report_stage.sbom_directory(sbom_pair.finalize(files.cyclonedx, files.spdx, tool=files.tool))
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def scan_image(
         self,
         source: SourceArg,
@@ -272,13 +314,18 @@ class Seaworthy:
         config: ConfigArg = None,
         dockerfile: DockerfileArg = "",
     ) -> ScanResult:
-        """Vulnerabilities of the image with trivy; the DB lives in a cache volume refreshed once a day."""
+        """Vulnerabilities of the image with trivy; the DB lives in a cache volume refreshed once a day.
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
         built, cfg, _ = await self._built(image, source, config, dockerfile)
         await trivydb.refresh(cfg)
         runs = await image_stage.scan_image(built, cfg)
         return _scan_result(runs)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     async def facts(
         self,
         source: SourceArg,
@@ -286,14 +333,17 @@ class Seaworthy:
         config: ConfigArg = None,
         dockerfile: DockerfileArg = "",
     ) -> str:
-        """Image facts the gate reads (user, entrypoint, ports, labels, base image and pin, size, config digest)."""
+        """Image facts the gate reads (user, entrypoint, ports, labels, base image and pin, size, config digest).
+
+        Cache: per session, like `build`: the image it describes is rebuilt from moving base tags.
+        """
         built, _cfg, text = await self._built(image, source, config, dockerfile)
         facts = await image_stage.image_facts(built, text)
         return report_stage.facts_json(facts)
 
     # --- gate -------------------------------------------------------------------------------------------
 
-    @function
+    @function(cache="24h")  # type: ignore[call-overload]
     async def gate(
         self,
         input: Annotated[dagger.File, Doc("A gate input document (gate-input.json from a ship report)")],
@@ -301,7 +351,11 @@ class Seaworthy:
             dagger.Directory | None, Doc("Your own Rego policy folder (adds/overrides rules by id)")
         ] = None,
     ) -> GateResult:
-        """Evaluate a saved gate input document with the bundled Rego policies (plus yours) in OPA."""
+        """Evaluate a saved gate input document with the bundled Rego policies (plus yours) in OPA.
+
+        Cache: 24h. A pure function of the input document, the policies and the pinned OPA image (all part of the
+        cache key); 24h rather than the default week so that a re-pinned OPA tag is picked up within a day.
+        """
         verdict = await gate_stage.evaluate(
             await input.contents(),
             user_policies=[("--policy", policy)] if policy is not None else [],
@@ -317,7 +371,10 @@ class Seaworthy:
 
     @function(cache="never")  # type: ignore[call-overload]
     def registry(self) -> dagger.Service:
-        """The ephemeral OCI registry `ship` publishes to when no --repository is given (plain HTTP)."""
+        """The ephemeral OCI registry `ship` publishes to when no --repository is given (plain HTTP).
+
+        Cache: never. Each call must start a fresh, empty registry.
+        """
         return release_stage.ephemeral_registry(f"seaworthy-registry-{datetime.now(UTC).isoformat()}")
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -332,14 +389,23 @@ class Seaworthy:
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
         insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")] = False,
         dockerfile: DockerfileArg = "",
+        registry_service: RegistryServiceArg = None,
     ) -> str:
-        """Push the image (all platform variants as one index) and return repo@sha256:… after reading it back."""
+        """Push the image (all platform variants as one index) and return repo@sha256:… after reading it back.
+
+        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
+        """
         built, _cfg, _ = await self._built(image, source, config, dockerfile)
         target = release_stage.Target.parse(
-            repository, tag, username=username, password=password, insecure=insecure_registry
+            repository,
+            tag,
+            username=username,
+            password=password,
+            insecure=insecure_registry,
+            service=registry_service,
         )
         pushed = await release_stage.publish(built.tarball, built.platforms, target)
-        return pushed.ref
+        return target.public(pushed.ref)
 
     @function(cache="never")  # type: ignore[call-overload]
     async def sign(
@@ -356,8 +422,12 @@ class Seaworthy:
         registry_username: RegistryUserArg = "",
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
+        registry_service: RegistryServiceArg = None,
     ) -> str:
-        """Sign an image by digest with cosign: key, keyless (OIDC token) or KMS."""
+        """Sign an image by digest with cosign: key, keyless (OIDC token) or KMS.
+
+        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
+        """
         signing = release_stage.Signing.from_args(
             key=key,
             key_password=key_password,
@@ -368,8 +438,8 @@ class Seaworthy:
             oidc_request_token=oidc_request_token,
             tlog=tlog,
         )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry)
-        await release_stage.sign(ref, signing, reg)
+        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
+        await release_stage.sign(release_stage.via_service(ref, registry_service), signing, reg)
         return ref
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -389,8 +459,12 @@ class Seaworthy:
         registry_username: RegistryUserArg = "",
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
+        registry_service: RegistryServiceArg = None,
     ) -> str:
-        """Attach a signed in-toto attestation (SBOM, vulnerabilities, provenance, verdict…) to an image by digest."""
+        """Attach a signed in-toto attestation (SBOM, vulnerabilities, provenance, verdict…) to an image by digest.
+
+        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
+        """
         signing = release_stage.Signing.from_args(
             key=key,
             key_password=key_password,
@@ -401,8 +475,8 @@ class Seaworthy:
             oidc_request_token=oidc_request_token,
             tlog=tlog,
         )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry)
-        await release_stage.attest(ref, predicate, type, signing, reg)
+        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
+        await release_stage.attest(release_stage.via_service(ref, registry_service), predicate, type, signing, reg)
         return ref
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -431,8 +505,12 @@ class Seaworthy:
         registry_username: RegistryUserArg = "",
         registry_password: RegistryPasswordArg = None,
         insecure_registry: InsecureArg = False,
+        registry_service: RegistryServiceArg = None,
     ) -> str:
-        """Verify an image's signature, its attestations and policy over them (usable before a deploy)."""
+        """Verify an image's signature, its attestations and policy over them (usable before a deploy).
+
+        Cache: never. It reads the registry's current state and the vulnerability attestation's age.
+        """
         verifier = release_stage.Verifying.from_args(
             public_key=public_key,
             kms_key=kms_key,
@@ -442,9 +520,13 @@ class Seaworthy:
             tlog=tlog,
             kms_credentials=kms_credentials,
         )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry)
+        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
         result = await release_stage.verify(
-            ref, verifier, reg, require=tuple(require), max_vuln_age_hours=max_vuln_age_hours
+            release_stage.via_service(ref, registry_service),
+            verifier,
+            reg,
+            require=tuple(require),
+            max_vuln_age_hours=max_vuln_age_hours,
         )
         return result
 
@@ -462,6 +544,7 @@ class Seaworthy:
         build_args: BuildArgsArg = (),  # pyright: ignore[reportArgumentType]
         platforms: PlatformsArg = (),  # pyright: ignore[reportArgumentType]
         secrets: SecretsArg = (),  # pyright: ignore[reportArgumentType]
+        secret_ids: SecretIdsArg = (),  # pyright: ignore[reportArgumentType]
         policy: Annotated[dagger.Directory | None, Doc("Your own Rego policy folder")] = None,
         repository: Annotated[
             str, Doc("Where to publish, e.g. ghcr.io/org/app (default: an ephemeral in-engine registry)")
@@ -470,6 +553,7 @@ class Seaworthy:
         username: Annotated[str, Doc("Registry user name")] = "",
         password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
         insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification for --repository")] = False,
+        registry_service: RegistryServiceArg = None,
         key: Annotated[
             dagger.Secret | None,
             Doc("cosign private key (key mode; default for the ephemeral registry: a fresh key pair)"),
@@ -502,6 +586,8 @@ class Seaworthy:
 
         Returns the reports directory. When the gate fails nothing is pushed and the call fails with the
         reasons (unless --strict=false).
+
+        Cache: never. It scans with live data and changes a registry; every call must do both again.
         """
         cfg = await self._build_cfg(source, config, dockerfile, target, list(build_args), list(platforms))
         cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
@@ -526,12 +612,13 @@ class Seaworthy:
             revision=revision,
             verify_identity=verify_identity,
             verify_issuer=verify_issuer,
+            service=registry_service,
         )
         outcome = await ship_stage.ship(
             source,
             cfg,
             plan,
-            secrets=list(secrets),
+            secrets=await image_stage.named_secrets(list(secrets), list(secret_ids)),
             user_policy=policy,
             today=_today(today),
         )
@@ -539,9 +626,12 @@ class Seaworthy:
             raise GateFailed(outcome.failure_message)
         return outcome.reports
 
-    @function
+    @function(cache="168h")  # type: ignore[call-overload]
     def version(self) -> str:
-        """Seaworthy's version and the pinned tool images."""
+        """Seaworthy's version and the pinned tool images.
+
+        Cache: 168h (the engine's maximum). A constant of the module source, which is part of the cache key.
+        """
         return release_stage.versions()
 
 

@@ -39,10 +39,12 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import IO
 
 import attrs
 import pytest
@@ -524,3 +526,78 @@ def _timed(name: str, fn: Callable[[], BuiltImage]) -> BuiltImage:
     with log.open("a") as fh:
         fh.write(f"{time.strftime('%Y-%m-%dT%H:%M:%S')} {name} {took:.1f}s {built.ref}\n")
     return built
+
+
+# ---------------------------------------------------------------------------------------------- clean-up
+#
+# containers/storage leaves mounts behind (a container's `merged` overlay, the graph's own `overlay` bind
+# mount) when a build or run is interrupted or a container is not unmounted. With the storage inside the
+# checkout (the default, .cache/images/containers), `rm -rf` of the clone then fails with "Device or resource
+# busy". At the end of the last test session using the storage, every mount under it is unmounted.
+#
+# Several sessions may share one storage (pytest-xdist workers; other checkouts via SEAWORTHY_IMAGE_CACHE):
+# each session holds a shared lock on SESSIONS_LOCK while it runs, and only a session that can then take the
+# lock exclusively (nobody else is running) unmounts, and never lazily: a mount still in use stays.
+
+SESSIONS_LOCK = ".sessions.lock"
+
+
+def mounts_under(root: Path) -> list[str]:
+    """Mount points at or below `root` in this mount namespace, deepest first."""
+    prefix = str(root.resolve())
+    points: list[str] = []
+    with open("/proc/self/mountinfo") as fh:
+        for line in fh:
+            point = line.split()[4].replace("\\040", " ")
+            if point == prefix or point.startswith(prefix + "/"):
+                points.append(point)
+    return sorted(set(points), key=lambda p: (-p.count("/"), p))
+
+
+def release_mounts(root: Path) -> list[str]:
+    """Unmount every mount under `root` (deepest first, not lazily); returns what could not be unmounted."""
+    if not root.exists() or os.geteuid() != 0:
+        return []  # rootless storage mounts live in a user namespace that ends with its processes
+    stuck: list[str] = []
+    for _ in range(3):  # a bind mount may sit under or over another one: repeat until nothing changes
+        points = mounts_under(root)
+        if not points:
+            return []
+        stuck = []
+        for point in points:
+            done = subprocess.run(["umount", point], capture_output=True, text=True, check=False)
+            if done.returncode != 0 and point in mounts_under(root):
+                stuck.append(f"{point}: {done.stderr.strip()}")
+    return stuck
+
+
+_session_lock: list[IO[str]] = []
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Register this session as a user of the storage (a shared lock held until the session ends)."""
+    del session
+    CACHE.mkdir(parents=True, exist_ok=True)
+    fh = (CACHE / SESSIONS_LOCK).open("w")
+    fcntl.flock(fh, fcntl.LOCK_SH)
+    _session_lock.append(fh)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """The last session out unmounts the storage, so that the checkout can be removed."""
+    del session
+    if not _session_lock:
+        return
+    fh = _session_lock.pop()
+    fcntl.flock(fh, fcntl.LOCK_UN)
+    try:
+        fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fh.close()
+        return  # another session still uses the storage; the last one cleans up
+    try:
+        stuck = release_mounts(CACHE / "containers")
+        if stuck:
+            print("\n[tests.images] still mounted (in use?): " + "; ".join(stuck), file=sys.stderr)
+    finally:
+        fh.close()

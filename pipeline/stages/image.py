@@ -7,12 +7,14 @@ object once, so every stage that reads the tarball reads the very same bytes tha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 import anyio
 import attrs
 import dagger
+from dagger import dag
 
 from pipeline.config import Config, validate_platform
 from pipeline.errors import InputError, ToolOutputError
@@ -51,6 +53,44 @@ def build_args(pairs: Sequence[str]) -> tuple[tuple[str, str], ...]:
             raise InputError(f"--build-args: {pair!r} is not KEY=VALUE; write it like VERSION=1.2.3")
         out.append((key.strip(), value))
     return tuple(sorted(out))
+
+
+_SECRET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def secret_ids(ids: Sequence[str], count: int) -> tuple[str, ...]:
+    """Check the Dockerfile secret ids given for `count` build secrets (one each, in the same order)."""
+    if len(ids) != count:
+        raise InputError(
+            f"--secret-ids names {len(ids)} secret(s) but --secrets gives {count}: give each secret the id its "
+            "Dockerfile uses, in the same order, e.g. --secrets=env://NPM_TOKEN --secret-ids=npm "
+            "(for RUN --mount=type=secret,id=npm)"
+        )
+    seen: set[str] = set()
+    for sid in ids:
+        if not _SECRET_ID.match(sid):
+            raise InputError(
+                f"--secret-ids: {sid!r} is not a Dockerfile secret id; use letters, digits, '.', '_' or '-', "
+                "as in RUN --mount=type=secret,id=npm"
+            )
+        if sid in seen:
+            raise InputError(f"--secret-ids: {sid!r} is given twice; each build secret needs its own id")
+        seen.add(sid)
+    return tuple(ids)
+
+
+async def named_secrets(secrets: Sequence[dagger.Secret], ids: Sequence[str]) -> list[dagger.Secret]:
+    """The build secrets under the ids the Dockerfile uses (`RUN --mount=type=secret,id=…`).
+
+    `docker_build` mounts each secret at /run/secrets/<its name> and refuses one without a name ("secret
+    has no name and cannot be referenced from Dockerfile secret id", dagger core/container.go): secrets
+    from `env://`, `file://`, `cmd://`… have none. Dagger 0.21 names a secret only through
+    `dag.set_secret(name, plaintext)`, so each value passes through this function's memory once, and is
+    re-wrapped at once as a Secret (scrubbed from logs, never on argv or in a layer). See README,
+    "Secrets".
+    """
+    checked = secret_ids(ids, len(secrets))
+    return [dag.set_secret(sid, await secret.plaintext()) for sid, secret in zip(checked, secrets, strict=True)]
 
 
 def build_variants(
@@ -183,7 +223,7 @@ async def scan_image(
         def scan(buster: str, mounts: dict[str, dagger.Directory | dagger.File] = mounts) -> dagger.Container:
             return tool_container(inv, mounts, caches={db.cache_dir: trivydb.cache()}, buster=buster)
 
-        _, got = await collect_fresh(scan, inv, buster=day_buster(now))
+        _, got = await trivydb.collect_trivy(scan, inv, cfg, buster=day_buster(now), now=now)
         runs.append(attrs.evolve(trivy.parse(got.report, mode="image"), exit_code=got.exit_code))
     return tuple(runs)
 

@@ -66,7 +66,8 @@ class RegistryAccess:
     password: dagger.Secret | None = None
     insecure: bool = False
     service: dagger.Service | None = None
-    """The ephemeral registry to bind as `registry` (None for a real registry)."""
+    """A registry service bound as `registry.ALIAS` (the ephemeral one, or the caller's --registry-service),
+    reached over plain HTTP; None for a registry reached over the network."""
 
     def __attrs_post_init__(self) -> None:
         if bool(self.username) != (self.password is not None):
@@ -76,11 +77,41 @@ class RegistryAccess:
             )
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1")
+
+
+def through_service(ref: skopeo.Reference) -> skopeo.Reference:
+    """`ref` as the tool containers reach a caller's registry service: the service is bound under
+    `registry.ALIAS`, so ``localhost:5000/app`` becomes ``registry:5000/app`` (a tool container's own
+    localhost is itself). Any other host is kept: the caller named the alias already."""
+    host, _, port = ref.registry.partition(":")
+    if host not in LOOPBACK_HOSTS:
+        return ref
+    return attrs.evolve(ref, registry=f"{registry.ALIAS}:{port or registry.PORT}")
+
+
+def via_service(ref: str, service: dagger.Service | None) -> str:
+    """An image reference given by the caller, as the tool containers reach it (see `through_service`)."""
+    if service is None:
+        return ref
+    return str(through_service(skopeo.normalize_reference(ref)))
+
+
 @attrs.frozen
 class Target:
     reference: skopeo.Reference
+    """The reference the tool containers push to."""
     access: RegistryAccess
     ephemeral: bool = False
+    """Pushed through a bound service (the in-engine registry or the caller's): plain HTTP."""
+    public_registry: str = ""
+    """The registry host as the caller named it, when it differs from `reference`'s (see `public`)."""
+
+    def public(self, ref: str) -> str:
+        """A reference the tools produced, with the registry host the caller gave (localhost:5000/…)."""
+        if not self.public_registry or not ref.startswith(self.reference.registry + "/"):
+            return ref
+        return self.public_registry + ref[len(self.reference.registry) :]
 
     @classmethod
     def parse(
@@ -104,16 +135,27 @@ class Target:
                 f"e.g. --repository={repository.rsplit(':', 1)[0]} --tag={repository.rsplit(':', 1)[1]}"
             )
         ref = skopeo.normalize_reference(f"{repository}:{tag or 'latest'}")
-        return cls(ref, RegistryAccess(username, password, insecure, service), ephemeral=service is not None)
+        access = RegistryAccess(username, password, insecure, service)
+        if service is None:
+            return cls(ref, access)
+        bound = through_service(ref)
+        public = ref.registry if bound.registry != ref.registry else ""
+        return cls(bound, access, ephemeral=True, public_registry=public)
 
 
-async def auth_file(access: RegistryAccess, registry_host: str) -> dagger.Secret | None:
-    """The docker config.json for `registry_host` as a new Secret (its plaintext never leaves Python)."""
-    if access.password is None:
-        return None
-    plaintext = await access.password.plaintext()
-    content = skopeo.auth_config_json(registry_host, access.username, plaintext)
-    return dag.set_secret(f"seaworthy-auth-{registry_host.replace(':', '-')}", content)
+def skopeo_auth(
+    inv: Invocation, access: RegistryAccess, registry_host: str
+) -> tuple[Invocation, dict[str, dagger.Secret], tuple[str, ...]]:
+    """`inv` with the step that writes its auth file inside the container, the password as a secret
+    variable, and the in-memory folder the file goes to. No auth file wanted: `inv` unchanged.
+
+    The password stays a `dagger.Secret` from the caller to the container: it is never read into Python
+    (`skopeo.auth_script` builds the docker config.json in the tool container, in a tmpfs mount).
+    """
+    if access.password is None or skopeo.AUTHFILE not in inv.mounts:
+        return inv, {}, ()
+    wrapped = skopeo.with_auth_step(inv, registry_host, access.username)
+    return wrapped, {skopeo.AUTH_PASSWORD_ENV: access.password}, (skopeo.AUTH_DIR,)
 
 
 def _services(access: RegistryAccess) -> dict[str, dagger.Service]:
@@ -130,21 +172,22 @@ async def _run_skopeo(
     action: str,
 ) -> Collected:
     """Run a skopeo invocation with retries on retryable registry failures (fresh exec each attempt)."""
-    auth = await auth_file(access, registry_host) if skopeo.AUTHFILE in inv.mounts else None
+    run_inv, secret_env, temps = skopeo_auth(inv, access, registry_host)
     attempt = 0
 
     async def once() -> Collected:
         nonlocal attempt
         attempt += 1
         ctr = tool_container(
-            inv,
+            run_inv,
             mounts,
-            secret_files={skopeo.AUTHFILE: auth} if auth is not None else None,
+            secret_env=secret_env,
             services=_services(access),
             buster=f"{buster}-{attempt}",
+            temps=temps,
         )
         try:
-            return await collect(ctr, inv)
+            return await collect(ctr, run_inv)
         except ToolFailed as exc:
             failure = skopeo.classify_failure(exc.tool_message, registry=registry_host, action=action)
             if failure is not None:
@@ -332,13 +375,22 @@ async def public_key_of(signing: Signing) -> dagger.File:
     return file_of("cosign.pub", got.report)
 
 
-def _registry_secrets(access: RegistryAccess) -> tuple[cosign.RegistryAuth, dict[str, dagger.Secret]]:
+def _registry_secrets(
+    access: RegistryAccess,
+) -> tuple[cosign.RegistryAuth, dict[str, dagger.Secret], dict[str, str]]:
+    """cosign's registry credentials: the password as a secret variable, the user name as a plain one.
+
+    The user name is not a secret and must not be one: the engine scrubs every secret value from stdout and
+    from `redirect_stdout` files with no minimum length, so a short name occurring inside base64 payloads
+    would corrupt the envelopes `decode_envelope` reads.
+    """
     if access.password is None:
-        return cosign.RegistryAuth.NONE, {}
-    return cosign.RegistryAuth.ENV, {
-        "COSIGN_REGISTRY_USERNAME": dag.set_secret("seaworthy-registry-username", access.username),
-        "COSIGN_REGISTRY_PASSWORD": access.password,
-    }
+        return cosign.RegistryAuth.NONE, {}, {}
+    return (
+        cosign.RegistryAuth.ENV,
+        {"COSIGN_REGISTRY_PASSWORD": access.password},
+        {"COSIGN_REGISTRY_USERNAME": access.username},
+    )
 
 
 COSIGN_ATTEMPTS = 3
@@ -360,6 +412,7 @@ async def _run_cosign(
     *,
     what: str,
     kms_credentials: dagger.Secret | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Collected:
     """Run a cosign call; a failure becomes the error the user can act on (`cosign.classify_failure`).
 
@@ -380,6 +433,7 @@ async def _run_cosign(
         ctr = tool_container(
             call.invocation,
             mounts or {},
+            env=env,
             secret_env=secret_env,
             secret_files=secret_files,
             services=_services(access) if access is not None else None,
@@ -403,7 +457,7 @@ async def _run_cosign(
 
 
 async def sign(ref: str, signing: Signing, access: RegistryAccess, *, recursive: bool = False) -> None:
-    auth, reg_secrets = _registry_secrets(access)
+    auth, reg_secrets, reg_env = _registry_secrets(access)
     call = cosign.sign(
         ref,
         signing.signer,
@@ -413,7 +467,12 @@ async def sign(ref: str, signing: Signing, access: RegistryAccess, *, recursive:
         registry_auth=auth,
     )
     await _run_cosign(
-        call, {**signing.secrets, **reg_secrets}, access, what="sign", kms_credentials=signing.kms_credentials
+        call,
+        {**signing.secrets, **reg_secrets},
+        access,
+        what="sign",
+        kms_credentials=signing.kms_credentials,
+        env=reg_env,
     )
 
 
@@ -443,7 +502,7 @@ def predicate_type_uri(value: str) -> str:
 async def attest(
     ref: str, predicate: dagger.File, predicate_type: str, signing: Signing, access: RegistryAccess
 ) -> None:
-    auth, reg_secrets = _registry_secrets(access)
+    auth, reg_secrets, reg_env = _registry_secrets(access)
     call = cosign.attest(
         ref,
         predicate_type_uri(predicate_type),
@@ -459,6 +518,7 @@ async def attest(
         {cosign.PREDICATE: predicate},
         what="attest",
         kms_credentials=signing.kms_credentials,
+        env=reg_env,
     )
 
 
@@ -517,7 +577,7 @@ async def verify(
     now = now or datetime.now(UTC)
     chosen = tuple(require) or REQUIREMENTS
     _, digest = cosign.require_digest_ref(ref, "verify --ref")
-    auth, reg_secrets = _registry_secrets(access)
+    auth, reg_secrets, reg_env = _registry_secrets(access)
     allow_http = access.insecure or access.service is not None
     mounts: dict[str, Mountable] = {}
     if verifier.public_key is not None:
@@ -532,7 +592,9 @@ async def verify(
         "registry_auth": auth,
     }
     call = cosign.verify(ref, **kw)  # pyright: ignore[reportArgumentType]
-    got = await _run_cosign(call, reg_secrets, access, mounts, what="verify", kms_credentials=verifier.kms_credentials)
+    got = await _run_cosign(
+        call, reg_secrets, access, mounts, what="verify", kms_credentials=verifier.kms_credentials, env=reg_env
+    )
     signature = cosign.read_verify(got.exit_code, got.report, got.stderr)
     policy = attestation_policy.policy_for(
         chosen, max_vuln_age_hours=max_vuln_age_hours, expected_config_digest=expected_config_digest
@@ -541,7 +603,13 @@ async def verify(
     for predicate_type in attestation_policy.predicate_types(policy):
         vcall = cosign.verify_attestation(ref, predicate_type, **kw)  # pyright: ignore[reportArgumentType]
         vgot = await _run_cosign(
-            vcall, reg_secrets, access, mounts, what="verify-attestation", kms_credentials=verifier.kms_credentials
+            vcall,
+            reg_secrets,
+            access,
+            mounts,
+            what="verify-attestation",
+            kms_credentials=verifier.kms_credentials,
+            env=reg_env,
         )
         check = cosign.read_verify_attestation(predicate_type, vgot.exit_code, vgot.report, vgot.stderr)
         statements.extend(check.statements)

@@ -8,7 +8,7 @@ lazy until `collect` awaits the exit code; the branches that decide what an exit
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 
 import attrs
@@ -19,6 +19,9 @@ from pipeline.errors import ToolFailed, ToolOutputError
 from pipeline.tools.base import OUT, Invocation
 
 Mountable = dagger.Directory | dagger.File
+
+ROOT = "0"
+"""The user a tool container runs as unless the stage names the image's own non-root user."""
 
 
 @attrs.frozen
@@ -41,6 +44,7 @@ def tool_container(
     inv: Invocation,
     mounts: Mapping[str, Mountable],
     *,
+    env: Mapping[str, str] | None = None,
     secret_env: Mapping[str, dagger.Secret] | None = None,
     secret_files: Mapping[str, dagger.Secret] | None = None,
     caches: Mapping[str, dagger.CacheVolume] | None = None,
@@ -48,12 +52,20 @@ def tool_container(
     buster: str = "",
     platform: str = "",
     user: str = "",
+    temps: Sequence[str] = (),
 ) -> dagger.Container:
     """The container that runs `inv`: image, mounts (read-only inputs), secrets, caches, then the exec.
 
-    `mounts` must provide every container path the invocation lists in `inv.mounts`.
+    `mounts` must provide every container path the invocation lists in `inv.mounts` (or a folder of
+    `temps` holding it: an in-memory mount the exec itself fills, never part of a layer or cache key).
+    `env` adds plain variables the stage knows (a registry user name: not a secret, see
+    dagger-python.md §10) to the invocation's own.
     """
-    missing = sorted(set(inv.mounts) - set(mounts) - set(caches or {}) - set(secret_files or {}))
+    missing = sorted(
+        p
+        for p in set(inv.mounts) - set(mounts) - set(caches or {}) - set(secret_files or {})
+        if not any(p.startswith(t.rstrip("/") + "/") for t in temps)
+    )
     if missing:
         raise ValueError(f"{inv.tool}: nothing to mount at {', '.join(missing)} (stage wiring bug)")
     ctr = (dag.container(platform=dagger.Platform(platform)) if platform else dag.container()).from_(inv.image.ref)
@@ -66,16 +78,21 @@ def tool_container(
         ctr = ctr.with_mounted_cache(path, volume, sharing=dagger.CacheSharingMode.LOCKED)
     for alias, svc in sorted((services or {}).items()):
         ctr = ctr.with_service_binding(alias, svc)
-    for name, value in sorted(inv.env.items()):
+    for path in sorted(temps):
+        ctr = ctr.with_mounted_temp(path)
+    for name, value in sorted({**inv.env, **(env or {})}.items()):
         ctr = ctr.with_env_variable(name, value)
     for name, secret in sorted((secret_env or {}).items()):
         ctr = ctr.with_secret_variable(name, secret)
     for path, secret in sorted((secret_files or {}).items()):
         ctr = ctr.with_mounted_secret(path, secret, owner="0", mode=0o444)
-    # OUT must be writable by the image's user: owned by it when the stage names a non-root user (cosign
-    # runs as 65532, OPA as 1000:1000) — `owner` covers the directory itself, which is what counts —
-    # and world-writable in any case. `owner=""` (not None: that would send an explicit null) is root.
-    ctr = ctr.with_directory(OUT, dag.directory(), owner=user, permissions=0o777).with_workdir(inv.workdir)
+    # OUT must be writable by the user the tool runs as. The engine ignores `permissions` on
+    # `with_directory` (dagger core/container.go `WithDirectory(ctx, parent,
+    # subdir, src, filter, owner)` has no mode: the copy keeps only the owner), so a world-writable OUT cannot be
+    # asked for: OUT is owned by `run_as`, and the container runs as `run_as` explicitly, whatever USER
+    # the image declares (gitleaks' image says `USER gitleaks`, cosign's 65532, OPA's 1000:1000).
+    run_as = user or ROOT
+    ctr = ctr.with_directory(OUT, dag.directory(), owner=run_as).with_user(run_as).with_workdir(inv.workdir)
     if buster:
         ctr = ctr.with_env_variable("SEAWORTHY_CACHE_BUSTER", buster)
     return ctr.with_exec(

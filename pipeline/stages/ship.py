@@ -51,6 +51,8 @@ class Plan:
     revision: str = ""
     verify_identity: str = ""
     verify_issuer: str = ""
+    service: dagger.Service | None = None
+    """The caller's registry (--registry-service), reached from the tool containers as `registry.ALIAS`."""
 
     @property
     def ephemeral(self) -> bool:
@@ -70,9 +72,17 @@ class Plan:
         revision: str = "",
         verify_identity: str = "",
         verify_issuer: str = "",
+        service: dagger.Service | None = None,
     ) -> Plan:
+        if service is not None and not repository:
+            raise InputError(
+                "--registry-service needs --repository (where to push in it), e.g. "
+                "--registry-service=tcp://localhost:5000 --repository=localhost:5000/team/app"
+            )
         if repository:
-            release.Target.parse(repository, tag, username=username, password=password, insecure=insecure)
+            release.Target.parse(
+                repository, tag, username=username, password=password, insecure=insecure, service=service
+            )
         if signing.signer.mode is cosign.SigningMode.KEYLESS and not verify_identity:
             raise InputError(
                 "keyless signing needs --verify-identity (the certificate identity ship must see when it "
@@ -96,6 +106,7 @@ class Plan:
             revision,
             verify_identity,
             issuer,
+            service,
         )
 
 
@@ -260,9 +271,10 @@ async def ship(
         return ShipOutcome(verdict, report_stage.directory(files), message)
 
     # --- release: only after a pass -----------------------------------------------------------------
-    service = release.ephemeral_registry(f"seaworthy-registry-{uuid.uuid4().hex}") if plan.ephemeral else None
-    if service is not None:
-        service = await service.start()
+    own = release.ephemeral_registry(f"seaworthy-registry-{uuid.uuid4().hex}") if plan.ephemeral else None
+    if own is not None:
+        own = await own.start()
+    service = own or plan.service
     try:
         target = release.Target.parse(
             plan.repository or registry.DEFAULT_REPOSITORY,
@@ -352,12 +364,12 @@ async def ship(
         )
         files["verification.json"] = verification
         files["published.json"] = report_stage.dumps(
-            {"ref": pushed.ref, "digest": pushed.digest, "config_digests": dict(pushed.config_digests)}
+            {"ref": target.public(pushed.ref), "digest": pushed.digest, "config_digests": dict(pushed.config_digests)}
         )
-        return ShipOutcome(verdict, report_stage.directory(files), "", pushed.ref)
+        return ShipOutcome(verdict, report_stage.directory(files), "", target.public(pushed.ref))
     finally:
-        if service is not None:
-            await service.stop()
+        if own is not None:
+            await own.stop()
 
 
 __all__ = ["Plan", "ShipOutcome", "ship"]

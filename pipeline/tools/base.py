@@ -9,12 +9,16 @@ host with the mount points mapped to temporary folders (`Invocation.localized`).
 from __future__ import annotations
 
 import json
+import re
+import tomllib
 from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 import attrs
 
-from pipeline.errors import ToolFailed, ToolOutputError
+from pipeline.errors import ConfigError, ToolFailed, ToolOutputError
 from pipeline.formats._common import loads_tool_json, strip_bom
 
 # Mount points every tool container uses. Inputs are mounted read-only at these paths;
@@ -27,9 +31,9 @@ CACHE = "/cache"
 
 @attrs.frozen
 class Image:
-    """A tool image pinned to an exact version tag, and to a digest where one was verified from the publisher.
+    """A tool image pinned to an exact version tag, and to a digest once locked (`PINS_FILE`).
 
-    `ref` is what `Container.from_` gets. Users lock digests by setting `digest` (see README, "Pinning").
+    `ref` is what `Container.from_` gets: ``repo:tag@sha256:…`` when locked (the digest wins).
     """
 
     repository: str
@@ -40,6 +44,48 @@ class Image:
     def ref(self) -> str:
         base = f"{self.repository}:{self.tag}"
         return f"{base}@{self.digest}" if self.digest else base
+
+
+PINS_FILE = Path(__file__).with_name("images.toml")
+"""The one place tool images are pinned (scripts/lock-images.py writes digests there, Renovate updates it)."""
+
+_DIGEST = re.compile(r"^sha256:[0-9a-f]{64}$")
+_TAG = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+
+
+def parse_pins(text: str, *, source: str = "images.toml") -> dict[str, Image]:
+    """Tool name -> pinned `Image`, from the text of a pins file. Fails on anything malformed."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML ({exc}); fix the file") from None
+    pins: dict[str, Image] = {}
+    for name, entry in data.items():
+        if not isinstance(entry, dict) or set(entry) != {"image", "tag", "digest"}:  # pyright: ignore[reportUnknownArgumentType]
+            raise ConfigError(f"{source} [{name}] must have exactly image, tag and digest")
+        image, tag, digest = entry["image"], entry["tag"], entry["digest"]  # pyright: ignore[reportUnknownVariableType]
+        if not isinstance(image, str) or not image or "@" in image or ":" in image.rsplit("/", 1)[-1]:
+            raise ConfigError(f"{source} [{name}] image {image!r} must be a repository without tag or digest")
+        if not isinstance(tag, str) or not _TAG.match(tag):
+            raise ConfigError(f"{source} [{name}] tag {tag!r} is not an image tag")
+        if not isinstance(digest, str) or (digest and not _DIGEST.match(digest)):
+            raise ConfigError(f"{source} [{name}] digest {digest!r} must be empty or sha256:<64 hex>")
+        pins[name] = Image(image, tag, digest)
+    return pins
+
+
+@cache
+def pins() -> dict[str, Image]:
+    """The pins of `PINS_FILE`, read once."""
+    return parse_pins(PINS_FILE.read_text(), source=str(PINS_FILE.name))
+
+
+def pinned(name: str) -> Image:
+    """The pinned image of tool `name` (a section of `PINS_FILE`)."""
+    try:
+        return pins()[name]
+    except KeyError:
+        raise ConfigError(f"{PINS_FILE.name} pins no image for {name!r}; add a [{name}] section") from None
 
 
 @attrs.frozen

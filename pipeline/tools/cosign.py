@@ -7,7 +7,8 @@ Rules this module enforces (each breach is an InputError naming the argument and
 - no secret ever reaches argv or the plain environment: the builders only *name* the variables and files
   the stage must provide as secrets (`CosignCall.secret_env`, `CosignCall.secret_files`):
   ``--key env://COSIGN_PRIVATE_KEY`` + ``COSIGN_PASSWORD``; registry credentials as
-  ``COSIGN_REGISTRY_USERNAME``/``COSIGN_REGISTRY_PASSWORD`` (cosign binds every flag to ``COSIGN_<FLAG>``)
+  ``COSIGN_REGISTRY_PASSWORD`` (cosign binds every flag to ``COSIGN_<FLAG>``; the stage sets the user name
+  ``COSIGN_REGISTRY_USERNAME`` as a plain variable: a secret would be scrubbed from the output)
   or a mounted docker ``config.json``; keyless tokens as ``SIGSTORE_ID_TOKEN`` (cosign's ``envvar`` OIDC
   provider) or GitHub's ``ACTIONS_ID_TOKEN_REQUEST_URL``/``_TOKEN`` (``github-actions`` provider);
 - private/ephemeral registries: ``--tlog-upload=false --use-signing-config=false`` when signing (cosign 3
@@ -30,12 +31,12 @@ import attrs
 
 from pipeline.errors import InputError, SeaworthyError, ToolFailed, ToolOutputError
 from pipeline.formats.intoto import Statement, as_list, as_map, decode_envelope
-from pipeline.tools.base import IN, OUT, ExitCodes, Image, Invocation
+from pipeline.tools.base import IN, OUT, ExitCodes, Invocation, pinned
 from pipeline.tools.skopeo import FailureKind, RegistryFailure
 
 NAME = "cosign"
-IMAGE = Image("ghcr.io/sigstore/cosign/cosign", "v3.1.2")
-"""Distroless static image, binary `cosign`, user 65532. Digest not verified from here (no ghcr access)."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: distroless static image, binary `cosign`, user 65532."""
 USER = "65532"
 
 SECRETS = "/tmp/seaworthy-secrets"  # noqa: S108 - a path inside the tool container, for mounted secret files
@@ -88,7 +89,9 @@ class Oidc(enum.StrEnum):
 class RegistryAuth(enum.StrEnum):
     NONE = "none"
     ENV = "env"
-    """COSIGN_REGISTRY_USERNAME / COSIGN_REGISTRY_PASSWORD as secret variables."""
+    """COSIGN_REGISTRY_PASSWORD as a secret variable; the stage adds COSIGN_REGISTRY_USERNAME as a plain one
+    (the engine scrubs secret values from stdout with no minimum length: a short user name would corrupt
+    the base64 envelopes cosign prints)."""
     DOCKER_CONFIG = "docker-config"
     """A docker config.json mounted as a secret file (owner 65532), found through DOCKER_CONFIG."""
 
@@ -248,7 +251,7 @@ def _signing_args(signer: Signer) -> tuple[list[str], set[str], dict[str, str], 
 
 def _registry_args(auth: RegistryAuth) -> tuple[set[str], dict[str, str], dict[str, str]]:
     if auth is RegistryAuth.ENV:
-        return {"COSIGN_REGISTRY_USERNAME", "COSIGN_REGISTRY_PASSWORD"}, {}, {}
+        return {"COSIGN_REGISTRY_PASSWORD"}, {}, {}
     if auth is RegistryAuth.DOCKER_CONFIG:
         return (
             set(),

@@ -34,11 +34,11 @@ import attrs
 from pipeline.errors import ConfigError
 from pipeline.formats.sarif_in import SarifRule, parse_sarif
 from pipeline.model import Category, Severity, ToolRun
-from pipeline.tools.base import OUT, SRC, ExitCodes, Image, Invocation
+from pipeline.tools.base import OUT, SRC, ExitCodes, Invocation, pinned
 
 NAME = "gitleaks"
-IMAGE = Image(repository="ghcr.io/gitleaks/gitleaks", tag="v8.30.1")
-"""Digest not verified from here (no ghcr.io access): lock it by setting ``digest`` once pulled."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml. The image declares ``USER gitleaks``; the stage runs it as root (runner.ROOT)."""
 
 REPORT = f"{OUT}/gitleaks.sarif"
 LEAKS_EXIT_CODE = 3

@@ -34,12 +34,12 @@ from typing import Any
 from pipeline.errors import ConfigError, InputError, ToolOutputError
 from pipeline.formats.sarif_in import relative_path
 from pipeline.model import Category, Finding, Location, Severity, ToolRun, sort_key
-from pipeline.tools.base import OUT, SRC, ExitCodes, Image, Invocation, expect_dict, expect_list, load_json
+from pipeline.tools.base import OUT, SRC, ExitCodes, Invocation, expect_dict, expect_list, load_json, pinned
 from pipeline.tools.dockerfile_rules import hadolint_severity
 
 NAME = "hadolint"
-IMAGE = Image(repository="hadolint/hadolint", tag="v2.15.1")
-"""``scratch`` image with ``/bin/hadolint``. Digest not verified from here (no Docker Hub access)."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: ``scratch`` image with ``/bin/hadolint``."""
 
 REPORT = f"{OUT}/hadolint.json"
 EXIT_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset())

@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import Any, cast
 
 from pipeline.errors import ToolOutputError
-from pipeline.tools.base import IN, OUT, ExitCodes, Image, Invocation, expect_dict, expect_list, load_json
+from pipeline.tools.base import IN, OUT, ExitCodes, Invocation, expect_dict, expect_list, load_json, pinned
 
 NAME = "opa"
 
-IMAGE = Image("openpolicyagent/opa", "1.18.2-static")
-"""Official image, static variant (the binary is /opa; no shell). Digest not verified here (no Docker Hub):
-lock it by setting `digest` (README, "Pinning")."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: official image, static variant (the binary is /opa; no shell)."""
 
 BINARY = "/opa"
 USER = "1000:1000"

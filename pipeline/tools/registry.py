@@ -8,11 +8,11 @@ between two steps of one run loses nothing.
 
 from __future__ import annotations
 
-from pipeline.tools.base import Image
+from pipeline.tools.base import pinned
 
 NAME = "registry"
-IMAGE = Image("registry", "3.0.0")
-"""Distribution 3.0.0. Lock a digest with `Image.digest` (README, "Pinning")."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: CNCF distribution 3.x, the official ``registry`` image."""
 ALIAS = "registry"
 PORT = 5000
 STORAGE = "/var/lib/registry"

@@ -46,13 +46,11 @@ import attrs
 from pipeline.errors import ConfigError
 from pipeline.formats.sarif_in import SarifRule, parse_sarif
 from pipeline.model import Category, ToolRun
-from pipeline.tools.base import IN, OUT, SRC, ExitCodes, Image, Invocation
+from pipeline.tools.base import IN, OUT, SRC, ExitCodes, Invocation, pinned
 
 NAME = "semgrep"
-IMAGE = Image(repository="semgrep/semgrep", tag="1.185.0")
-"""Docker Hub tags every release as ``<x.y.z>`` (tags are immutable there). 1.185.0 is the version the
-contract tests run (PyPI ``semgrep==1.185.0``). The digest could not be read from here (no Docker Hub
-access): lock it by setting ``digest`` once pulled."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: the version the contract tests run (PyPI ``semgrep``, same release)."""
 
 RULES_DIR = f"{IN}/rules"
 REPORT = f"{OUT}/semgrep.sarif"

@@ -31,6 +31,7 @@ import enum
 import hashlib
 import json
 import re
+import shlex
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
@@ -39,14 +40,12 @@ import anyio
 import attrs
 
 from pipeline.errors import InputError, RegistryError, ToolOutputError
-from pipeline.tools.base import IN, OUT, ExitCodes, Image, Invocation, expect_dict, expect_list
+from pipeline.tools.base import IN, OUT, ExitCodes, Invocation, expect_dict, expect_list, pinned
 
 NAME = "skopeo"
-# Official image (Fedora-based, no ENTRYPOINT, `skopeo` on PATH), exact version tag: v1.22.1 (c/image 5.39.2,
-# fixes CVE-2026-34986). Quay rebuilds the newest version tags daily (a `-immutable` tag variant exists), so
-# the digest is what really pins it; none could be verified from this workplace (quay.io is unreachable):
-# lock one with `Image(..., digest=...)` (README, "Pinning").
-IMAGE = Image("quay.io/skopeo/stable", "v1.22.1")
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: the official image (Fedora-based, no ENTRYPOINT, `skopeo` on PATH). Quay rebuilds
+the newest version tags daily (tags follow the skopeo version Fedora ships), so the digest is what pins it."""
 
 TARBALL = f"{IN}/image.tar"
 """Where the stage mounts `Container.as_tarball()` (an OCI image layout in a tar)."""
@@ -400,12 +399,9 @@ def inspect_archive_config(
 def auth_config_json(registry: str, username: str, password: str) -> str:
     """A docker ``config.json`` holding one registry's credentials, for `AUTHFILE`.
 
-    Pure; the value is a secret. The stage builds it from the `dagger.Secret` and re-wraps it at once, so
-    the plaintext never reaches argv, an env var, a layer or a log (dagger-python.md §3.3):
-
-        pw = await password.plaintext()
-        auth = dag.set_secret("seaworthy-registry-auth", auth_config_json(ref.registry, username, pw))
-        ctr = ctr.with_mounted_secret(skopeo.AUTHFILE, auth, owner=<the image's user>)
+    Pure; the value is a secret. The Dagger stage never calls it (the password would pass through Python):
+    it runs `auth_script`, which writes the same document inside the tool container. Host runs (the
+    integration tests) write it with this function.
 
     Docker Hub gets both the ``docker.io`` key (containers/image) and the legacy
     ``https://index.docker.io/v1/`` key (docker CLI, go-containerregistry).
@@ -422,8 +418,62 @@ def auth_config_json(registry: str, username: str, password: str) -> str:
     if not password:
         raise InputError(f"registry password for {host} is empty; pass the token or password secret")
     token = base64.b64encode(f"{username}:{password}".encode()).decode("ascii")
-    keys = [DOCKER_HUB, _DOCKER_HUB_LEGACY_AUTH_KEY] if host in _DOCKER_HUB_ALIASES else [host]
+    keys = _auth_keys(host)
     return json.dumps({"auths": {k: {"auth": token} for k in keys}}, sort_keys=True, separators=(",", ":"))
+
+
+AUTH_PASSWORD_ENV = "SEAWORTHY_REGISTRY_PASSWORD"
+"""Secret variable the auth step reads the registry password from (set with `with_secret_variable`)."""
+AUTH_USERNAME_ENV = "SEAWORTHY_REGISTRY_USERNAME"
+"""Plain variable holding the registry user name (not a secret: the engine would scrub it from outputs)."""
+AUTH_DIR = AUTHFILE.rsplit("/", 1)[0]
+"""Folder of `AUTHFILE`: an in-memory (tmpfs) mount, so the file is in no layer and no cache key."""
+AUTH_EMPTY_PASSWORD_EXIT = 64
+
+
+def _auth_keys(host: str) -> list[str]:
+    return [DOCKER_HUB, _DOCKER_HUB_LEGACY_AUTH_KEY] if host in _DOCKER_HUB_ALIASES else [host]
+
+
+def auth_script(registry: str, username: str) -> str:
+    """A POSIX shell step that writes `AUTHFILE` (the same document as `auth_config_json`) from the
+    secret variable `AUTH_PASSWORD_ENV` and the plain `AUTH_USERNAME_ENV`, then ``exec``s the tool argv.
+
+    The password never reaches Python, argv or a layer: ``printf`` is a shell builtin, base64 reads it from
+    a pipe, and the file lands in a tmpfs mount (`AUTH_DIR`). Only the registry host and the JSON shape are
+    part of the script. Run as ``sh -c SCRIPT sh ARGV…``.
+    """
+    host = registry.strip().lower()
+    if not host or "/" in host or not _DOMAIN_RE.match(host):
+        raise InputError(
+            f"registry {registry!r} is not a registry host; give host[:port] only, like ghcr.io or localhost:5000"
+        )
+    if not username or ":" in username or any(c.isspace() for c in username):
+        raise InputError(
+            f"registry username for {host} is empty or contains ':' or whitespace; give the account name only"
+        )
+    keys = _auth_keys(host)
+    fmt = "{" + json.dumps("auths") + ":{" + ",".join(json.dumps(k) + ':{"auth":"%s"}' for k in keys) + "}}"
+    empty = f"registry password for {host} is empty; pass the token or password secret"
+    args = " ".join(['"$a"'] * len(keys))
+    return (
+        "set -eu; umask 077; "
+        f'if [ -z "${{{AUTH_PASSWORD_ENV}:-}}" ]; then echo {shlex.quote(empty)} >&2; '
+        f"exit {AUTH_EMPTY_PASSWORD_EXIT}; fi; "
+        f'a=$(printf "%s:%s" "${AUTH_USERNAME_ENV}" "${AUTH_PASSWORD_ENV}" | base64 | tr -d "\\n"); '
+        f"printf {shlex.quote(fmt)} {args} > {shlex.quote(AUTHFILE)}; "
+        f'unset a {AUTH_PASSWORD_ENV}; exec "$@"'
+    )
+
+
+def with_auth_step(inv: Invocation, registry: str, username: str) -> Invocation:
+    """`inv` run after `auth_script`: its `AUTHFILE` mount is replaced by the file the script writes."""
+    return attrs.evolve(
+        inv,
+        argv=("sh", "-c", auth_script(registry, username), "sh", *inv.argv),
+        mounts={k: v for k, v in inv.mounts.items() if k != AUTHFILE},
+        env={**inv.env, AUTH_USERNAME_ENV: username},
+    )
 
 
 # ---------------------------------------------------------------------------------------------- parsing

@@ -13,12 +13,11 @@ from typing import Literal
 
 from pipeline.formats import cyclonedx, spdx
 from pipeline.model import SbomSummary
-from pipeline.tools.base import IN, OUT, ExitCodes, Image, Invocation
+from pipeline.tools.base import IN, OUT, ExitCodes, Invocation, pinned
 
 NAME = "syft"
-IMAGE = Image("anchore/syft", "v1.18.1")
-"""Scratch image; the binary is ``/syft``. Digest not recorded: Docker Hub is unreachable where this was
-written, so it could not be verified from the publisher (set `digest` to lock it, see README "Pinning")."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml: scratch image; the binary is ``/syft``."""
 
 SourceKind = Literal["oci-archive", "docker-archive", "oci-dir", "dir"]
 SbomFormat = Literal["cyclonedx-json", "spdx-json"]

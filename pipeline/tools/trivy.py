@@ -71,18 +71,18 @@ from pipeline.tools.base import (
     OUT,
     SRC,
     ExitCodes,
-    Image,
     Invocation,
     expect_dict,
     expect_list,
     load_json,
+    pinned,
 )
 
 NAME = "trivy"
 TOOLS = (NAME,)
-VERSION = "0.76.0"
-IMAGE = Image("aquasec/trivy", VERSION)
-"""Never 0.69.4-0.69.6 (compromised releases). Lock a digest by setting `Image.digest` (README, "Pinning")."""
+IMAGE = pinned(NAME)
+"""Pinned in images.toml. Never 0.69.4-0.69.6 (compromised releases)."""
+VERSION = IMAGE.tag
 
 FINDINGS_EXIT_CODE = 4
 EXIT_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset({FINDINGS_EXIT_CODE}))
@@ -220,6 +220,11 @@ class DbOptions:
     def metadata_path(self) -> str:
         """Container path of the DB's ``metadata.json`` (read it and give it to `check_db_metadata`)."""
         return f"{self.cache_dir}/db/metadata.json"
+
+    @property
+    def java_metadata_path(self) -> str:
+        """Container path of the Java index DB's ``metadata.json`` (present once a JAR was scanned)."""
+        return f"{self.cache_dir}/java-db/metadata.json"
 
     def mounts(self) -> dict[str, str]:
         """What the stage mounts for these options: the cache volume, and the CA bundle if any."""
@@ -557,6 +562,38 @@ def download_db(db: DbOptions) -> Invocation:
         image=IMAGE,
         argv=argv,
         report=db.metadata_path,
+        exit_codes=SBOM_EXIT_CODES,
+        mounts=db.mounts(),
+    )
+
+
+JAVA_DB_FIRST_RUN = "'--skip-java-db-update' cannot be specified on the first run"
+"""What trivy says when a scan meets a JAR and the cache has no Java index DB yet (pkg/javadb/client.go)."""
+
+
+def needs_java_db(tool_message: str) -> bool:
+    """True when a scan failed only because the Java index DB is not in the cache yet."""
+    return JAVA_DB_FIRST_RUN in tool_message or "first run cannot skip downloading Java DB" in tool_message
+
+
+def download_java_db(db: DbOptions) -> Invocation:
+    """Fetch (or refresh) the Java index DB into the cache (``--download-java-db-only``), scan nothing.
+
+    Scans pass ``--skip-java-db-update``, and the vulnerability DB warm-up does not fetch this one: a scan
+    that meets a JAR on a fresh cache fails with `JAVA_DB_FIRST_RUN`. The stage then runs this and scans
+    again (fetched on demand: it is large and only JAR content needs it), and refreshes it daily once present.
+    """
+    if db.offline:
+        raise ConfigError(
+            "download_java_db was asked for with offline=True; fill the cache's java-db from a mirror "
+            "(java_db_repositories) or set offline=False to allow the download"
+        )
+    argv = (NAME, "image", "--download-java-db-only", *db.flags(), *_common())
+    return Invocation(
+        tool=NAME,
+        image=IMAGE,
+        argv=argv,
+        report=db.java_metadata_path,
         exit_codes=SBOM_EXIT_CODES,
         mounts=db.mounts(),
     )

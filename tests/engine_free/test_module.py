@@ -213,14 +213,15 @@ def test_image_scan_reads_the_built_tarball() -> None:
     assert mount["path"] == f"{IN}/image.tar" and mount["source"] is built.tarball
 
 
-def test_push_container_gets_credentials_only_as_a_mounted_secret() -> None:
-    auth = dag.set_secret("auth", "{}")
+def test_push_container_gets_credentials_only_as_a_secret_variable() -> None:
     ref = skopeo.normalize_reference("ghcr.io/org/app:1")
     inv = skopeo.push(ref, authfile=skopeo.AUTHFILE)
-    ctr = tool_container(inv, {skopeo.TARBALL: dag.directory().file("x")}, secret_files={skopeo.AUTHFILE: auth})
-    (secret,) = selections(ctr, "withMountedSecret")
-    assert secret["path"] == skopeo.AUTHFILE and secret["source"] is auth
-    assert not selections(ctr, "withSecretVariable")
+    access = release.RegistryAccess("ci", dag.set_secret("pw", "x"))
+    run_inv, secret_env, temps = release.skopeo_auth(inv, access, ref.registry)
+    ctr = tool_container(run_inv, {skopeo.TARBALL: dag.directory().file("x")}, secret_env=secret_env, temps=temps)
+    assert not selections(ctr, "withMountedSecret")
+    (secret,) = selections(ctr, "withSecretVariable")
+    assert secret["name"] == skopeo.AUTH_PASSWORD_ENV and secret["secret"] is access.password
     (exec_args,) = selections(ctr, "withExec")
     assert not any("creds" in a and a != "--dest-no-creds" for a in exec_args["args"])
 
@@ -254,9 +255,11 @@ def test_ephemeral_registry_is_a_pinned_service_with_its_own_storage() -> None:
 
 def test_out_dir_is_writable_for_non_root_tools() -> None:
     call = cosign.generate_key_pair()
-    ctr = tool_container(call.invocation, {}, secret_env={"COSIGN_PASSWORD": dag.set_secret("p", "")})
+    ctr = tool_container(call.invocation, {}, secret_env={"COSIGN_PASSWORD": dag.set_secret("p", "")}, user="65532")
     (out,) = [a for a in selections(ctr, "withDirectory") if a["path"] == OUT]
-    assert out["permissions"] == 0o777
+    assert "permissions" not in out  # ignored by the engine for directories (issue 10, item 6)
+    assert out["owner"] == "65532"
+    assert selections(ctr, "withUser") == [{"name": "65532"}]
 
 
 # --- argument validation that happens before anything runs ---------------------------------------------
@@ -424,8 +427,10 @@ def test_semgrep_registry_packs_are_live_data_and_bust_daily() -> None:
 
 def test_out_dir_belongs_to_the_tools_user_and_never_sends_a_null_owner() -> None:
     inv = scan.invocation("hadolint", Config())
-    (root_out,) = selections(tool_container(inv, {SRC: dag.directory()}), "withDirectory")
-    assert "owner" not in root_out  # default "" (root); None would go out as an explicit null
+    root_ctr = tool_container(inv, {SRC: dag.directory()})
+    (root_out,) = selections(root_ctr, "withDirectory")
+    assert root_out["owner"] == "0"  # explicit root, never None (that would go out as an explicit null)
+    assert selections(root_ctr, "withUser") == [{"name": "0"}]
     call = cosign.generate_key_pair()
     ctr = tool_container(call.invocation, {}, secret_env={"COSIGN_PASSWORD": dag.set_secret("p", "")}, user="65532")
     (out,) = [a for a in selections(ctr, "withDirectory") if a["path"] == OUT]

@@ -123,7 +123,7 @@ def test_key_mode_reads_the_key_from_secret_env() -> None:
     ("auth", "secret_env", "files", "env"),
     [
         (RegistryAuth.NONE, (), {}, {}),
-        (RegistryAuth.ENV, ("COSIGN_REGISTRY_PASSWORD", "COSIGN_REGISTRY_USERNAME"), {}, {}),
+        (RegistryAuth.ENV, ("COSIGN_REGISTRY_PASSWORD",), {}, {}),
         (
             RegistryAuth.DOCKER_CONFIG,
             (),
@@ -303,7 +303,7 @@ def test_generate_key_pair_and_image() -> None:
     assert call.invocation.argv == ("cosign", "generate-key-pair")
     assert call.invocation.workdir == OUT and call.invocation.report == f"{OUT}/cosign.pub"
     assert call.secret_env == ("COSIGN_PASSWORD",)
-    assert cosign.IMAGE.ref == "ghcr.io/sigstore/cosign/cosign:v3.1.2"
+    assert cosign.IMAGE.ref.startswith("ghcr.io/sigstore/cosign/cosign:v3.1.2")  # @sha256:… once locked
     assert all(c.invocation.image == cosign.IMAGE and c.invocation.tool == "cosign" for c in every_call().values())
 
 

@@ -71,7 +71,7 @@ def test_semgrep_default_scan_uses_bundled_rules_offline() -> None:
     inv = semgrep.scan()
     assert semgrep.NAME == inv.tool == "semgrep"
     assert inv.image == semgrep.IMAGE
-    assert semgrep.IMAGE.ref == "semgrep/semgrep:1.185.0"
+    assert semgrep.IMAGE.ref.startswith("semgrep/semgrep:1.185.0")
     argv = inv.argv
     assert argv[:2] == ("semgrep", "scan")
     assert argv[argv.index("--config") + 1] == semgrep.RULES_DIR == f"{IN}/rules"
@@ -233,7 +233,7 @@ def test_semgrep_parse_fails_on_error_notifications() -> None:
 def test_gitleaks_scan_argv() -> None:
     inv = gitleaks.scan()
     assert gitleaks.NAME == inv.tool == "gitleaks"
-    assert gitleaks.IMAGE.ref == "ghcr.io/gitleaks/gitleaks:v8.30.1"
+    assert gitleaks.IMAGE.ref.startswith("ghcr.io/gitleaks/gitleaks:v8.30.1")
     argv = inv.argv
     assert argv[:3] == ("gitleaks", "dir", ".")
     assert "--redact=100" in argv
@@ -327,7 +327,7 @@ def test_gitleaks_parse_ignores_the_bogus_sarif_version() -> None:
 def test_hadolint_lint_argv() -> None:
     inv = hadolint.lint()
     assert hadolint.NAME == inv.tool == "hadolint"
-    assert hadolint.IMAGE.ref == "hadolint/hadolint:v2.15.1"
+    assert hadolint.IMAGE.ref.startswith("hadolint/hadolint:v2.15.1")
     assert inv.argv[0] == "/bin/hadolint"  # scratch image: no shell, no PATH lookup to rely on
     assert "--no-fail" in inv.argv
     assert inv.argv[inv.argv.index("--format") + 1] == "json"
