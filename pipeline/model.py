@@ -118,8 +118,10 @@ class Package:
 class Finding:
     """One problem found by one or more tools.
 
-    `fingerprint` is stable across runs and machines: it never includes a message, a secret's value,
-    a timestamp or a path outside the scanned root.
+    `fingerprint` is the hash of `merge_key`: stable across runs and machines for the same tool output. It
+    never includes a timestamp, a path outside the scanned root or a secret's own message; it includes
+    the tool's message only where the message tells two results of one rule at one place apart (SAST,
+    location-less results).
     """
 
     category: Category
@@ -134,6 +136,11 @@ class Finding:
     title: str = ""
     help_uri: str = ""
     tags: tuple[str, ...] = ()
+    identity: str = ""
+    """The tool's own fingerprint of this result where it has one (SARIF ``partialFingerprints``, a
+    logged-in semgrep's ``fingerprint``…): then it, with the rule, is what tells two results apart."""
+    dev: bool = False
+    """A dependency finding about a package only declared for development (npm devDependencies…)."""
     fingerprint: str = attrs.field(default="", eq=False, order=False)
 
     def __attrs_post_init__(self) -> None:
@@ -157,18 +164,38 @@ class Finding:
 def merge_key(f: Finding) -> tuple[str, ...]:
     """Identity of the *thing* a finding is about, so that several tools' reports of it merge once.
 
-    - a vulnerability: same id in the same package and version (lock file and image alike);
+    - a vulnerability: same id in the same package and version (lock file and image alike, any tool);
+    - a licence: same licence in the same package and version;
     - a secret: same file and line, whichever tool found it and whatever it calls the rule;
-    - anything else: same rule at the same place.
+    - a result carrying the tool's own fingerprint (`Finding.identity`): same rule and fingerprint;
+    - a misconfiguration: same rule at the same file and line (so two tools' reports of one line merge);
+    - anything else (SAST…): same rule, file, line, column and message — one rule can report several
+      distinct problems on one line.
+
+    A finding without a location adds its message, so location-less results of one rule stay distinct.
+    Linear: a tuple per finding, no comparison between findings.
     """
-    first = f.locations[0] if f.locations else Location("")
+    first = f.locations[0] if f.locations else None
     if f.category.is_vulnerability and f.package is not None:
         return ("vuln", f.rule_id, f.package.ecosystem, f.package.name, f.package.version)
-    if f.category is Category.SECRET:
-        return ("secret", first.path, str(first.start_line or 0))
     if f.category is Category.LICENSE and f.package is not None:
         return ("license", f.rule_id, f.package.ecosystem, f.package.name, f.package.version)
-    return (f.category.value, f.rule_id, first.path, str(first.start_line or 0))
+    if first is None:
+        return (f.category.value, f.rule_id, "", "0", f.identity or f.message)
+    if f.category is Category.SECRET:
+        return ("secret", first.path, str(first.start_line or 0))
+    if f.identity:
+        return (f.category.value, f.rule_id, "id", f.identity)
+    if f.category is Category.MISCONFIGURATION:
+        return (f.category.value, f.rule_id, first.path, str(first.start_line or 0))
+    return (
+        f.category.value,
+        f.rule_id,
+        first.path,
+        str(first.start_line or 0),
+        str(first.start_column or 0),
+        f.message,
+    )
 
 
 def location_key(loc: Location) -> tuple[str, int, int, int, int]:
@@ -223,6 +250,8 @@ def _merge_group(group: list[Finding]) -> Finding:
         title=next((f.title for f in group if f.title), ""),
         help_uri=next((f.help_uri for f in group if f.help_uri), ""),
         tags=tuple(sorted({t for f in group for t in f.tags})),
+        identity=group[0].identity,
+        dev=all(f.dev for f in group),
     )
 
 
