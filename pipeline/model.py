@@ -262,6 +262,28 @@ def sort_key(f: Finding) -> tuple[int, str, str, str, str]:
 
 
 @attrs.frozen
+class Coverage:
+    """What one scanner looked at: the files it scanned and the rules it ran, per language.
+
+    `rules` counts the rules known to apply to each language; `rules_known` is False when some rules'
+    languages could not be counted (registry packs, rules of your own), so a language missing from
+    `rules` may still have been checked.
+    """
+
+    files: int = 0
+    """Files the scanner read."""
+    languages: tuple[tuple[str, int], ...] = ()
+    """(language, source files of it the scanner saw), sorted by language."""
+    rules: tuple[tuple[str, int], ...] = ()
+    """(language, rules run on it), sorted by language."""
+    rules_total: int = 0
+    """Rules run in all (where known)."""
+    rules_known: bool = True
+    kind: str = "sast"
+    """What the rules look for: "sast" for code analyzers (the gate's `sast.no-coverage` reads these)."""
+
+
+@attrs.frozen
 class ToolRun:
     """What one tool reported, parsed. `findings` are not yet merged across tools."""
 
@@ -274,6 +296,8 @@ class ToolRun:
     subject: str = ""
     """What was scanned, as the tool identifies it: for an image scan, the image config digest
     (sha256:…) — compared by the gate with the digest the build produced."""
+    coverage: Coverage | None = None
+    """What the scanner looked at, where it says (languages, files, rules); None when unknown."""
 
 
 class Decision(enum.StrEnum):

@@ -20,6 +20,7 @@ from pipeline.tools import gitleaks, hadolint, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
 
 RULES_DIR = semgrep.RULES_DIR
+INVENTORY_DIR = semgrep.INVENTORY_DIR
 IGNOREFILE = f"{IN}/trivyignore.yaml"
 """Where trivy's ignore file (rendered from the exceptions) is mounted."""
 
@@ -27,6 +28,11 @@ IGNOREFILE = f"{IN}/trivyignore.yaml"
 def bundled_rules() -> dagger.Directory:
     """The semgrep rules shipped with Seaworthy (offline by default)."""
     return dag.current_module().source().directory("pipeline/rules/semgrep")
+
+
+def inventory_rules() -> dagger.Directory:
+    """semgrep's coverage inventory rules (one never-matching rule per language: see `semgrep`)."""
+    return dag.current_module().source().directory("pipeline/rules/inventory")
 
 
 def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invocation:
@@ -37,6 +43,7 @@ def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invo
             rules=((RULES_DIR,) if cfg.semgrep.bundled_rules else ()) + rules,
             packs=cfg.semgrep.packs,
             exclude=cfg.skip_paths,
+            inventory=True,
         )
     if name == "gitleaks":
         return gitleaks.scan(exclude=cfg.skip_paths)
@@ -54,9 +61,12 @@ def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invo
     raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
 
 
-def parse(name: str, text: str) -> ToolRun:
+def parse(name: str, text: str, cfg: Config | None = None) -> ToolRun:
+    """Parse one scanner's report. For semgrep, `cfg` says which rules ran (for its coverage counts)."""
     if name == "semgrep":
-        return semgrep.parse(text)
+        cfg = cfg or Config()
+        counts = semgrep.rule_counts() if cfg.semgrep.bundled_rules else {}
+        return semgrep.parse(text, rules=counts, rules_known=not (cfg.semgrep.rules or cfg.semgrep.packs))
     if name == "gitleaks":
         return gitleaks.parse(text)
     if name == "hadolint":
@@ -93,6 +103,8 @@ def scanner_container(
     kinds: dict[str, Mountable] = {"source": source}
     if rules is not None:
         kinds["rules"] = rules
+    if "inventory" in inv.mounts.values():
+        kinds["inventory"] = inventory_rules()
     mounts: dict[str, Mountable] = {}
     for path, kind in inv.mounts.items():
         if kind in kinds:
@@ -146,7 +158,7 @@ async def run_scanners(
         _, got = await collect_fresh(build, inv, buster=scanner_buster(name, cfg, now))
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
-        results[name] = attrs.evolve(parse(name, got.report), exit_code=got.exit_code)
+        results[name] = attrs.evolve(parse(name, got.report, cfg), exit_code=got.exit_code)
 
     try:
         async with anyio.create_task_group() as tg:
