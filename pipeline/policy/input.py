@@ -12,8 +12,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from pipeline.formats.coverage import coverage_json
 from pipeline.formats.dev_install import DevInstall
-from pipeline.model import Coverage, Finding, ImageFacts, SbomSummary, ToolRun, sort_key
+from pipeline.model import Finding, ImageFacts, SbomSummary, ToolRun, sort_key
 from pipeline.model_gate import PEP503_ECOSYSTEMS, BuildFacts, Exception_, package_key
 from pipeline.policy.config import GateConfig
 
@@ -49,22 +50,11 @@ def build_input(
         "images": [_image(f) for f in sorted(facts, key=lambda f: (f.platform, f.config_digest))],
         "build": None if build is None else _build(build),
         "exceptions": [_exception(e) for e in sorted(exceptions, key=lambda e: e.index)],
-        "coverage": {r.tool: _coverage(r.coverage) for r in sorted(runs, key=lambda r: r.tool) if r.coverage},
+        "coverage": {r.tool: coverage_json(r.coverage) for r in sorted(runs, key=lambda r: r.tool) if r.coverage},
         "dev_dependencies": {
             "installed": None if dev is None else dev.installed,
             "evidence": "" if dev is None else dev.evidence,
         },
-    }
-
-
-def _coverage(c: Coverage) -> dict[str, Any]:
-    return {
-        "kind": c.kind,
-        "files": c.files,
-        "languages": dict(c.languages),
-        "rules": dict(c.rules),
-        "rules_total": c.rules_total,
-        "rules_known": c.rules_known,
     }
 
 
