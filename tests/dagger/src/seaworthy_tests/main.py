@@ -78,6 +78,28 @@ class SeaworthyTests:
         return "ok"
 
     @function
+    async def scan_bad_project_fails_like_ship(
+        self,
+        bad: Annotated[dagger.Directory, DefaultPath("../fixtures/bad-project")],
+    ) -> str:
+        """scan gates: the bad project fails the call (no image rules), and --strict=false reports "failed"."""
+        try:
+            await dag.seaworthy().scan(source=bad, today="2026-11-27").sync()
+        except dagger.QueryError as exc:
+            text = str(exc)
+            for rule in ("threshold.secret", "threshold.sast", "threshold.dependency"):
+                check(rule in text, f"scan failure does not name {rule}: {text[:2000]}")
+            check("image.root-user" not in text, "scan has no image: no image rule may fire")
+        else:
+            raise Failed("scan of the bad project passed")
+        result = dag.seaworthy().scan(source=bad, strict=False, today="2026-11-27")
+        summary = await result.summary()
+        check("failed" in summary and "✅ passed" not in summary, summary[:2000])
+        verdict = json.loads(await result.reports().file("verdict.json").contents())
+        check(verdict["passed"] is False, "scan verdict should fail")
+        return "ok"
+
+    @function
     async def scan_is_deterministic(self) -> str:
         """Two scans of the example give byte-identical reports."""
         one = await dag.seaworthy().scan().reports().file("seaworthy.sarif").contents()
@@ -121,6 +143,7 @@ class SeaworthyTests:
             "ship_bad": self.ship_bad_project_fails_gate_and_publishes_nothing,
             "ship_not_strict": self.ship_not_strict_returns_reports,
             "scan_deterministic": self.scan_is_deterministic,
+            "scan_bad": self.scan_bad_project_fails_like_ship,
             "build_failure": self.build_failure_carries_the_build_message,
             "verify_unsigned": self.verify_rejects_unsigned_image,
         }
