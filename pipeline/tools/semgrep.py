@@ -419,6 +419,11 @@ def parse(text: str, *, rules: Mapping[str, int] | None = None, rules_known: boo
             raise ToolOutputError(NAME, f"the tool reported an error: {first}")
         where = f" ({e['path']})" if isinstance(e.get("path"), str) and e["path"] not in first else ""
         notes.append(f"semgrep {'warning' if level == 'warn' else level}: {first}{where}")
+    skipped = [_obj(r).get("rule_id") for r in _list(data.get("skipped_rules"))]
+    if skipped:  # rules semgrep could not run (e.g. a newer rule syntax): less was looked at, say so
+        ids = sorted({str(i) for i in skipped if i})
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        notes.append(f"semgrep skipped {len(skipped)} rule(s) it cannot run: {shown}")
     findings: list[Finding] = []
     with bulk():
         for raw in _list(data["results"]):

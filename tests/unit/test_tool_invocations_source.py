@@ -234,6 +234,9 @@ def test_semgrep_parse_fails_on_error_entries_and_keeps_warnings_as_notes() -> N
         semgrep.parse(semgrep_json([], broken))
     slow = [{"level": "warn", "type": "Timeout", "message": "Timeout when running r on big.py", "path": "big.py"}]
     assert semgrep.parse(semgrep_json([], slow)).notes == ("semgrep warning: Timeout when running r on big.py",)
+    doc = json.loads(semgrep_json([]))
+    doc["skipped_rules"] = [{"rule_id": "r.new-syntax", "details": "needs 2.x"}]
+    assert semgrep.parse(json.dumps(doc)).notes == ("semgrep skipped 1 rule(s) it cannot run: r.new-syntax",)
     for bad in ("", "[]", '{"errors": []}', '{"results": [', "{"):
         with pytest.raises(ToolOutputError):
             semgrep.parse(bad)
