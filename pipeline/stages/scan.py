@@ -61,12 +61,18 @@ def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invo
     raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
 
 
-def parse(name: str, text: str, cfg: Config | None = None) -> ToolRun:
-    """Parse one scanner's report. For semgrep, `cfg` says which rules ran (for its coverage counts)."""
+def parse(name: str, text: str, cfg: Config | None = None, inv: Invocation | None = None) -> ToolRun:
+    """Parse one scanner's report. For semgrep, `cfg` says which rules ran (for its coverage counts) and
+    `inv` (the invocation that ran, default: this stage's) where its rule ids' prefixes come from."""
     if name == "semgrep":
         cfg = cfg or Config()
         counts = semgrep.rule_counts() if cfg.semgrep.bundled_rules else {}
-        return semgrep.parse(text, rules=counts, rules_known=not (cfg.semgrep.rules or cfg.semgrep.packs))
+        return semgrep.parse(
+            text,
+            prefixes=semgrep.id_prefixes(inv or invocation(name, cfg)),
+            rules=counts,
+            rules_known=not (cfg.semgrep.rules or cfg.semgrep.packs),
+        )
     if name == "gitleaks":
         return gitleaks.parse(text)
     if name == "hadolint":
@@ -158,7 +164,7 @@ async def run_scanners(
         _, got = await collect_fresh(build, inv, buster=scanner_buster(name, cfg, now))
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
-        results[name] = attrs.evolve(parse(name, got.report, cfg), exit_code=got.exit_code)
+        results[name] = attrs.evolve(parse(name, got.report, cfg, inv), exit_code=got.exit_code)
 
     try:
         async with anyio.create_task_group() as tg:

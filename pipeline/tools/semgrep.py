@@ -4,8 +4,13 @@ How it runs (`scan`): ``semgrep scan`` in ``/src`` on ``.`` (so report paths are
 the bundled rules mounted at ``/in/rules`` (`pipeline/rules/semgrep/`) and/or rule files/dirs *inside the
 scanned tree*, and optional registry packs (``p/python``…; those need network access to semgrep.dev, so
 the default uses none). Always ``--metrics off --disable-version-check`` (nothing leaves
-the machine) and ``--no-rewrite-rule-ids`` (rule ids stay ``seaworthy.python…`` instead of being prefixed
-with the config's path, which differs between container and host).
+the machine). Rule ids are left to semgrep to *rewrite* (no ``--no-rewrite-rule-ids``): with that flag
+semgrep keeps only one of two rules that share an id across rule files (seen with semgrep-rules' two
+``avoid-bind-to-all-interfaces``, Python INFO and Go WARNING: the Go rule's results vanished), silently
+losing coverage. Rewritten, every id is prefixed with the dotted path of its rule file's folder (relative to
+the working directory when under it: ``in.rules.seaworthy.python…``); `parse` strips the prefix of each
+local config given (`id_prefixes`), so ids read ``seaworthy.python…`` for the bundled rules and the
+registry's own ids (``python.lang.security.audit…``) for a folder of its rules, and stay distinct.
 
 Output: semgrep's **JSON** goes to ``/tmp/seaworthy-out/semgrep.json`` via ``--json-output``, and the human
 text report goes to ``/dev/null`` (``--output``): it would print matched source lines into the logs. Kept
@@ -57,6 +62,7 @@ Per result, all from the result's *own* rule (never from words in its id):
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from collections import Counter
@@ -214,7 +220,6 @@ def scan(
         "--metrics",
         "off",
         "--disable-version-check",
-        "--no-rewrite-rule-ids",
         "--error",
         "--json-output",
         REPORT,
@@ -401,9 +406,48 @@ def _coverage(data: Mapping[str, Any], rules: Mapping[str, int] | None, rules_kn
     )
 
 
-def parse(text: str, *, rules: Mapping[str, int] | None = None, rules_known: bool = True) -> ToolRun:
+def id_prefixes(inv: Invocation) -> tuple[str, ...]:
+    """The prefixes semgrep puts before the ids of the rules of each local ``--config`` of `inv`, longest first.
+
+    semgrep prefixes a rule's id with its file's folder, dotted: relative to the working directory when the
+    folder is under it, else the whole path; ``.``/``..`` parts dropped and leading dots cut
+    (``/src/.semgrep/x.yml`` in ``/src`` → ``semgrep.``). A folder config's subfolders stay in the id.
+    """
+    found: set[str] = set()
+    argv = inv.argv
+    workdir = PurePosixPath(inv.workdir)
+    for flag, value in itertools.pairwise(argv):
+        if flag != "--config" or _PACK.match(value):
+            continue
+        path = PurePosixPath(value)
+        if path.suffix.lower() in (".yml", ".yaml", ".json"):
+            path = path.parent
+        if path.is_absolute() and path.is_relative_to(workdir):
+            path = path.relative_to(workdir)
+        parts = [p.lstrip(".") for p in path.parts if p not in ("/", ".", "..")]
+        prefix = ".".join(p for p in parts if p)
+        if prefix:
+            found.add(prefix + ".")
+    return tuple(sorted(found, key=lambda p: (-len(p), p)))
+
+
+def _strip(check_id: str, prefixes: Sequence[str]) -> str:
+    for prefix in prefixes:
+        if check_id.startswith(prefix) and len(check_id) > len(prefix):
+            return check_id[len(prefix) :]
+    return check_id
+
+
+def parse(
+    text: str,
+    *,
+    prefixes: Sequence[str] = (),
+    rules: Mapping[str, int] | None = None,
+    rules_known: bool = True,
+) -> ToolRun:
     """Parse semgrep's JSON report. An error-level entry in ``errors`` (bad rule…) is a `ToolOutputError`.
 
+    ``prefixes`` (`id_prefixes` of the invocation that ran) are cut from the rule ids.
     ``rules`` (rules per language, `rule_counts`) and ``rules_known`` (False when rules from the tree or
     registry packs ran too) fill `ToolRun.coverage`; without ``rules`` the rule counts are unknown.
     Results of the inventory rules (which never match) would be left out.
@@ -429,8 +473,11 @@ def parse(text: str, *, rules: Mapping[str, int] | None = None, rules_known: boo
         for raw in _list(data["results"]):
             result = _obj(raw)
             check = result.get("check_id")
-            if isinstance(check, str) and check.startswith(INVENTORY_PREFIX):
-                continue
+            if isinstance(check, str):
+                check = _strip(check, prefixes)
+                if check.startswith(INVENTORY_PREFIX) or f".{INVENTORY_PREFIX}" in check:
+                    continue
+                result = {**result, "check_id": check}
             findings.append(_finding(result))
         findings.sort(key=sort_key)
     version = data.get("version")

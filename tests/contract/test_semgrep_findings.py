@@ -92,7 +92,7 @@ def _semgrep_installed() -> None:
 
 def test_each_result_takes_its_own_rules_severity_category_and_cwe(tmp_path: Path) -> None:
     res = run(tmp_path, {"app.py": APP}, inventory=False)
-    run_ = semgrep.parse(res.report)
+    run_ = semgrep.parse(res.report, prefixes=semgrep.id_prefixes(res.invocation))
     got = sorted(
         (f.locations[0].start_line, f.locations[0].start_column, f.rule_id, f.severity, f.category)
         for f in run_.findings
@@ -117,7 +117,9 @@ def test_each_result_takes_its_own_rules_severity_category_and_cwe(tmp_path: Pat
 def test_coverage_lists_languages_without_rules(tmp_path: Path) -> None:
     files = {"app.py": APP, "web/server.js": "console.log(1)\n", "cmd/main.go": "package main\n", "README.md": "x\n"}
     res = run(tmp_path, files, inventory=True)
-    run_ = semgrep.parse(res.report, rules=semgrep.rule_counts((tmp_path / "rules",)))
+    run_ = semgrep.parse(
+        res.report, prefixes=semgrep.id_prefixes(res.invocation), rules=semgrep.rule_counts((tmp_path / "rules",))
+    )
     assert {f.rule_id for f in run_.findings} >= {"shared.short-id"}
     assert not any(f.rule_id.startswith(semgrep.INVENTORY_PREFIX) for f in run_.findings)
     cov = run_.coverage
@@ -144,9 +146,43 @@ def test_the_stage_runs_the_inventory_with_the_bundled_rules(tmp_path: Path) -> 
     }
     res = run_on_host(inv, mapping, extra_env={"HOME": str(tmp_path / "home")})
     assert inv.exit_codes.check(inv.tool, res.exit_code, res.stderr) is False
-    run_ = scan_stage.parse("semgrep", res.report, cfg)
+    run_ = scan_stage.parse("semgrep", res.report, cfg, res.invocation)
     assert run_.findings == ()
     cov = run_.coverage
     assert cov is not None
     assert dict(cov.languages) == {"go": 1, "python": 1}
     assert "go" not in dict(cov.rules) and dict(cov.rules)["python"] >= 6
+
+
+def test_rules_sharing_an_id_in_two_files_both_run_and_keep_distinct_ids(tmp_path: Path) -> None:
+    """semgrep-rules has avoid-bind-to-all-interfaces for Python (INFO) and Go (WARNING); with
+    --no-rewrite-rule-ids semgrep ran only one of them. Now both run, each with its own id and severity."""
+    rule = (
+        "rules:\n  - id: avoid-bind-to-all-interfaces\n    languages: [{lang}]\n    severity: {sev}\n"
+        "    message: binds to all interfaces\n    pattern: {pattern}\n    metadata:\n      category: security\n"
+    )
+    rules = tmp_path / "rules"
+    (rules / "python").mkdir(parents=True)
+    (rules / "go").mkdir()
+    (rules / "python" / "bind.yaml").write_text(
+        rule.format(lang="python", sev="INFO", pattern="s.bind(('0.0.0.0', ...))")
+    )
+    (rules / "go" / "bind_all.yaml").write_text(
+        rule.format(lang="go", sev="WARNING", pattern='net.Listen("tcp", "0.0.0.0:2000")')
+    )
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "a.py").write_text("s.bind(('0.0.0.0', 1337))\n")
+    (src / "main.go").write_text(
+        'package main\n\nimport "net"\n\nfunc main() {\n\tnet.Listen("tcp", "0.0.0.0:2000")\n}\n'
+    )
+    inv = semgrep.scan()
+    mapping = {SRC: src, OUT: tmp_path / "out", semgrep.RULES_DIR: rules}
+    res = run_on_host(inv, mapping, extra_env={"HOME": str(tmp_path / "home")})
+    assert inv.exit_codes.check(inv.tool, res.exit_code, res.stderr) is True
+    run_ = semgrep.parse(res.report, prefixes=semgrep.id_prefixes(res.invocation))
+    got = sorted((f.locations[0].path, f.rule_id, f.severity) for f in run_.findings)
+    assert got == [
+        ("a.py", "python.avoid-bind-to-all-interfaces", Severity.LOW),
+        ("main.go", "go.avoid-bind-to-all-interfaces", Severity.MEDIUM),
+    ]

@@ -68,7 +68,7 @@ def run_source_scanners(tmp: Path, project: Path, cfg: config.Config) -> tuple[T
         inv.exit_codes.check(inv.tool, got.exit_code, got.stderr)  # raises on a tool failure
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)
-        runs.append(scan.parse(name, got.report, cfg))
+        runs.append(scan.parse(name, got.report, cfg, got.invocation))
     return tuple(runs)
 
 

@@ -78,8 +78,10 @@ def test_semgrep_default_scan_uses_bundled_rules_offline() -> None:
     assert argv[argv.index("--config") + 1] == semgrep.RULES_DIR == f"{IN}/rules"
     assert argv.count("--config") == 1
     assert argv[argv.index("--metrics") + 1] == "off"
-    for flag in ("--disable-version-check", "--no-rewrite-rule-ids", "--error"):
+    for flag in ("--disable-version-check", "--error"):
         assert flag in argv
+    # with --no-rewrite-rule-ids semgrep keeps one of two rules sharing an id across files: never pass it
+    assert "--no-rewrite-rule-ids" not in argv
     assert argv[argv.index("--json-output") + 1] == inv.report == f"{OUT}/semgrep.json"
     assert argv[argv.index("--output") + 1] == "/dev/null"  # the text report (with source lines) goes nowhere
     assert argv[-1] == "."
@@ -265,6 +267,29 @@ def test_semgrep_rule_counts_read_the_bundled_rules_and_skip_inventory(tmp_path:
     (tmp_path / "bad.yml").write_text("rules: [\n")
     with pytest.raises(ConfigError, match=r"bad\.yml cannot be read"):
         semgrep.rule_counts((tmp_path,))
+
+
+def test_semgrep_id_prefixes_follow_semgreps_rewriting_and_parse_cuts_them() -> None:
+    inv = semgrep.scan(rules=(semgrep.RULES_DIR, ".semgrep", "ci/extra.yml"), packs=("p/python",), inventory=True)
+    assert semgrep.id_prefixes(inv) == ("in.inventory.", "in.rules.", "semgrep.", "ci.")
+    host = inv.localized({SRC: "/tmp/x/src", IN + "/rules": "/work/repo/pipeline/rules/semgrep"})
+    assert "work.repo.pipeline.rules.semgrep." in semgrep.id_prefixes(host)
+    doc = semgrep_json(
+        [
+            result("in.rules.seaworthy.python.eval", "m"),
+            result("semgrep.python.lang.security.audit.network.avoid-bind-to-all-interfaces", "py"),
+            result("semgrep.go.lang.security.audit.net.avoid-bind-to-all-interfaces", "go"),
+            result("in.inventory.seaworthy.inventory.go", "never"),
+            result("python.lang.from-a-pack", "m"),
+        ]
+    )
+    ids = sorted(f.rule_id for f in semgrep.parse(doc, prefixes=semgrep.id_prefixes(inv)).findings)
+    assert ids == [
+        "go.lang.security.audit.net.avoid-bind-to-all-interfaces",
+        "python.lang.from-a-pack",
+        "python.lang.security.audit.network.avoid-bind-to-all-interfaces",
+        "seaworthy.python.eval",
+    ]
 
 
 def test_semgrep_inventory_mounts_its_rules() -> None:
