@@ -140,7 +140,9 @@ class Seaworthy:
 
     # --- source scanners ------------------------------------------------------------------------------
 
-    @function
+    # per session: the verdict depends on today's date (exception expiry) and trivy's daily DB, so a result
+    # must not be reused from an earlier day's call (the scanners' containers keep their own cache)
+    @function(cache="session")  # type: ignore[call-overload]
     async def scan(
         self,
         source: SourceArg,

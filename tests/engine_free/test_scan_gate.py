@@ -78,3 +78,9 @@ def test_scan_takes_strict_and_today_like_ship() -> None:
     params = fn.parameters  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     assert params["strict"].default_value == "true"  # pyright: ignore[reportUnknownMemberType]
     assert "today" in params
+
+
+def test_scan_is_never_reused_from_another_session() -> None:
+    # the verdict depends on the day (exception expiry): a 7-day cached result could pass an expired waiver
+    fn = Seaworthy.__dagger_object_type__.functions["scan"]  # pyright: ignore[reportAttributeAccessIssue]
+    assert fn.cache_policy == "session"  # pyright: ignore[reportUnknownMemberType]
