@@ -66,7 +66,9 @@ def parse(name: str, text: str, cfg: Config | None = None, inv: Invocation | Non
     `inv` (the invocation that ran, default: this stage's) where its rule ids' prefixes come from."""
     if name == "semgrep":
         cfg = cfg or Config()
-        counts = semgrep.rule_counts() if cfg.semgrep.bundled_rules else {}
+        counts: dict[str, int] | None = {}
+        if cfg.semgrep.bundled_rules:  # None (not counted) if the module's rules folder is not on this disk
+            counts = semgrep.rule_counts() if semgrep.BUNDLED_RULES.is_dir() else None
         return semgrep.parse(
             text,
             prefixes=semgrep.id_prefixes(inv or invocation(name, cfg)),
