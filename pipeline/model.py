@@ -166,7 +166,8 @@ def merge_key(f: Finding) -> tuple[str, ...]:
 
     - a vulnerability: same id in the same package and version (lock file and image alike, any tool);
     - a licence: same licence in the same package and version;
-    - a secret: same file and line, whichever tool found it and whatever it calls the rule;
+    - a secret: same file and line, whichever tool found it and whatever it calls the rule (and
+      `merge_findings` joins secrets whose line ranges in one file overlap);
     - a result carrying the tool's own fingerprint (`Finding.identity`): same rule and fingerprint;
     - a misconfiguration: same rule at the same file and line (so two tools' reports of one line merge);
     - anything else (SAST…): same rule, file, line, column and message — one rule can report several
@@ -227,9 +228,39 @@ def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     with bulk():
         for f in findings:
             groups.setdefault(f.fingerprint, []).append(f)
-        merged = [_merge_group(g) for g in groups.values()]
+        merged = [_merge_group(g) for g in _join_overlapping_secrets(groups)]
         merged.sort(key=sort_key)
     return tuple(merged)
+
+
+def _join_overlapping_secrets(groups: dict[str, list[Finding]]) -> list[list[Finding]]:
+    """Secret groups in one file whose line ranges overlap are one secret: gitleaks reports a private key at
+    lines 1-15 (BEGIN to END), trivy at 2-14 (its body). Sorted sweep per file: O(n log n), no pairs."""
+    by_path: dict[str, list[tuple[int, int, str]]] = {}
+    for key, group in groups.items():
+        f = group[0]
+        loc = f.locations[0] if f.locations else None
+        if f.category is Category.SECRET and loc is not None and loc.start_line is not None:
+            end = max(loc.end_line or loc.start_line, loc.start_line)
+            by_path.setdefault(loc.path, []).append((loc.start_line, end, key))
+    joined: dict[str, str] = {}
+    for spans in by_path.values():
+        if len(spans) < 2:
+            continue
+        spans.sort()
+        head, reach = spans[0][2], spans[0][1]
+        for start, end, key in spans[1:]:
+            if start <= reach:
+                joined[key] = head
+                reach = max(reach, end)
+            else:
+                head, reach = key, end
+    if not joined:
+        return list(groups.values())
+    out: dict[str, list[Finding]] = {}
+    for key, group in groups.items():
+        out.setdefault(joined.get(key, key), []).extend(group)
+    return list(out.values())
 
 
 def _merge_group(group: list[Finding]) -> Finding:

@@ -152,3 +152,19 @@ def test_as_scanned_takes_each_platforms_scanned_digest() -> None:
     assert out[1] == arm  # no subject reported: the built digest stands
     with pytest.raises(ValueError):
         as_scanned((amd,), runs)
+
+
+def test_secrets_whose_line_ranges_overlap_in_one_file_are_one_secret() -> None:
+    # gitleaks reports a PEM private key at 1-15 (BEGIN..END), trivy at 2-14 (the body): one secret
+    def secret(tool: str, rule: str, start: int, end: int, path: str = "server.key") -> Finding:
+        return Finding(Category.SECRET, rule, Severity.HIGH, "key", (tool,), (Location(path, start, end),))
+
+    key_g = secret("gitleaks", "private-key", 1, 15)
+    key_t = secret("trivy", "private-key", 2, 14)
+    other = secret("gitleaks", "generic-api-key", 20, 20)
+    elsewhere = secret("trivy", "private-key", 2, 14, path="other.key")
+    merged = merge_findings([key_t, other, elsewhere, key_g])
+    assert len(merged) == 3
+    (key,) = [f for f in merged if f.locations[0].path == "server.key" and f.tools == ("gitleaks", "trivy")]
+    assert [(loc.start_line, loc.end_line) for loc in key.locations] == [(1, 15), (2, 14)]
+    assert merge_findings([key_g, key_t]) == merge_findings([key_t, key_g])
