@@ -75,6 +75,8 @@ def _reason(r: Reason) -> list[str]:
 
 def _verdict(verdict: Verdict, title: str) -> list[str]:
     state = "✅ passed" if verdict.passed else "❌ failed"
+    if verdict.policy == "none" and verdict.passed:  # a single scanner's report: nothing was decided
+        state = "not gated"
     lines = [f"## {md_text(title)}: {state}", ""]
     n_deny, n_warn = len(verdict.denials), len(verdict.warnings)
     lines.append(

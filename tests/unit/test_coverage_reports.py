@@ -7,7 +7,7 @@ import json
 import attrs
 
 from pipeline.formats.json_report import parse_report, render_report
-from pipeline.model import Coverage, Finding, ToolRun, Verdict
+from pipeline.model import Coverage, Finding, Severity, ToolRun, Verdict
 from pipeline.reports import write_reports
 from tests.factories import finding, vuln
 from tests.unit.report_factories import realistic
@@ -60,3 +60,11 @@ def test_dev_marker_round_trips_through_report_json() -> None:
     back = {f.rule_id: f for f in parse_report(text).findings}
     assert back[dev.rule_id].dev is True
     assert back["rule"].dev is False
+
+
+def test_a_report_no_gate_decided_never_says_passed() -> None:
+    from pipeline.stages.report import SCAN_ONLY
+
+    summary = write_reports([], [finding(severity=Severity.CRITICAL)], SCAN_ONLY)["summary.md"].decode()
+    assert summary.startswith("## Seaworthy: not gated\n")
+    assert "passed" not in summary.splitlines()[0]
