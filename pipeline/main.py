@@ -18,13 +18,14 @@ from pipeline import log
 from pipeline.config import Config
 from pipeline.errors import GateFailed, InputError
 from pipeline.formats import sbom_pair
-from pipeline.model import ToolRun
+from pipeline.model import ToolRun, Verdict
 from pipeline.reports import merged_findings
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
 from pipeline.stages import release as release_stage
 from pipeline.stages import report as report_stage
 from pipeline.stages import scan as scan_stage
+from pipeline.stages import scan_gate as scan_gate_stage
 from pipeline.stages import ship as ship_stage
 from pipeline.stages import trivydb
 
@@ -121,10 +122,13 @@ async def load_config(source: dagger.Directory, config: dagger.File | None) -> C
     return config_mod.load(None)
 
 
-def _scan_result(runs: tuple[ToolRun, ...]) -> ScanResult:
-    """The findings of `runs`, merged once, with their reports (no gate: `scan` reports, `ship` decides)."""
+def _scan_result(
+    runs: tuple[ToolRun, ...], verdict: Verdict | None = None, extra: dict[str, str] | None = None
+) -> ScanResult:
+    """The findings of `runs`, merged once, with their reports; `verdict` is `scan`'s gate (None: not gated)."""
     findings = merged_findings(runs)  # merged, scrubbed of every secret value any run marked
-    files = report_stage.render(runs, findings, verdict=None)
+    files = report_stage.render(runs, findings, verdict=verdict)
+    files.update({name: text.encode() for name, text in (extra or {}).items()})
     return ScanResult(
         findings=report_stage.findings_json(findings),
         count=len(findings),
@@ -153,14 +157,21 @@ class Seaworthy:
         scanners: ScannersArg = (),  # pyright: ignore[reportArgumentType]
         skip: SkipArg = (),  # pyright: ignore[reportArgumentType]
         dockerfile: DockerfileArg = "",
+        strict: Annotated[
+            bool, Doc("Fail the call when the gate fails (false: return the findings and reports anyway)")
+        ] = True,
+        today: TodayArg = "",
     ) -> ScanResult:
-        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently and merge findings.
+        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently, merge findings, gate.
 
-        hadolint and trivy check every Dockerfile/Containerfile in the source (outside the skip paths).
+        hadolint and trivy check every Dockerfile/Containerfile in the source (outside the skip paths). The gate
+        is ship's Rego gate over what the source has (no image rules). When it fails the call fails with the
+        reasons (unless --strict=false).
 
         Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
-        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
-        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        move until locked) and the verdict on today's date (exception expiry), so a new `dagger call` always
+        scans again; the engine's default would keep them up to 7 days (dagger core/modfunc.go
+        MaxFunctionCacheTTLSeconds).
         """
         cfg = await load_config(source, config)
         cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
@@ -170,7 +181,21 @@ class Seaworthy:
             if name not in config_mod.SCANNERS:
                 raise InputError(f"--scanners: unknown scanner {name!r}; use any of {', '.join(config_mod.SCANNERS)}")
         runs = await scan_stage.run_scanners(source, cfg, dockerfile=dockerfile)
-        return _scan_result(runs)
+        findings = merged_findings(runs)
+        gated = await scan_gate_stage.evaluate(source, cfg, runs, findings, today=_today(today))
+        result = _scan_result(
+            runs,
+            gated.verdict,
+            {"gate-input.json": gated.input_text, "verdict.json": report_stage.verdict_json(gated.verdict)},
+        )
+        if not gated.verdict.passed and strict:
+            denied = ", ".join(r.rule_id for r in gated.verdict.denials)
+            raise GateFailed(
+                f"the policy gate denied the source scan ({denied}). Fix the reasons below or record a reviewed "
+                f"exception (owner, reason, expiry) in seaworthy.toml; --strict=false returns the reports "
+                f"without failing.\n\n{result.summary}"
+            )
+        return result
 
     async def _one(
         self, name: str, source: dagger.Directory, config: dagger.File | None, dockerfile: str = ""

@@ -118,8 +118,10 @@ class Package:
 class Finding:
     """One problem found by one or more tools.
 
-    `fingerprint` is stable across runs and machines: it never includes a message, a secret's value,
-    a timestamp or a path outside the scanned root.
+    `fingerprint` is the hash of `merge_key`: stable across runs and machines for the same tool output. It
+    never includes a timestamp, a path outside the scanned root or a secret's own message; it includes
+    the tool's message only where the message tells two results of one rule at one place apart (SAST,
+    location-less results).
     """
 
     category: Category
@@ -134,6 +136,11 @@ class Finding:
     title: str = ""
     help_uri: str = ""
     tags: tuple[str, ...] = ()
+    identity: str = ""
+    """The tool's own fingerprint of this result where it has one (SARIF ``partialFingerprints``, a
+    logged-in semgrep's ``fingerprint``…): then it, with the rule, is what tells two results apart."""
+    dev: bool = False
+    """A dependency finding about a package only declared for development (npm devDependencies…)."""
     fingerprint: str = attrs.field(default="", eq=False, order=False)
 
     def __attrs_post_init__(self) -> None:
@@ -157,18 +164,39 @@ class Finding:
 def merge_key(f: Finding) -> tuple[str, ...]:
     """Identity of the *thing* a finding is about, so that several tools' reports of it merge once.
 
-    - a vulnerability: same id in the same package and version (lock file and image alike);
-    - a secret: same file and line, whichever tool found it and whatever it calls the rule;
-    - anything else: same rule at the same place.
+    - a vulnerability: same id in the same package and version (lock file and image alike, any tool);
+    - a licence: same licence in the same package and version;
+    - a secret: same file and line, whichever tool found it and whatever it calls the rule (and
+      `merge_findings` joins secrets whose line ranges in one file overlap);
+    - a result carrying the tool's own fingerprint (`Finding.identity`): same rule and fingerprint;
+    - a misconfiguration: same rule at the same file and line (so two tools' reports of one line merge);
+    - anything else (SAST…): same rule, file, line, column and message — one rule can report several
+      distinct problems on one line.
+
+    A finding without a location adds its message, so location-less results of one rule stay distinct.
+    Linear: a tuple per finding, no comparison between findings.
     """
-    first = f.locations[0] if f.locations else Location("")
+    first = f.locations[0] if f.locations else None
     if f.category.is_vulnerability and f.package is not None:
         return ("vuln", f.rule_id, f.package.ecosystem, f.package.name, f.package.version)
-    if f.category is Category.SECRET:
-        return ("secret", first.path, str(first.start_line or 0))
     if f.category is Category.LICENSE and f.package is not None:
         return ("license", f.rule_id, f.package.ecosystem, f.package.name, f.package.version)
-    return (f.category.value, f.rule_id, first.path, str(first.start_line or 0))
+    if first is None:
+        return (f.category.value, f.rule_id, "", "0", f.identity or f.message)
+    if f.category is Category.SECRET:
+        return ("secret", first.path, str(first.start_line or 0))
+    if f.identity:
+        return (f.category.value, f.rule_id, "id", f.identity)
+    if f.category is Category.MISCONFIGURATION:
+        return (f.category.value, f.rule_id, first.path, str(first.start_line or 0))
+    return (
+        f.category.value,
+        f.rule_id,
+        first.path,
+        str(first.start_line or 0),
+        str(first.start_column or 0),
+        f.message,
+    )
 
 
 def location_key(loc: Location) -> tuple[str, int, int, int, int]:
@@ -200,9 +228,39 @@ def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     with bulk():
         for f in findings:
             groups.setdefault(f.fingerprint, []).append(f)
-        merged = [_merge_group(g) for g in groups.values()]
+        merged = [_merge_group(g) for g in _join_overlapping_secrets(groups)]
         merged.sort(key=sort_key)
     return tuple(merged)
+
+
+def _join_overlapping_secrets(groups: dict[str, list[Finding]]) -> list[list[Finding]]:
+    """Secret groups in one file whose line ranges overlap are one secret: gitleaks reports a private key at
+    lines 1-15 (BEGIN to END), trivy at 2-14 (its body). Sorted sweep per file: O(n log n), no pairs."""
+    by_path: dict[str, list[tuple[int, int, str]]] = {}
+    for key, group in groups.items():
+        f = group[0]
+        loc = f.locations[0] if f.locations else None
+        if f.category is Category.SECRET and loc is not None and loc.start_line is not None:
+            end = max(loc.end_line or loc.start_line, loc.start_line)
+            by_path.setdefault(loc.path, []).append((loc.start_line, end, key))
+    joined: dict[str, str] = {}
+    for spans in by_path.values():
+        if len(spans) < 2:
+            continue
+        spans.sort()
+        head, reach = spans[0][2], spans[0][1]
+        for start, end, key in spans[1:]:
+            if start <= reach:
+                joined[key] = head
+                reach = max(reach, end)
+            else:
+                head, reach = key, end
+    if not joined:
+        return list(groups.values())
+    out: dict[str, list[Finding]] = {}
+    for key, group in groups.items():
+        out.setdefault(joined.get(key, key), []).extend(group)
+    return list(out.values())
 
 
 def _merge_group(group: list[Finding]) -> Finding:
@@ -223,6 +281,8 @@ def _merge_group(group: list[Finding]) -> Finding:
         title=next((f.title for f in group if f.title), ""),
         help_uri=next((f.help_uri for f in group if f.help_uri), ""),
         tags=tuple(sorted({t for f in group for t in f.tags})),
+        identity=group[0].identity,
+        dev=all(f.dev for f in group),
     )
 
 
@@ -232,6 +292,28 @@ def sort_key(f: Finding) -> tuple[int, str, str, str, int, str]:
     where = first.path if first else (f.package.name if f.package else "")
     line = first.start_line if first and first.start_line is not None else -1
     return (-int(f.severity), f.category.value, f.rule_id, where, line, f.fingerprint)
+
+
+@attrs.frozen
+class Coverage:
+    """What one scanner looked at: the files it scanned and the rules it ran, per language.
+
+    `rules` counts the rules known to apply to each language; `rules_known` is False when some rules'
+    languages could not be counted (registry packs, rules of your own), so a language missing from
+    `rules` may still have been checked.
+    """
+
+    files: int = 0
+    """Files the scanner read."""
+    languages: tuple[tuple[str, int], ...] = ()
+    """(language, source files of it the scanner saw), sorted by language."""
+    rules: tuple[tuple[str, int], ...] = ()
+    """(language, rules run on it), sorted by language."""
+    rules_total: int = 0
+    """Rules run in all (where known)."""
+    rules_known: bool = True
+    kind: str = "sast"
+    """What the rules look for: "sast" for code analyzers (the gate's `sast.no-coverage` reads these)."""
 
 
 @attrs.frozen
@@ -250,6 +332,8 @@ class ToolRun:
     scrub: tuple[str, ...] = attrs.field(default=(), repr=False, eq=False)
     """Values the tool copied into its output that are (or may be) secrets: every report removes them
     from every text field (`pipeline.formats.redact`). Never rendered, never compared, never shown."""
+    coverage: Coverage | None = None
+    """What the scanner looked at, where it says (languages, files, rules); None when unknown."""
 
 
 class Decision(enum.StrEnum):

@@ -14,6 +14,7 @@ import attrs
 
 from pipeline.errors import InputError
 from pipeline.formats._common import SEVERITIES_DESC, severity_counts, sort_findings, sort_runs
+from pipeline.formats.coverage import coverage_json
 from pipeline.model import (
     BasePin,
     Category,
@@ -96,6 +97,7 @@ def finding_to_json(f: Finding) -> dict[str, Any]:
         "locations": [_location(loc) for loc in f.locations],
         "package": _package(f.package),
         "tags": list(f.tags),
+        "dev": f.dev,
     }
 
 
@@ -186,6 +188,7 @@ def render_report(
                 "findings": len(r.findings),
                 "by_severity": _counts(r.findings),
                 "notes": list(r.notes),
+                "coverage": coverage_json(r.coverage) if r.coverage is not None else None,
             }
             for r in sort_runs(runs)
         ],
@@ -259,6 +262,7 @@ def _parse_finding(obj: Any, where: str) -> Finding:
             title=_get(obj, "title", str, where),
             help_uri=_get(obj, "help_uri", str, where),
             tags=_strs(_get(obj, "tags", list, where), f"{where}.tags"),
+            dev=obj.get("dev") is True,
             fingerprint=_get(obj, "fingerprint", str, where),
         )
     except ValueError as e:

@@ -14,6 +14,7 @@ import re
 from collections.abc import Sequence
 
 from pipeline.formats._common import SEVERITIES_DESC, sort_findings, sort_runs
+from pipeline.formats.coverage import coverage_lines
 from pipeline.model import Category, Finding, Reason, Severity, ToolRun, Verdict
 
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>#|~@&$])")
@@ -58,6 +59,7 @@ def render_markdown(
     lines += _table(ordered)
     lines += _top(ordered, top)
     lines += _runs(runs)
+    lines += coverage_lines(sort_runs(runs))
     lines += _notes(verdict, runs, notes)
     return "\n".join(lines).rstrip("\n") + "\n"
 
@@ -73,6 +75,8 @@ def _reason(r: Reason) -> list[str]:
 
 def _verdict(verdict: Verdict, title: str) -> list[str]:
     state = "✅ passed" if verdict.passed else "❌ failed"
+    if verdict.policy == "none" and verdict.passed:  # a single scanner's report: nothing was decided
+        state = "not gated"
     lines = [f"## {md_text(title)}: {state}", ""]
     n_deny, n_warn = len(verdict.denials), len(verdict.warnings)
     lines.append(

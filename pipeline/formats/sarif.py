@@ -54,6 +54,7 @@ from pipeline.formats._common import (
     sort_findings,
     sort_runs,
 )
+from pipeline.formats.coverage import coverage_json
 from pipeline.model import Category, Finding, Location, Severity, ToolRun
 
 SARIF_VERSION = "2.1.0"
@@ -350,6 +351,9 @@ def _run(
     run: dict[str, Any] = {"tool": {"driver": driver}, "results": results}
     if tool_runs:
         run["invocations"] = [_invocation(r) for r in tool_runs]
+    covered = [r.coverage for r in tool_runs if r.coverage is not None]
+    if covered:  # what the tool looked at: languages, files, rules (the first run's, where several)
+        run["properties"] = {"coverage": coverage_json(covered[0])}
     return run
 
 

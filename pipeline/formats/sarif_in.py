@@ -20,6 +20,8 @@ What is read, per result:
   an ``artifactLocation.index`` through ``run.artifacts``, and an absolute path under one of ``roots``
   (default ``/src``, the mount point of the scanned tree) loses that prefix. Region lines and columns are
   kept where present. Snippets are never read: they may hold a secret's value.
+- **identity**: the result's ``partialFingerprints`` (else ``fingerprints``) become `Finding.identity`, which
+  the merge uses to tell results apart (`pipeline.model.merge_key`).
 - A result **without any location is kept** (no location) and counted in a note. A result that names
   **no rule** is kept too, as rule ``no-rule-id`` (`NO_RULE_ID`), at the severity of its own level (the
   caller's severity and category hooks are rules' policies: they do not apply), and counted in a note; a
@@ -37,6 +39,7 @@ no runs, or a run without a ``results`` array (SARIF: "the tool did not run or d
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import posixpath
 import re
@@ -389,6 +392,19 @@ def _snippet_tokens(result: dict[str, Any]) -> list[str]:
     return tokens
 
 
+def _identity(result: dict[str, Any]) -> str:
+    """The tool's own fingerprint of a result: its ``partialFingerprints`` (else ``fingerprints``), as
+    sorted ``key=value`` pairs, hashed (a tool may put matched text in it); "" when it has none (semgrep
+    without a login writes "requires login")."""
+    for key in ("partialFingerprints", "fingerprints"):
+        pairs = sorted(
+            f"{k}={v}" for k, v in _obj(result.get(key)).items() if isinstance(v, str) and v and v != "requires login"
+        )
+        if pairs:
+            return hashlib.sha256("\x1f".join(pairs).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return ""
+
+
 def _is_suppressed(result: dict[str, Any]) -> bool:
     for s in _list(result.get("suppressions")):
         status = _str(_obj(s).get("status"))
@@ -555,6 +571,7 @@ class _Parse:
                 title=_title(rule),
                 help_uri=rule.help_uri,
                 tags=tuple(sorted({*rule.tags, *tags})),
+                identity=_identity(result),
             )
         )
 

@@ -12,7 +12,9 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from pipeline.model import Finding, ImageFacts, SbomSummary, sort_key
+from pipeline.formats.coverage import coverage_json
+from pipeline.formats.dev_install import DevInstall
+from pipeline.model import Finding, ImageFacts, SbomSummary, ToolRun, sort_key
 from pipeline.model_gate import PEP503_ECOSYSTEMS, BuildFacts, Exception_, package_key
 from pipeline.policy.config import GateConfig
 
@@ -31,8 +33,14 @@ def build_input(
     config: GateConfig,
     exceptions: Sequence[Exception_],
     today: datetime.date,
+    runs: Sequence[ToolRun] = (),
+    dev: DevInstall | None = None,
 ) -> dict[str, Any]:
-    """The gate input. `today` decides which exceptions are expired (the gate compares dates as text)."""
+    """The gate input. `today` decides which exceptions are expired (the gate compares dates as text).
+
+    `runs` give ``coverage`` (what each scanner looked at, where it says); `dev` says whether the image
+    ships development dependencies (``dev_dependencies``; None: unknown, so they count).
+    """
     return {
         "schema": SCHEMA,
         "today": today.isoformat(),
@@ -42,6 +50,11 @@ def build_input(
         "images": [_image(f) for f in sorted(facts, key=lambda f: (f.platform, f.config_digest))],
         "build": None if build is None else _build(build),
         "exceptions": [_exception(e) for e in sorted(exceptions, key=lambda e: e.index)],
+        "coverage": {r.tool: coverage_json(r.coverage) for r in sorted(runs, key=lambda r: r.tool) if r.coverage},
+        "dev_dependencies": {
+            "installed": None if dev is None else dev.installed,
+            "evidence": "" if dev is None else dev.evidence,
+        },
     }
 
 
@@ -67,6 +80,7 @@ def _finding(f: Finding) -> dict[str, Any]:
         "where": _where(f),
         "tools": sorted(f.tools),
         "fingerprint": f.fingerprint,
+        "dev": f.dev,
     }
 
 

@@ -28,6 +28,7 @@ from pipeline.tools import dockerfile_rules, gitleaks, hadolint, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
 
 RULES_DIR = semgrep.RULES_DIR
+INVENTORY_DIR = semgrep.INVENTORY_DIR
 IGNOREFILE = f"{IN}/trivyignore.yaml"
 """Where trivy's ignore file (rendered from the exceptions) is mounted."""
 
@@ -82,6 +83,11 @@ async def trivy_check_data(source: dagger.Directory, cfg: Config) -> dagger.Dire
     return dag.directory().with_new_file(trivy.CHECK_DATA_FILE, text)
 
 
+def inventory_rules() -> dagger.Directory:
+    """semgrep's coverage inventory rules (one never-matching rule per language: see `semgrep`)."""
+    return dag.current_module().source().directory("pipeline/rules/inventory")
+
+
 def invocation(
     name: str,
     cfg: Config,
@@ -101,6 +107,7 @@ def invocation(
             rules=((RULES_DIR,) if cfg.semgrep.bundled_rules else ()) + rules,
             packs=cfg.semgrep.packs,
             exclude=cfg.skip_paths,
+            inventory=True,
         )
     if name == "gitleaks":
         return gitleaks.scan(exclude=cfg.skip_paths)
@@ -118,11 +125,22 @@ def invocation(
     raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
 
 
-def parse(name: str, text: str, cfg: Config | None = None) -> ToolRun:
+def parse(name: str, text: str, cfg: Config | None = None, inv: Invocation | None = None) -> ToolRun:
     """One scanner's report, parsed. With `cfg`, only the built Dockerfile (``[build] dockerfile``) must parse
-    for hadolint; another Dockerfile hadolint cannot parse is a finding (see `hadolint.parse`)."""
+    for hadolint; another Dockerfile hadolint cannot parse is a finding (see `hadolint.parse`). For semgrep,
+    `cfg` says which rules ran (for its coverage counts) and `inv` (the invocation that ran, default: this
+    stage's) where its rule ids' prefixes come from."""
     if name == "semgrep":
-        return semgrep.parse(text)
+        cfg = cfg or Config()
+        counts: dict[str, int] | None = {}
+        if cfg.semgrep.bundled_rules:  # None (not counted) if the module's rules folder is not on this disk
+            counts = semgrep.rule_counts() if semgrep.BUNDLED_RULES.is_dir() else None
+        return semgrep.parse(
+            text,
+            prefixes=semgrep.id_prefixes(inv or invocation(name, cfg)),
+            rules=counts,
+            rules_known=not (cfg.semgrep.rules or cfg.semgrep.packs),
+        )
     if name == "gitleaks":
         return gitleaks.parse(text)
     if name == "hadolint":
@@ -167,6 +185,8 @@ def scanner_container(
     if with_checks and trivy_checks is not None and trivy_check_data is not None:
         kinds["trivy-checks"] = trivy_checks
         kinds["trivy-check-data"] = trivy_check_data
+    if "inventory" in inv.mounts.values():
+        kinds["inventory"] = inventory_rules()
     mounts: dict[str, Mountable] = {}
     for path, kind in inv.mounts.items():
         if kind in kinds:
@@ -250,7 +270,7 @@ async def run_scanners(
             hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
         if name == "trivy":
             trivy.check_stderr(got.stderr)  # trivy exits 0 when a Rego check failed to load or evaluate
-        results[name] = attrs.evolve(parse(name, got.report, cfg), exit_code=got.exit_code)
+        results[name] = attrs.evolve(parse(name, got.report, cfg, inv), exit_code=got.exit_code)
 
     try:
         async with anyio.create_task_group() as tg:

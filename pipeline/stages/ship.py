@@ -21,6 +21,7 @@ from pipeline import log
 from pipeline.config import Config, parse_toml
 from pipeline.errors import ConfigError, InputError
 from pipeline.formats import intoto, openvex, sbom_pair
+from pipeline.formats.dev_install import dev_install
 from pipeline.formats.trivyignore import render_trivyignore
 from pipeline.model import ImageFacts, ToolRun, Verdict, as_scanned
 from pipeline.model_gate import BuildFacts, Exception_
@@ -228,6 +229,8 @@ async def ship(
         config=gate_config_from(cfg.gate, relaxations=cfg.relaxations(), source=cfg.source_file),
         exceptions=exceptions,
         today=today,
+        runs=source_runs,
+        dev=dev_install(dockerfile_text, path=cfg.build.dockerfile),
     )
     input_text = json.dumps(gate_input, sort_keys=True, indent=2) + "\n"
     verdict = await gate_stage.evaluate_built(gate_input, input_text, user_policies=user_policies)

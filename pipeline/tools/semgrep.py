@@ -4,22 +4,29 @@ How it runs (`scan`): ``semgrep scan`` in ``/src`` on ``.`` (so report paths are
 the bundled rules mounted at ``/in/rules`` (`pipeline/rules/semgrep/`) and/or rule files/dirs *inside the
 scanned tree*, and optional registry packs (``p/python``…; those need network access to semgrep.dev, so
 the default uses none). Always ``--metrics off --disable-version-check`` (nothing leaves
-the machine) and ``--no-rewrite-rule-ids`` (rule ids stay ``seaworthy.python…`` instead of being prefixed
-with the config's path, which differs between container and host).
+the machine). Rule ids are left to semgrep to *rewrite* (no ``--no-rewrite-rule-ids``): with that flag
+semgrep keeps only one of two rules that share an id across rule files (seen with semgrep-rules' two
+``avoid-bind-to-all-interfaces``, Python INFO and Go WARNING: the Go rule's results vanished), silently
+losing coverage. Rewritten, every id is prefixed with the dotted path of its rule file's folder (relative to
+the working directory when under it: ``in.rules.seaworthy.python…``); `parse` strips the prefix of each
+local config given (`id_prefixes`), so ids read ``seaworthy.python…`` for the bundled rules and the
+registry's own ids (``python.lang.security.audit…``) for a folder of its rules, and stay distinct.
 
-Output: SARIF goes to ``/tmp/seaworthy-out/semgrep.sarif`` via ``--sarif-output``, and the human text
-report goes to ``/dev/null`` (``--output``): it would print matched source lines into the logs. Kept that
-way, semgrep writes its errors (bad rule file, bad pattern…) to **stderr**, which `ToolFailed` carries.
-(With ``--sarif --output FILE`` semgrep prints nothing at all on errors: they only land in the SARIF.)
+Output: semgrep's **JSON** goes to ``/tmp/seaworthy-out/semgrep.json`` via ``--json-output``, and the human
+text report goes to ``/dev/null`` (``--output``): it would print matched source lines into the logs. Kept
+that way, semgrep writes its errors (bad rule file, bad pattern…) to **stderr**, which `ToolFailed` carries.
+JSON and not SARIF: semgrep's SARIF has one ``rules`` entry per rule *id*, so rules that share an id (89 ids
+are shared in semgrep's public rule set, 13 with different severities) collapse into the first one, and
+every result then takes that rule's severity, title and category. The JSON carries each result's own
+rule ``severity`` and ``metadata``, and lists the files scanned (``paths.scanned``).
 
 Exit codes (with ``--error``): 0 clean, 1 findings, anything else a failure (seen here: 7 for a rules
 file that is not valid YAML, 2 for a rule whose pattern does not parse or a registry that cannot be
 reached). Without ``--error`` findings would exit 0 like a clean run.
 
 Partial scans: when a rule times out on a file (``--timeout``, 5 s per rule and file by default) semgrep
-still exits 0/1 and only adds a warning notification to the SARIF; `parse` keeps it as a note
-("semgrep warning: Timeout when running … on big.py"), and any *error*-level notification is a
-`ToolOutputError`.
+still exits 0/1 and only adds a ``warn``-level entry to ``errors``; `parse` keeps it as a note
+("semgrep warning: Timeout when running … on big.py"), and any *error*-level entry is a `ToolOutputError`.
 
 What semgrep looks at: every file of the tree (tracked by git or not) except what ``.gitignore`` and
 ``.semgrepignore`` exclude; without a ``.semgrepignore`` its defaults apply, which skip ``tests/``,
@@ -27,25 +34,45 @@ What semgrep looks at: every file of the tree (tracked by git or not) except wha
 git root* (so a fixture under ``tests/`` of a checkout is never scanned: copy it out first).
 ``include_gitignored=True`` adds ``--no-git-ignore`` (git is not consulted; gitignored files are scanned).
 
-Severity (see `pipeline.formats.sarif_in`): a rule's ``metadata.security-severity`` (every bundled rule
-sets one) read as a CVSS score, else the rule's severity as SARIF level: ERROR → HIGH, WARNING → MEDIUM,
-INFO → LOW. Category SAST, except rules that are about secrets (id segment or tag ``secret(s)``:
-Category.SECRET, their message replaced by the rule's description so that an interpolated match can never
-carry a value) and rules for Dockerfiles/Kubernetes/Terraform (ids ``dockerfile.``, ``yaml.kubernetes.``,
-``terraform.``…: Category.MISCONFIGURATION).
+Coverage (`pipeline.model.Coverage`): semgrep lists only files some rule applied to, so with ``inventory``
+the scan also runs `INVENTORY_RULES` (one rule per language that can never match): then every source file
+of a known language is listed, and the languages with files but no real rule show. Rules per language
+are counted from the rule files Seaworthy knows (the bundled ones, `rule_counts`); rules from the tree or
+registry packs are run but not counted (`Coverage.rules_known` False).
+
+Per result, all from the result's *own* rule (never from words in its id):
+
+- **severity**: ``metadata.security-severity`` read as a CVSS score (>= 9 CRITICAL, >= 7 HIGH, >= 4
+  MEDIUM, > 0 LOW), else the rule's ``severity``: CRITICAL → CRITICAL, ERROR/HIGH → HIGH, WARNING/MEDIUM →
+  MEDIUM, INFO/LOW → LOW, INVENTORY/EXPERIMENT → INFO.
+- **category**: ``metadata.seaworthy-category`` (``sast``, ``secret``, ``misconfiguration``) where set;
+  else ``secret`` when the metadata says hard-coded credentials (a CWE of 798, 259 or 321, a
+  ``vulnerability_class`` "Hard-coded Secrets", or ``technology`` "secrets", as the registry's
+  ``generic.secrets…`` rules have); else ``misconfiguration`` for rules about Dockerfiles, Kubernetes,
+  Terraform… (``technology`` docker/kubernetes/terraform…, or a registry id under ``dockerfile.``,
+  ``yaml.kubernetes.``, ``terraform.``… — the language directory, not a word); else ``sast``. A secret's
+  message is replaced by a fixed text naming the rule (an interpolated match could carry the value).
+- **tags**: ``CWE-<n>`` of ``metadata.cwe``, ``metadata.owasp`` entries, and ``metadata.category``.
+- **title**: ``metadata.shortDescription`` (or ``short-description``), else the message's first sentence.
+- **help**: ``metadata.source`` when it is a link, else the first ``metadata.references`` link.
+- **identity**: semgrep's ``fingerprint`` when it is a real one (without a login semgrep writes
+  "requires login"), so the merge keeps distinct results apart (`pipeline.model.merge_key`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
+import json
 import re
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
+from typing import Any
 
-import attrs
-
-from pipeline.errors import ConfigError
-from pipeline.formats.sarif_in import SarifRule, parse_sarif
-from pipeline.model import Category, ToolRun
+from pipeline.errors import ConfigError, ToolOutputError
+from pipeline.formats.sarif_in import normalize_tag, relative_path, severity_from_security_severity
+from pipeline.model import Category, Coverage, Finding, Location, Severity, ToolRun, bulk, sort_key
 from pipeline.tools.base import IN, OUT, SRC, ExitCodes, Invocation, pinned
 
 NAME = "semgrep"
@@ -53,14 +80,58 @@ IMAGE = pinned(NAME)
 """Pinned in images.toml: the version the contract tests run (PyPI ``semgrep``, same release)."""
 
 RULES_DIR = f"{IN}/rules"
-REPORT = f"{OUT}/semgrep.sarif"
+INVENTORY_DIR = f"{IN}/inventory"
+REPORT = f"{OUT}/semgrep.json"
 BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules" / "semgrep"
 """Host path of the bundled rules the stage mounts at `RULES_DIR`."""
+INVENTORY_RULES = Path(__file__).resolve().parent.parent / "rules" / "inventory"
+"""Host path of the inventory rules (one never-matching rule per language) the stage mounts at
+`INVENTORY_DIR`, so that semgrep lists every source file of a language it knows."""
+INVENTORY_PREFIX = "seaworthy.inventory."
 
 EXIT_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset({1}))
 
+LANGUAGES: Mapping[str, tuple[str, ...]] = {
+    "bash": (".sh", ".bash"),
+    "c": (".c", ".h"),
+    "cpp": (".cpp", ".cc", ".cxx", ".hpp", ".hh"),
+    "csharp": (".cs",),
+    "go": (".go",),
+    "java": (".java",),
+    "javascript": (".js", ".jsx", ".mjs", ".cjs"),
+    "kotlin": (".kt", ".kts"),
+    "php": (".php",),
+    "python": (".py", ".pyi"),
+    "ruby": (".rb",),
+    "rust": (".rs",),
+    "scala": (".scala",),
+    "swift": (".swift",),
+    "terraform": (".tf",),
+    "typescript": (".ts", ".tsx", ".mts", ".cts"),
+}
+"""The languages coverage reports, with the file suffixes semgrep gives them (one inventory rule each)."""
+_BY_SUFFIX = {suffix: lang for lang, suffixes in LANGUAGES.items() for suffix in suffixes}
+_ALIASES = {
+    "py": "python",
+    "python2": "python",
+    "python3": "python",
+    "js": "javascript",
+    "ts": "typescript",
+    "c#": "csharp",
+    "c++": "cpp",
+    "hcl": "terraform",
+    "tf": "terraform",
+    "sh": "bash",
+    "kt": "kotlin",
+    "rb": "ruby",
+}
+
 _PACK = re.compile(r"^(p|r|s)/[A-Za-z0-9][A-Za-z0-9._/-]*$")
-_SECRET_WORDS = frozenset({"secret", "secrets"})
+_SECRET_CWES = frozenset({"CWE-798", "CWE-259", "CWE-321"})
+"""Hard-coded credentials, hard-coded password, hard-coded cryptographic key."""
+_CONFIG_TECHNOLOGIES = frozenset(
+    {"docker", "dockerfile", "docker-compose", "kubernetes", "terraform", "cloudformation", "helm", "hcl"}
+)
 _MISCONFIG_PREFIXES = (
     "dockerfile.",
     "generic.dockerfile.",
@@ -70,6 +141,19 @@ _MISCONFIG_PREFIXES = (
     "hcl.",
     "json.aws.",
 )
+_SEVERITIES: Mapping[str, Severity] = {
+    "CRITICAL": Severity.CRITICAL,
+    "ERROR": Severity.HIGH,
+    "HIGH": Severity.HIGH,
+    "WARNING": Severity.MEDIUM,
+    "MEDIUM": Severity.MEDIUM,
+    "INFO": Severity.LOW,
+    "LOW": Severity.LOW,
+    "INVENTORY": Severity.INFO,
+    "EXPERIMENT": Severity.INFO,
+}
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s")
+_NOT_A_FINGERPRINT = "requires login"
 
 
 def _rule_path(value: str) -> str:
@@ -95,6 +179,7 @@ def scan(
     packs: Sequence[str] = (),
     exclude: Sequence[str] = (),
     include_gitignored: bool = False,
+    inventory: bool = False,
 ) -> Invocation:
     """Scan the tree mounted at SRC (``semgrep scan .`` in SRC).
 
@@ -104,8 +189,11 @@ def scan(
     - ``packs``: registry configs such as ``p/python``: **need network access** to semgrep.dev.
     - ``exclude``: gitignore-style patterns of paths to skip (``--exclude``), e.g. ``tests``, ``*.min.js``.
     - ``include_gitignored``: also scan files ``.gitignore`` excludes (``--no-git-ignore``).
+    - ``inventory``: also run the inventory rules (`INVENTORY_DIR`, mount kind "inventory") so that the
+      report lists every source file of a known language (see the module docstring: coverage).
 
-    `Invocation.mounts` lists `RULES_DIR` ("rules") only when the bundled rules are used.
+    `Invocation.mounts` lists `RULES_DIR` ("rules") only when the bundled rules are used, and
+    `INVENTORY_DIR` ("inventory") with ``inventory``.
     """
     configs = [_rule_path(r) for r in rules]
     for p in packs:
@@ -120,6 +208,8 @@ def scan(
     argv: list[str] = ["semgrep", "scan"]
     for c in dict.fromkeys(configs):
         argv += ["--config", c]
+    if inventory:
+        argv += ["--config", INVENTORY_DIR]
     for pattern in exclude:
         if not pattern.strip() or any(c in pattern for c in "\n\r\0"):
             raise ConfigError(f"exclude pattern {pattern!r} is empty or has a line break; give one glob")
@@ -128,9 +218,8 @@ def scan(
         "--metrics",
         "off",
         "--disable-version-check",
-        "--no-rewrite-rule-ids",
         "--error",
-        "--sarif-output",
+        "--json-output",
         REPORT,
         "--output",
         "/dev/null",
@@ -141,6 +230,8 @@ def scan(
     mounts = {SRC: "source"}
     if any(c == RULES_DIR or c.startswith(RULES_DIR + "/") for c in configs):
         mounts[RULES_DIR] = "rules"
+    if inventory:
+        mounts[INVENTORY_DIR] = "inventory"
     return Invocation(
         tool=NAME,
         image=IMAGE,
@@ -153,31 +244,245 @@ def scan(
     )
 
 
-def _category_of(rule: SarifRule) -> Category | None:
-    words = {w for w in re.split(r"[.\s_:/-]+", rule.id.lower()) if w}
-    tags = {t.lower() for t in rule.tags}
-    if words & _SECRET_WORDS or tags & _SECRET_WORDS:
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}  # pyright: ignore[reportUnknownVariableType]
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []  # pyright: ignore[reportUnknownVariableType]
+
+
+def _strs(value: Any) -> list[str]:
+    """A metadata value that may be one string or a list of them."""
+    if isinstance(value, str):
+        return [value] if value.strip() else []
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v.strip()]  # pyright: ignore[reportUnknownVariableType]
+    return []
+
+
+def _int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def language_of(path: str) -> str:
+    """The coverage language of a file, by suffix ("" when it is none of `LANGUAGES`)."""
+    dot = path.rfind(".")
+    return _BY_SUFFIX.get(path[dot:].lower(), "") if dot > path.rfind("/") else ""
+
+
+def canonical_language(name: str) -> str:
+    key = name.strip().lower()
+    return _ALIASES.get(key, key)
+
+
+def rule_counts(paths: Sequence[Path] = (BUNDLED_RULES,)) -> dict[str, int]:
+    """Rules per language in rule files (YAML) on this machine: what `Coverage.rules` says was run.
+
+    Raises `ConfigError` naming the file when one does not parse (a rule file Seaworthy ships is broken).
+    """
+    import yaml  # PyYAML: a dependency of spdx-tools; only needed here
+
+    counts: Counter[str] = Counter()
+    files = [p for root in paths for p in (sorted(root.rglob("*.y*ml")) if root.is_dir() else [root])]
+    for file in files:
+        try:
+            doc = yaml.safe_load(file.read_text(encoding="utf-8"))
+        except (OSError, yaml.YAMLError) as exc:
+            raise ConfigError(f"semgrep rules file {file} cannot be read ({exc}); fix or remove it") from None
+        for rule in _list(_obj(doc).get("rules")):
+            r = _obj(rule)
+            if str(r.get("id", "")).startswith(INVENTORY_PREFIX):
+                continue
+            for lang in dict.fromkeys(canonical_language(x) for x in _strs(r.get("languages"))):
+                counts[lang] += 1
+    return dict(counts)
+
+
+def _category_of(metadata: Mapping[str, Any], rule_id: str) -> Category:
+    chosen = metadata.get("seaworthy-category")
+    if isinstance(chosen, str) and chosen.strip().lower() in ("sast", "secret", "misconfiguration"):
+        return Category(chosen.strip().lower())
+    cwes = {normalize_tag(c) for c in _strs(metadata.get("cwe"))}
+    classes = {c.strip().lower() for c in _strs(metadata.get("vulnerability_class"))}
+    technology = {t.strip().lower() for t in _strs(metadata.get("technology"))}
+    if cwes & _SECRET_CWES or "hard-coded secrets" in classes or "secrets" in technology:
         return Category.SECRET
-    if rule.id.lower().startswith(_MISCONFIG_PREFIXES):
+    if technology & _CONFIG_TECHNOLOGIES or rule_id.lower().startswith(_MISCONFIG_PREFIXES):
         return Category.MISCONFIGURATION
-    return None
+    return Category.SAST
 
 
-def parse(text: str) -> ToolRun:
-    """Parse semgrep's SARIF. An error notification in it (bad rule…) is a `ToolOutputError`."""
-    run = parse_sarif(
-        text,
+def _severity_of(metadata: Mapping[str, Any], severity: Any) -> Severity:
+    from_score = severity_from_security_severity(metadata.get("security-severity"))
+    if from_score is not None:
+        return from_score
+    return (
+        _SEVERITIES.get(severity.strip().upper(), Severity.UNKNOWN) if isinstance(severity, str) else Severity.UNKNOWN
+    )
+
+
+def _help_uri(metadata: Mapping[str, Any]) -> str:
+    for link in (*_strs(metadata.get("source")), *_strs(metadata.get("references"))):
+        if link.startswith(("https://", "http://")):
+            return link.strip()
+    return ""
+
+
+def _location(result: Mapping[str, Any]) -> tuple[Location, ...]:
+    path = relative_path(result.get("path") or "") if isinstance(result.get("path"), str) else ""
+    if not path:
+        return ()
+    start, end = _obj(result.get("start")), _obj(result.get("end"))
+    line = _int(start.get("line"))
+    if line is None:
+        return (Location(path),)
+    return (Location(path, line, _int(end.get("line")), _int(start.get("col")), _int(end.get("col"))),)
+
+
+def _finding(result: Mapping[str, Any]) -> Finding:
+    rule_id = result.get("check_id")
+    rule_id = rule_id if isinstance(rule_id, str) and rule_id else "unknown-rule"
+    extra = _obj(result.get("extra"))
+    metadata = _obj(extra.get("metadata"))
+    message = str(extra.get("message") or "").strip()
+    category = _category_of(metadata, rule_id)
+    short = next(iter(_strs(metadata.get("shortDescription")) + _strs(metadata.get("short-description"))), "")
+    tags = {normalize_tag(c) for c in _strs(metadata.get("cwe"))}
+    tags.update(o.strip() for o in _strs(metadata.get("owasp")))
+    tags.update(c.strip() for c in _strs(metadata.get("category")))
+    if category is Category.SECRET:
+        title = short or "Hard-coded secret"
+        message = f"{title} (semgrep rule {rule_id}; the matched text is not shown)"
+    else:
+        title = short or (_SENTENCE_END.split(message, maxsplit=1)[0].strip() if message else "")
+    fingerprint = extra.get("fingerprint")
+    identity = ""
+    if isinstance(fingerprint, str) and fingerprint and fingerprint != _NOT_A_FINGERPRINT:
+        identity = hashlib.sha256(fingerprint.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    return Finding(
+        category=category,
+        rule_id=rule_id,
+        severity=_severity_of(metadata, extra.get("severity")),
+        message=message or title or f"semgrep rule {rule_id}",
+        tools=(NAME,),
+        locations=_location(result),
+        title=title,
+        help_uri=_help_uri(metadata),
+        tags=tuple(sorted(t for t in tags if t)),
+        identity=identity,
+    )
+
+
+def _load(text: str) -> dict[str, Any]:
+    if not text.strip():
+        raise ToolOutputError(NAME, "the JSON report is empty")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        where = f"line {exc.lineno} column {exc.colno}"
+        if exc.pos >= len(text.rstrip()) - 1:
+            raise ToolOutputError(NAME, f"the JSON report is truncated ({where})") from None
+        raise ToolOutputError(NAME, f"the report is not JSON ({exc.msg} at {where})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("results"), list):  # pyright: ignore[reportUnknownMemberType]
+        raise ToolOutputError(NAME, "the report is not semgrep JSON (no 'results' array)")
+    if not isinstance(data.get("errors", []), list):  # pyright: ignore[reportUnknownMemberType]
+        raise ToolOutputError(NAME, "the report's 'errors' is not a list")
+    return data  # pyright: ignore[reportUnknownVariableType]
+
+
+def _coverage(data: Mapping[str, Any], rules: Mapping[str, int] | None, rules_known: bool) -> Coverage:
+    scanned = [p for p in _list(_obj(data.get("paths")).get("scanned")) if isinstance(p, str)]
+    langs = Counter(lang for lang in (language_of(p) for p in scanned) if lang)
+    counts = {canonical_language(k): v for k, v in (rules or {}).items() if v > 0}
+    return Coverage(
+        files=len(scanned),
+        languages=tuple(sorted(langs.items())),
+        rules=tuple(sorted(counts.items())),
+        rules_total=sum(counts.values()),
+        rules_known=rules_known and rules is not None,
+    )
+
+
+def id_prefixes(inv: Invocation) -> tuple[str, ...]:
+    """The prefixes semgrep puts before the ids of the rules of each local ``--config`` of `inv`, longest first.
+
+    semgrep prefixes a rule's id with its file's folder, dotted: relative to the working directory when the
+    folder is under it, else the whole path; ``.``/``..`` parts dropped and leading dots cut
+    (``/src/.semgrep/x.yml`` in ``/src`` → ``semgrep.``). A folder config's subfolders stay in the id.
+    """
+    found: set[str] = set()
+    argv = inv.argv
+    workdir = PurePosixPath(inv.workdir)
+    for flag, value in itertools.pairwise(argv):
+        if flag != "--config" or _PACK.match(value):
+            continue
+        path = PurePosixPath(value)
+        if path.suffix.lower() in (".yml", ".yaml", ".json"):
+            path = path.parent
+        if path.is_absolute() and path.is_relative_to(workdir):
+            path = path.relative_to(workdir)
+        parts = [p.lstrip(".") for p in path.parts if p not in ("/", ".", "..")]
+        prefix = ".".join(p for p in parts if p)
+        if prefix:
+            found.add(prefix + ".")
+    return tuple(sorted(found, key=lambda p: (-len(p), p)))
+
+
+def _strip(check_id: str, prefixes: Sequence[str]) -> str:
+    for prefix in prefixes:
+        if check_id.startswith(prefix) and len(check_id) > len(prefix):
+            return check_id[len(prefix) :]
+    return check_id
+
+
+def parse(
+    text: str,
+    *,
+    prefixes: Sequence[str] = (),
+    rules: Mapping[str, int] | None = None,
+    rules_known: bool = True,
+) -> ToolRun:
+    """Parse semgrep's JSON report. An error-level entry in ``errors`` (bad rule…) is a `ToolOutputError`.
+
+    ``prefixes`` (`id_prefixes` of the invocation that ran) are cut from the rule ids.
+    ``rules`` (rules per language, `rule_counts`) and ``rules_known`` (False when rules from the tree or
+    registry packs ran too) fill `ToolRun.coverage`; without ``rules`` the rule counts are unknown.
+    Results of the inventory rules (which never match) would be left out.
+    """
+    data = _load(text)
+    notes: list[str] = []
+    for err in _list(data.get("errors")):
+        e = _obj(err)
+        level = str(e.get("level") or "error").lower()
+        msg = str(e.get("message") or e.get("type") or "unknown error").strip()
+        first = msg.splitlines()[0] if msg else msg
+        if level == "error":
+            raise ToolOutputError(NAME, f"the tool reported an error: {first}")
+        where = f" ({e['path']})" if isinstance(e.get("path"), str) and e["path"] not in first else ""
+        notes.append(f"semgrep {'warning' if level == 'warn' else level}: {first}{where}")
+    skipped = [_obj(r).get("rule_id") for r in _list(data.get("skipped_rules"))]
+    if skipped:  # rules semgrep could not run (e.g. a newer rule syntax): less was looked at, say so
+        ids = sorted({str(i) for i in skipped if i})
+        shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
+        notes.append(f"semgrep skipped {len(skipped)} rule(s) it cannot run: {shown}")
+    findings: list[Finding] = []
+    with bulk():
+        for raw in _list(data["results"]):
+            result = _obj(raw)
+            check = result.get("check_id")
+            if isinstance(check, str):
+                check = _strip(check, prefixes)
+                if check.startswith(INVENTORY_PREFIX) or f".{INVENTORY_PREFIX}" in check:
+                    continue
+                result = {**result, "check_id": check}
+            findings.append(_finding(result))
+        findings.sort(key=sort_key)
+    version = data.get("version")
+    return ToolRun(
         tool=NAME,
-        category=Category.SAST,
-        category_of=_category_of,
-        fail_on_error_notifications=True,
+        version=version if isinstance(version, str) else "",
+        findings=tuple(findings),
+        notes=tuple(sorted(dict.fromkeys(notes))),
+        coverage=_coverage(data, rules, rules_known),
     )
-    if not any(f.category is Category.SECRET for f in run.findings):
-        return run
-    findings = tuple(
-        attrs.evolve(f, message=f.title or f"possible secret found by rule {f.rule_id}")
-        if f.category is Category.SECRET
-        else f
-        for f in run.findings
-    )
-    return attrs.evolve(run, findings=findings)

@@ -426,7 +426,9 @@ def fs_scan(
     if check_data:
         argv += ["--config-data", check_data]
         extra[check_data] = "trivy-check-data"
-    argv += ["--skip-check-update", *db.flags(), *_common()]
+    # development dependencies too (npm, yarn, gradle): an image built with `npm install` ships them; the
+    # parser marks them (`Finding.dev`) and the gate decides (rules/dev_dependencies.rego)
+    argv += ["--include-dev-deps", "--skip-check-update", *db.flags(), *_common()]
     argv += ["--format", "json", "--output", FS_REPORT, "--exit-code", str(FINDINGS_EXIT_CODE), SRC]
     return Invocation(
         tool=NAME,
@@ -675,6 +677,79 @@ def _package_lines(res: dict[str, Any], what: str) -> dict[str, tuple[int | None
     return lines
 
 
+@attrs.frozen
+class _Pkg:
+    version: str
+    purl: str
+    dev: bool
+    licenses: tuple[str, ...]
+    lines: tuple[int | None, int | None]
+
+
+def _package_index(results: list[Any]) -> dict[tuple[str, str], list[_Pkg]]:
+    """(target, package name) -> the packages of that name in that target's ``Packages`` (any result)."""
+    index: dict[tuple[str, str], list[_Pkg]] = {}
+    for res in results:
+        if type(res) is not dict:
+            continue
+        r = cast("dict[str, Any]", res)
+        target = r.get("Target")
+        packages: Any = r.get("Packages")
+        if type(target) is not str or type(packages) is not list:
+            continue
+        for raw in cast("list[Any]", packages):
+            if type(raw) is not dict:
+                continue
+            p = cast("dict[str, Any]", raw)
+            name, version = p.get("Name"), p.get("Version")
+            if type(name) is not str or not name:
+                continue
+            purl, _ = _identifier(p.get("Identifier"))
+            lics: Any = p.get("Licenses")
+            locs: Any = p.get("Locations")
+            first: Any = cast("list[Any]", locs)[0] if type(locs) is list and locs else None
+            lines: tuple[int | None, int | None] = (None, None)
+            if type(first) is dict:
+                f = cast("dict[str, Any]", first)
+                lines = (_opt_int(f.get("StartLine")), _opt_int(f.get("EndLine")))
+            index.setdefault((target, name), []).append(
+                _Pkg(
+                    version=version if type(version) is str else "",
+                    purl=purl,
+                    dev=p.get("Dev") is True,
+                    licenses=tuple(x for x in cast("list[Any]", lics) if type(x) is str) if type(lics) is list else (),
+                    lines=lines,
+                )
+            )
+    return index
+
+
+def _dev_uids(res: dict[str, Any]) -> frozenset[str]:
+    """fs: UIDs of the packages trivy marks as development dependencies (``--include-dev-deps``)."""
+    uids: set[str] = set()
+    packages: Any = res.get("Packages")
+    for p in cast("list[Any]", packages) if type(packages) is list else []:
+        if type(p) is dict and cast("dict[str, Any]", p).get("Dev") is True:
+            _, uid = _identifier(cast("dict[str, Any]", p).get("Identifier"))
+            if uid:
+                uids.add(uid)
+    return frozenset(uids)
+
+
+LICENSE_SEVERITY_BY_CATEGORY: dict[str, Severity] = {
+    "forbidden": Severity.CRITICAL,
+    "restricted": Severity.HIGH,
+    "reciprocal": Severity.MEDIUM,
+    "notice": Severity.LOW,
+    "permissive": Severity.LOW,
+    "unencumbered": Severity.LOW,
+    "unknown": Severity.UNKNOWN,
+}
+"""trivy's licence classification (``Category``) → severity, used when an entry has no ``Severity`` (trivy
+writes both, and they agree: forbidden CRITICAL, restricted HIGH, reciprocal MEDIUM, notice/permissive/
+unencumbered LOW, unknown UNKNOWN)."""
+
+
 class _Parser:
     """One report's parse, with caches so that 100k vulnerabilities cost linear time."""
 
@@ -686,6 +761,7 @@ class _Parser:
         self.tags_cache: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.no_target: list[int] = []
         """Indexes of results without a Target: their findings are kept, without a location."""
+        self.package_index: dict[tuple[str, str], list[_Pkg]] = {}
 
     def where(self, target: str) -> str:
         if self.mode == "fs":
@@ -735,6 +811,9 @@ class _Parser:
         secrets = expect_list(NAME, res.get("Secrets"), f"{what}.Secrets")
         for j, s in enumerate(secrets):
             self.secret(f"{what}.Secrets[{j}]", target, s, out)
+        licenses = expect_list(NAME, res.get("Licenses"), f"{what}.Licenses")
+        for j, lic in enumerate(licenses):
+            self.license(f"{what}.Licenses[{j}]", target, rtype, lic, out)
 
     def vulnerabilities(
         self, what: str, target: str, rtype: str, res: dict[str, Any], vulns: list[Any], out: list[Finding]
@@ -743,6 +822,7 @@ class _Parser:
         result_path = self.where(target)
         default_eco = _ECOSYSTEM_BY_TYPE.get(rtype, rtype)
         lines = _package_lines(res, what) if self.mode == "fs" else {}
+        dev_uids = _dev_uids(res) if self.mode == "fs" else frozenset[str]()
         # Hot loop (100k entries in big images): field checks inline, error texts built only on error,
         # packages/locations/tags shared between entries.
         fs_mode = self.mode == "fs"
@@ -787,6 +867,9 @@ class _Parser:
             if type(help_uri) is not str or not help_uri:
                 help_uri = _first_reference(v)
             fix_text = f"fixed in {fixed}" if fixed else "no fixed version yet"
+            dev = bool(dev_uids) and uid in dev_uids
+            if dev:
+                fix_text += "; a development dependency"
             out.append(
                 Finding(
                     category=category,
@@ -799,6 +882,7 @@ class _Parser:
                     title=title if type(title) is str else "",
                     help_uri=help_uri,  # pyright: ignore[reportArgumentType]
                     tags=tags,
+                    dev=dev,
                 )
             )
 
@@ -852,6 +936,55 @@ class _Parser:
             )
         )
 
+    def license(self, what: str, target: str, rtype: str, raw: Any, out: list[Finding]) -> None:
+        """A licence trivy classified: of a package (``PkgName``), or found in a file (``--license-full``)."""
+        lic = expect_dict(NAME, raw, what)
+        name = _required_str(lic, "Name", what)
+        classification = _opt_str(lic, "Category").lower()
+        severity = _severity(lic.get("Severity"), what) if lic.get("Severity") else None
+        if severity is None:
+            severity = LICENSE_SEVERITY_BY_CATEGORY.get(classification, Severity.UNKNOWN)
+        file_path = _opt_str(lic, "FilePath") or target
+        pkg_name = _opt_str(lic, "PkgName")
+        label = f"{name} (trivy: {classification or 'unclassified'})"
+        tags = (f"license-{classification}",) if classification else ()
+        if not pkg_name:
+            out.append(
+                Finding(
+                    category=Category.LICENSE,
+                    rule_id=name,
+                    severity=severity,
+                    message=f"{file_path} holds the licence {label}",
+                    tools=TOOLS,
+                    locations=(self.location(self.where(file_path)),),
+                    title=f"licence {name}",
+                    help_uri=_opt_str(lic, "Link"),
+                    tags=tags,
+                )
+            )
+            return
+        candidates = self.package_index.get((target, pkg_name)) or self.package_index.get((file_path, pkg_name), [])
+        matching = [p for p in candidates if name in p.licenses] or candidates
+        eco = _ECOSYSTEM_BY_TYPE.get(rtype, rtype)
+        for pkg in matching or [_Pkg("", "", False, (), (None, None))]:
+            dev = pkg.dev
+            version = f" {pkg.version}" if pkg.version else ""
+            out.append(
+                Finding(
+                    category=Category.LICENSE,
+                    rule_id=name,
+                    severity=severity,
+                    message=f"{pkg_name}{version} is under {label}" + ("; a development dependency" if dev else ""),
+                    tools=TOOLS,
+                    locations=(self.location(self.where(file_path), *pkg.lines),),
+                    package=Package(pkg_name, pkg.version, _purl_type(pkg.purl) or eco, pkg.purl),
+                    title=f"licence {name}",
+                    help_uri=_opt_str(lic, "Link"),
+                    tags=tags,
+                    dev=dev,
+                )
+            )
+
 
 def parse(text: str, *, mode: Mode) -> ToolRun:
     """Turn trivy's JSON report (``--format json``) into findings.
@@ -862,6 +995,11 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
       packages), with the package's purl type as ecosystem and its fixed version;
     * ``Misconfigurations`` with Status FAIL → MISCONFIGURATION at the cause's file and lines;
     * ``Secrets`` → SECRET at file and line; the matched value is never read.
+    * ``Licenses`` (the ``license`` scanner) → LICENSE: rule id the licence (SPDX id as trivy names it),
+      severity trivy's classification (forbidden CRITICAL, restricted HIGH, reciprocal MEDIUM, notice LOW,
+      unknown UNKNOWN), the package's version, purl and lock-file lines taken from the same target's
+      ``Packages``; a licence found in a file (``--license-full``) is a LICENSE finding at that file.
+    * ``Packages[].Dev`` (``--include-dev-deps``) marks a dependency finding as ``dev``.
 
     Unknown fields are ignored. ``SchemaVersion`` (must be 2) and ``ArtifactType`` are required, as
     are each finding's identifying fields; a missing one is a `ToolOutputError` naming it. A result with
@@ -895,6 +1033,8 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
         notes.append(f"trivy found nothing to scan in the {artifact_type} (the report has no Results)")
     results = expect_list(NAME, doc.get("Results"), "Results")
     parser = _Parser(mode, _opt_str(doc, "ArtifactName"))
+    if any(type(r) is dict and cast("dict[str, Any]", r).get("Licenses") for r in results):
+        parser.package_index = _package_index(results)
     findings: list[Finding] = []
     with bulk():
         for i, res in enumerate(results):

@@ -52,6 +52,11 @@ def run(inv: Invocation, tmp: Path, src: Path) -> tuple[HostResult, bool]:
     return res, found
 
 
+def parsed(res: HostResult) -> ToolRun:
+    """The report parsed as the stage parses it: rule ids without the prefix semgrep gives local configs."""
+    return semgrep.parse(res.report, prefixes=semgrep.id_prefixes(res.invocation))
+
+
 def line_of(f: Finding) -> int:
     line = f.locations[0].start_line
     assert line is not None
@@ -62,7 +67,7 @@ def line_of(f: Finding) -> int:
 def bad_scan(tmp_path_factory: pytest.TempPathFactory) -> tuple[HostResult, bool, ToolRun]:
     tmp = tmp_path_factory.mktemp("semgrep-bad")
     res, found = run(semgrep.scan(), tmp, copy_tree(BAD_PROJECT, tmp / "src"))
-    return res, found, semgrep.parse(res.report)
+    return res, found, parsed(res)
 
 
 def test_bad_project_shell_injection_and_unsafe_deserialization(bad_scan: tuple[HostResult, bool, ToolRun]) -> None:
@@ -103,7 +108,7 @@ def test_bundled_rules_match_their_annotated_targets(tmp_path: Path) -> None:
     """Every `ruleid:` annotation is reported by exactly that rule at the next line; `ok:` lines are not."""
     src = copy_tree(RULE_TARGETS, tmp_path / "src")
     res, _ = run(semgrep.scan(), tmp_path, src)
-    run_ = semgrep.parse(res.report)
+    run_ = parsed(res)
     got = {(loc.path, loc.start_line, f.rule_id) for f in run_.findings for loc in f.locations[:1]}
     expected: set[tuple[str, int, str]] = set()
     must_not: set[tuple[str, int, str]] = set()
@@ -134,7 +139,7 @@ def test_example_app_is_clean(tmp_path: Path) -> None:
     res, found = run(semgrep.scan(), tmp_path, copy_tree(EXAMPLE_APP, tmp_path / "src"))
     assert res.exit_code == 0
     assert found is False
-    run_ = semgrep.parse(res.report)
+    run_ = parsed(res)
     assert run_.findings == ()
     assert run_.version == "1.185.0"
 
@@ -142,7 +147,7 @@ def test_example_app_is_clean(tmp_path: Path) -> None:
 def test_exclude_skips_paths(tmp_path: Path) -> None:
     res, found = run(semgrep.scan(exclude=("app.py",)), tmp_path, copy_tree(BAD_PROJECT, tmp_path / "src"))
     assert (res.exit_code, found) == (0, False)
-    assert semgrep.parse(res.report).findings == ()
+    assert parsed(res).findings == ()
 
 
 def test_user_rules_inside_the_tree_replace_the_bundled_ones(tmp_path: Path) -> None:
@@ -160,7 +165,7 @@ def test_user_rules_inside_the_tree_replace_the_bundled_ones(tmp_path: Path) -> 
     assert semgrep.RULES_DIR not in inv.mounts
     res, found = run(inv, tmp_path, src)
     assert found is True
-    run_ = semgrep.parse(res.report)
+    run_ = parsed(res)
     assert {f.rule_id for f in run_.findings} == {"own.no-print"}
     assert {f.severity for f in run_.findings} == {Severity.LOW}  # INFO rule -> SARIF note -> LOW
 
@@ -193,7 +198,7 @@ def test_broken_rules_are_a_tool_failure_with_semgreps_message(
     assert info.value.exit_code == code
     # even if someone ignored the exit code, the report itself is not "clean"
     with pytest.raises(ToolOutputError):
-        semgrep.parse(res.report)
+        parsed(res)
 
 
 def test_truncated_or_empty_report_is_an_output_error(bad_scan: tuple[HostResult, bool, ToolRun]) -> None:
@@ -212,7 +217,7 @@ def test_gitignored_files_are_skipped_unless_asked_for(tmp_path: Path) -> None:
     (src / "main.py").write_text("import marshal\n\nDATA = marshal.loads(b'')\n")
     subprocess.run(["git", "init", "-q", str(src)], check=True)  # untracked files: scanned all the same
     default, _ = run(semgrep.scan(), tmp_path / "a", src)
-    assert {f.locations[0].path for f in semgrep.parse(default.report).findings} == {"main.py"}
+    assert {f.locations[0].path for f in parsed(default).findings} == {"main.py"}
     everything, _ = run(semgrep.scan(include_gitignored=True), tmp_path / "b", src)
-    paths = {f.locations[0].path for f in semgrep.parse(everything.report).findings}
+    paths = {f.locations[0].path for f in parsed(everything).findings}
     assert paths == {"main.py", "generated/cache.py"}

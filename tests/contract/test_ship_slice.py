@@ -48,7 +48,13 @@ def _mapping(tmp: Path, src: Path) -> dict[str, Path]:
     db.mkdir(parents=True)
     for name in ("trivy.db", "metadata.json"):
         shutil.copy(FIXTURES / "trivy-db" / name, db / name)
-    return {SRC: src, OUT: tmp / "out", CACHE: cache, scan.RULES_DIR: ROOT / "pipeline" / "rules" / "semgrep"}
+    return {
+        SRC: src,
+        OUT: tmp / "out",
+        CACHE: cache,
+        scan.RULES_DIR: ROOT / "pipeline" / "rules" / "semgrep",
+        scan.INVENTORY_DIR: ROOT / "pipeline" / "rules" / "inventory",
+    }
 
 
 def run_source_scanners(tmp: Path, project: Path, cfg: config.Config) -> tuple[ToolRun, ...]:
@@ -62,7 +68,7 @@ def run_source_scanners(tmp: Path, project: Path, cfg: config.Config) -> tuple[T
         inv.exit_codes.check(inv.tool, got.exit_code, got.stderr)  # raises on a tool failure
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)
-        runs.append(scan.parse(name, got.report))
+        runs.append(scan.parse(name, got.report, cfg, got.invocation))
     return tuple(runs)
 
 

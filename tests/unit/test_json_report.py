@@ -98,6 +98,7 @@ def test_document_shape() -> None:
     first = doc["findings"][0]
     assert sorted(first) == [
         "category",
+        "dev",
         "fingerprint",
         "help_uri",
         "locations",
@@ -110,6 +111,8 @@ def test_document_shape() -> None:
         "tools",
     ]
     assert first["severity"] == "CRITICAL"
+    assert first["dev"] is False
+    assert all(r["coverage"] is None for r in doc["runs"])  # these runs say nothing of what they looked at
     shell = next(f for f in doc["findings"] if f["rule_id"].endswith("subprocess-shell-true"))
     assert shell["locations"] == [
         {"path": "app.py", "start_line": 12, "end_line": 12, "start_column": 5, "end_column": 40}

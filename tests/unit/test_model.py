@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import attrs
 import pytest
 
 from pipeline.model import (
@@ -26,17 +27,53 @@ def test_category_parse_names_the_choices() -> None:
         Category.parse("vulns")
 
 
-def test_fingerprint_is_stable_and_ignores_message() -> None:
+def test_fingerprint_is_stable_and_tells_sast_results_apart_by_message_and_column() -> None:
     a = finding(message="one wording")
-    b = finding(message="another wording")
-    assert a.fingerprint == b.fingerprint
+    assert finding(message="one wording").fingerprint == a.fingerprint
     assert len(a.fingerprint) == 32
-    assert finding(line=2).fingerprint != a.fingerprint
+    assert finding(line=2, message="one wording").fingerprint != a.fingerprint
+    assert finding(message="another wording").fingerprint != a.fingerprint
     # a known value pins the algorithm: changing it would break users' baselines and exceptions
-    assert finding().fingerprint == "fbaac27535f10bd7a6cbdae43e715892"
-    assert Finding(Category.SAST, "rule", Severity.HIGH, "m", ("x",), (Location("app.py", 1),)).fingerprint == (
-        a.fingerprint
-    )
+    assert finding().fingerprint == "8bc9e1d099f91c818a519f7d231790b2"
+    col = Finding(Category.SAST, "rule", Severity.HIGH, "problem", ("x",), (Location("app.py", 1, 1, 5),))
+    col2 = Finding(Category.SAST, "rule", Severity.HIGH, "problem", ("x",), (Location("app.py", 1, 1, 9),))
+    assert col.fingerprint != col2.fingerprint
+    assert len(merge_findings([col, col2, col])) == 2
+
+
+def test_secret_and_misconfiguration_fingerprints_ignore_message_so_tools_merge() -> None:
+    one = finding(Category.SECRET, "aws-key", tool="gitleaks", message="AWS key")
+    two = finding(Category.SECRET, "detected-aws", tool="semgrep", message="Possible hard-coded secret")
+    assert one.fingerprint == two.fingerprint
+    (merged,) = merge_findings([one, two])
+    assert merged.tools == ("gitleaks", "semgrep")
+    dl = finding(Category.MISCONFIGURATION, "DS-0005", tool="hadolint", path="Dockerfile", message="use COPY")
+    ds = finding(Category.MISCONFIGURATION, "DS-0005", tool="trivy", path="Dockerfile", message="ADD used")
+    assert len(merge_findings([dl, ds])) == 1
+
+
+def test_tool_fingerprint_decides_identity_and_location_less_results_stay_distinct() -> None:
+    base = Finding(Category.SAST, "r", Severity.LOW, "same", ("x",), (Location("a.py", 3, 1),), identity="fp1")
+    other = attrs.evolve(base, identity="fp2", fingerprint="")
+    moved = attrs.evolve(base, locations=(Location("a.py", 9),), message="moved", fingerprint="")
+    assert len(merge_findings([base, other])) == 2
+    assert len(merge_findings([base, moved])) == 1  # the tool says it is the same result
+    nowhere = [Finding(Category.SAST, "r", Severity.LOW, m, ("x",)) for m in ("in module a", "in module b")]
+    assert len(merge_findings([*nowhere, nowhere[0]])) == 2
+
+
+def test_same_cve_same_package_from_two_tools_and_places_still_merges() -> None:
+    a = vuln(tool="trivy", path="package-lock.json")
+    b = vuln(tool="grype", path="image:usr/lib/node_modules", category=Category.IMAGE_VULNERABILITY)
+    (m,) = merge_findings([a, b])
+    assert m.tools == ("grype", "trivy")
+    assert len(m.locations) == 2
+
+
+def test_dev_marker_survives_merge_only_when_every_report_says_dev() -> None:
+    dev = attrs.evolve(vuln(), dev=True)
+    assert merge_findings([dev, dev])[0].dev is True
+    assert merge_findings([dev, attrs.evolve(vuln(category=Category.IMAGE_VULNERABILITY), dev=False)])[0].dev is False
 
 
 def test_finding_requires_a_tool() -> None:
@@ -115,3 +152,19 @@ def test_as_scanned_takes_each_platforms_scanned_digest() -> None:
     assert out[1] == arm  # no subject reported: the built digest stands
     with pytest.raises(ValueError):
         as_scanned((amd,), runs)
+
+
+def test_secrets_whose_line_ranges_overlap_in_one_file_are_one_secret() -> None:
+    # gitleaks reports a PEM private key at 1-15 (BEGIN..END), trivy at 2-14 (the body): one secret
+    def secret(tool: str, rule: str, start: int, end: int, path: str = "server.key") -> Finding:
+        return Finding(Category.SECRET, rule, Severity.HIGH, "key", (tool,), (Location(path, start, end),))
+
+    key_g = secret("gitleaks", "private-key", 1, 15)
+    key_t = secret("trivy", "private-key", 2, 14)
+    other = secret("gitleaks", "generic-api-key", 20, 20)
+    elsewhere = secret("trivy", "private-key", 2, 14, path="other.key")
+    merged = merge_findings([key_t, other, elsewhere, key_g])
+    assert len(merged) == 3
+    (key,) = [f for f in merged if f.locations[0].path == "server.key" and f.tools == ("gitleaks", "trivy")]
+    assert [(loc.start_line, loc.end_line) for loc in key.locations] == [(1, 15), (2, 14)]
+    assert merge_findings([key_g, key_t]) == merge_findings([key_t, key_g])

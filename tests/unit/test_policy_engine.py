@@ -339,6 +339,8 @@ def test_bundled_dir_is_the_package_folder() -> None:
     names = sorted(p.name for p in BUNDLED_POLICY_DIR.rglob("*.rego"))
     assert names == [
         "collect.rego",
+        "coverage.rego",
+        "dev_dependencies.rego",
         "exceptions.rego",
         "gate.rego",
         "image.rego",

@@ -434,3 +434,36 @@ def test_100k_results_parse_completely() -> None:
     assert run.findings[0].severity is Severity.HIGH
     assert {f.locations[0].path for f in run.findings if f.locations} >= {"pkg0/mod0.py", "pkg99/mod99999.py"}
     assert any(n.startswith("4 result(s) had no file location") for n in run.notes)
+
+
+def test_partial_fingerprints_keep_results_of_one_rule_distinct_and_location_less_ones_too() -> None:
+    from pipeline.model import merge_findings
+
+    def result(fp: str | None, msg: str, line: int | None = 4) -> dict[str, object]:
+        r: dict[str, object] = {"ruleId": "R1", "message": {"text": msg}}
+        if line is not None:
+            r["locations"] = [{"physicalLocation": {"artifactLocation": {"uri": "a.c"}, "region": {"startLine": line}}}]
+        if fp is not None:
+            r["partialFingerprints"] = {"primaryLocationLineHash": fp}
+        return r
+
+    log = {
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "t"}},
+                "results": [
+                    result("aaa", "same"),
+                    result("bbb", "same"),
+                    result("aaa", "same again"),
+                    result(None, "no place one", None),
+                    result(None, "no place two", None),
+                    {**result(None, "x"), "fingerprints": {"matchBasedId/v1": "requires login"}},
+                ],
+            }
+        ],
+    }
+    run = parse_sarif(json.dumps(log), tool="t", category=Category.SAST)
+    assert len({f.identity for f in run.findings}) == 3  # aaa, bbb (hashed: may hold matched text) and none
+    merged = merge_findings(run.findings)
+    assert len(merged) == 5  # aaa twice is one result; the two location-less ones stay two

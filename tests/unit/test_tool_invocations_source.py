@@ -10,6 +10,7 @@ import json
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -77,9 +78,11 @@ def test_semgrep_default_scan_uses_bundled_rules_offline() -> None:
     assert argv[argv.index("--config") + 1] == semgrep.RULES_DIR == f"{IN}/rules"
     assert argv.count("--config") == 1
     assert argv[argv.index("--metrics") + 1] == "off"
-    for flag in ("--disable-version-check", "--no-rewrite-rule-ids", "--error"):
+    for flag in ("--disable-version-check", "--error"):
         assert flag in argv
-    assert argv[argv.index("--sarif-output") + 1] == inv.report == f"{OUT}/semgrep.sarif"
+    # with --no-rewrite-rule-ids semgrep keeps one of two rules sharing an id across files: never pass it
+    assert "--no-rewrite-rule-ids" not in argv
+    assert argv[argv.index("--json-output") + 1] == inv.report == f"{OUT}/semgrep.json"
     assert argv[argv.index("--output") + 1] == "/dev/null"  # the text report (with source lines) goes nowhere
     assert argv[-1] == "."
     assert "--no-git-ignore" not in argv
@@ -155,76 +158,145 @@ def test_semgrep_rejects_bad_exclude() -> None:
 
 def test_semgrep_localized_for_the_host(tmp_path: Path) -> None:
     inv = semgrep.scan().localized({SRC: str(tmp_path / "src"), OUT: str(tmp_path / "out"), IN + "/rules": "/r"})
-    assert inv.report == str(tmp_path / "out" / "semgrep.sarif")
+    assert inv.report == str(tmp_path / "out" / "semgrep.json")
     assert inv.argv[inv.argv.index("--config") + 1] == "/r"
     assert inv.workdir == str(tmp_path / "src")
 
 
-def sarif(results: list[dict[str, object]], rules: list[dict[str, object]]) -> str:
-    return json.dumps(
-        {
-            "version": "2.1.0",
-            "runs": [
-                {
-                    "tool": {"driver": {"name": "Semgrep OSS", "semanticVersion": "1.185.0", "rules": rules}},
-                    "results": results,
-                    "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": []}],
-                }
-            ],
-        }
-    )
+def semgrep_json(results: list[dict[str, object]], errors: list[Any] | None = None) -> str:
+    return json.dumps({"version": "1.185.0", "results": results, "errors": errors or [], "paths": {"scanned": []}})
 
 
-def test_semgrep_parse_categories_and_secret_messages_carry_no_match() -> None:
+def result(check_id: str, message: str, severity: str = "WARNING", **metadata: object) -> dict[str, object]:
+    return {
+        "check_id": check_id,
+        "path": "a.py",
+        "start": {"line": 3, "col": 5, "offset": 20},
+        "end": {"line": 3, "col": 30, "offset": 45},
+        "extra": {"message": message, "severity": severity, "metadata": metadata, "fingerprint": "requires login"},
+    }
+
+
+def test_semgrep_parse_categories_come_from_metadata_and_secret_messages_carry_no_match() -> None:
     value = "hunter2-very-secret-value"
-    rules = [
-        {"id": "generic.secrets.security.detected-aws-key", "shortDescription": {"text": "AWS key detected"}},
-        {"id": "dockerfile.security.missing-user.missing-user", "defaultConfiguration": {"level": "error"}},
-        {
-            "id": "python.lang.eval",
-            "properties": {"tags": ["CWE-95: Eval injection"], "security-severity": "7.5"},
-        },
-    ]
-    loc = [{"physicalLocation": {"artifactLocation": {"uri": "a.py", "uriBaseId": "%SRCROOT%"}}}]
     results = [
-        {"ruleId": rules[0]["id"], "message": {"text": f"found key {value}"}, "locations": loc},
-        {"ruleId": rules[1]["id"], "message": {"text": "no USER"}, "locations": loc},
-        {"ruleId": rules[2]["id"], "message": {"text": "eval"}, "locations": loc},
+        result(
+            "detected-aws-access-key-id-value",
+            f"found key {value}",
+            "ERROR",
+            category="security",
+            cwe=["CWE-798: Use of Hard-coded Credentials"],
+            technology=["secrets", "aws"],
+        ),
+        result("python.flask.secret-key-from-env", "the secret key is read from the environment", "INFO"),
+        result("no-user", "no USER", "ERROR", technology=["dockerfile"]),
+        result("dockerfile.security.missing-user.missing-user", "no USER", "ERROR"),
+        result("python.lang.eval", "eval", cwe="CWE-95: Eval injection", **{"security-severity": "7.5"}),
+        result("own.jwt", f"jwt secret {value}", "WARNING", **{"seaworthy-category": "secret"}),
+        result("own.not-secret", "x", "WARNING", cwe=["CWE-798"], **{"seaworthy-category": "sast"}),
     ]
-    run = semgrep.parse(sarif(results, rules))
+    run = semgrep.parse(semgrep_json(results))
     by_id = {f.rule_id: f for f in run.findings}
-    assert by_id["generic.secrets.security.detected-aws-key"].category is Category.SECRET
-    assert by_id["generic.secrets.security.detected-aws-key"].message == "AWS key detected"
+    aws = by_id["detected-aws-access-key-id-value"]
+    assert aws.category is Category.SECRET
+    assert aws.severity is Severity.HIGH
+    assert aws.tags == ("CWE-798", "security")
+    assert by_id["python.flask.secret-key-from-env"].category is Category.SAST  # "secret" in the id is no signal
+    assert by_id["python.flask.secret-key-from-env"].severity is Severity.LOW
+    assert by_id["no-user"].category is Category.MISCONFIGURATION
     assert by_id["dockerfile.security.missing-user.missing-user"].category is Category.MISCONFIGURATION
     assert by_id["python.lang.eval"].category is Category.SAST
     assert by_id["python.lang.eval"].severity is Severity.HIGH
     assert by_id["python.lang.eval"].tags == ("CWE-95",)
+    assert by_id["own.jwt"].category is Category.SECRET
+    assert by_id["own.not-secret"].category is Category.SAST
     assert value not in repr(run)
     assert run.version == "1.185.0"
+    assert aws.locations == (Location("a.py", 3, 3, 5, 30),)
+    assert all(f.identity == "" for f in run.findings)  # "requires login" is no fingerprint
 
 
-def test_semgrep_parse_fails_on_error_notifications() -> None:
-    text = json.dumps(
-        {
-            "version": "2.1.0",
-            "runs": [
-                {
-                    "tool": {"driver": {"name": "Semgrep OSS", "rules": []}},
-                    "results": [],
-                    "invocations": [
-                        {
-                            "executionSuccessful": True,
-                            "toolExecutionNotifications": [
-                                {"level": "error", "message": {"text": "Invalid YAML file rules.yml"}}
-                            ],
-                        }
-                    ],
-                }
-            ],
-        }
+def test_semgrep_parse_each_result_takes_its_own_rules_severity_even_when_ids_are_shared() -> None:
+    results = [
+        result("shared.id", "first rule", "WARNING"),
+        {**result("shared.id", "second rule", "ERROR"), "start": {"line": 4, "col": 1}, "end": {"line": 4, "col": 9}},
+        result("new.levels", "critical", "CRITICAL"),
+    ]
+    run = semgrep.parse(semgrep_json(results))
+    assert [(f.rule_id, f.message, f.severity) for f in run.findings] == [
+        ("new.levels", "critical", Severity.CRITICAL),
+        ("shared.id", "second rule", Severity.HIGH),
+        ("shared.id", "first rule", Severity.MEDIUM),
+    ]
+
+
+def test_semgrep_parse_fails_on_error_entries_and_keeps_warnings_as_notes() -> None:
+    broken = [{"code": 7, "level": "error", "type": "Invalid YAML", "message": "Invalid YAML file rules.yml\nmore"}]
+    with pytest.raises(ToolOutputError, match=r"Invalid YAML file rules\.yml"):
+        semgrep.parse(semgrep_json([], broken))
+    slow = [{"level": "warn", "type": "Timeout", "message": "Timeout when running r on big.py", "path": "big.py"}]
+    assert semgrep.parse(semgrep_json([], slow)).notes == ("semgrep warning: Timeout when running r on big.py",)
+    doc = json.loads(semgrep_json([]))
+    doc["skipped_rules"] = [{"rule_id": "r.new-syntax", "details": "needs 2.x"}]
+    assert semgrep.parse(json.dumps(doc)).notes == ("semgrep skipped 1 rule(s) it cannot run: r.new-syntax",)
+    for bad in ("", "[]", '{"errors": []}', '{"results": [', "{"):
+        with pytest.raises(ToolOutputError):
+            semgrep.parse(bad)
+
+
+def test_semgrep_coverage_counts_files_per_language_and_drops_inventory_results() -> None:
+    doc = json.loads(semgrep_json([result("seaworthy.inventory.go", "never")]))
+    doc["paths"]["scanned"] = ["a.py", "b/c.py", "web/app.ts", "main.go", "README", "x.min.js", "dir.py/file"]
+    run = semgrep.parse(json.dumps(doc), rules={"python": 6, "js": 2}, rules_known=True)
+    assert run.findings == ()
+    cov = run.coverage
+    assert cov is not None
+    assert cov.files == 7
+    assert cov.languages == (("go", 1), ("javascript", 1), ("python", 2), ("typescript", 1))
+    assert cov.rules == (("javascript", 2), ("python", 6))
+    assert cov.rules_total == 8 and cov.rules_known
+    assert semgrep.parse(json.dumps(doc)).coverage.rules_known is False  # pyright: ignore[reportOptionalMemberAccess]
+
+
+def test_semgrep_rule_counts_read_the_bundled_rules_and_skip_inventory(tmp_path: Path) -> None:
+    counts = semgrep.rule_counts()
+    assert counts.get("python", 0) >= 6 and counts.get("javascript", 0) >= 2
+    assert semgrep.rule_counts((semgrep.INVENTORY_RULES,)) == {}
+    inventory = (semgrep.INVENTORY_RULES / "languages.yml").read_text()
+    assert sorted(re.findall(r"id: seaworthy\.inventory\.(\S+)", inventory)) == sorted(semgrep.LANGUAGES)
+    (tmp_path / "bad.yml").write_text("rules: [\n")
+    with pytest.raises(ConfigError, match=r"bad\.yml cannot be read"):
+        semgrep.rule_counts((tmp_path,))
+
+
+def test_semgrep_id_prefixes_follow_semgreps_rewriting_and_parse_cuts_them() -> None:
+    inv = semgrep.scan(rules=(semgrep.RULES_DIR, ".semgrep", "ci/extra.yml"), packs=("p/python",), inventory=True)
+    assert semgrep.id_prefixes(inv) == ("in.inventory.", "in.rules.", "semgrep.", "ci.")
+    host = inv.localized({SRC: "/tmp/x/src", IN + "/rules": "/work/repo/pipeline/rules/semgrep"})
+    assert "work.repo.pipeline.rules.semgrep." in semgrep.id_prefixes(host)
+    doc = semgrep_json(
+        [
+            result("in.rules.seaworthy.python.eval", "m"),
+            result("semgrep.python.lang.security.audit.network.avoid-bind-to-all-interfaces", "py"),
+            result("semgrep.go.lang.security.audit.net.avoid-bind-to-all-interfaces", "go"),
+            result("in.inventory.seaworthy.inventory.go", "never"),
+            result("python.lang.from-a-pack", "m"),
+        ]
     )
-    with pytest.raises(ToolOutputError, match="Invalid YAML file"):
-        semgrep.parse(text)
+    ids = sorted(f.rule_id for f in semgrep.parse(doc, prefixes=semgrep.id_prefixes(inv)).findings)
+    assert ids == [
+        "go.lang.security.audit.net.avoid-bind-to-all-interfaces",
+        "python.lang.from-a-pack",
+        "python.lang.security.audit.network.avoid-bind-to-all-interfaces",
+        "seaworthy.python.eval",
+    ]
+
+
+def test_semgrep_inventory_mounts_its_rules() -> None:
+    inv = semgrep.scan(inventory=True)
+    configs = [inv.argv[i + 1] for i, a in enumerate(inv.argv) if a == "--config"]
+    assert configs == [semgrep.RULES_DIR, semgrep.INVENTORY_DIR]
+    assert inv.mounts[semgrep.INVENTORY_DIR] == "inventory"
 
 
 # ------------------------------------------------------------------------------------------ gitleaks

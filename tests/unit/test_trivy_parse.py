@@ -345,7 +345,6 @@ def test_unknown_fields_are_ignored() -> None:
     doc["Results"][0]["Vulnerabilities"][0]["CweIDs"] = ["CWE-693", {"odd": True}]
     doc["Results"][1]["Misconfigurations"][0]["Frameworks"] = ["cis"]
     doc["Results"][2]["Secrets"][0]["Layer"] = {"Digest": "sha256:1"}
-    doc["Results"].append({"Target": "LICENSES", "Class": "license", "Licenses": [{"Name": "MIT"}]})
     assert trivy.parse(dump(doc), mode="fs").findings == expected
 
 
@@ -481,3 +480,31 @@ def test_a_100k_vulnerability_report_parses_completely() -> None:
     assert run.findings[0].rule_id == "CVE-2024-000000"
     assert run.findings[-1].rule_id == f"CVE-2024-{n - 1:06d}"
     assert {f.package.fixed_version for f in run.findings if f.package} == {"1.1"}
+
+
+def test_licence_entries_are_findings_never_dropped() -> None:
+    doc = {
+        "SchemaVersion": 2,
+        "ArtifactName": "src",
+        "ArtifactType": "filesystem",
+        "Results": [
+            {"Target": "LICENSE", "Class": "license-file", "Licenses": [{"Name": "MIT", "Category": "notice"}]},
+            {
+                "Target": "requirements.txt",
+                "Class": "license",
+                "Licenses": [{"Name": "GPL-2.0-only", "Category": "restricted", "PkgName": "foo"}],
+            },
+            {"Target": "x", "Class": "license", "Licenses": [{"Category": "notice"}]},
+        ],
+    }
+    with pytest.raises(ToolOutputError, match=r"Results\[2\]\.Licenses\[0\] has no Name"):
+        trivy.parse(json.dumps(doc), mode="fs")
+    doc["Results"].pop()
+    run = trivy.parse(json.dumps(doc), mode="fs")
+    by_rule = {f.rule_id: f for f in run.findings}
+    assert by_rule["MIT"].category is Category.LICENSE
+    assert by_rule["MIT"].severity is Severity.LOW  # classification when trivy gives no Severity
+    assert by_rule["MIT"].package is None and by_rule["MIT"].locations[0].path == "LICENSE"
+    gpl = by_rule["GPL-2.0-only"]
+    assert gpl.severity is Severity.HIGH
+    assert gpl.package is not None and (gpl.package.name, gpl.package.version) == ("foo", "")

@@ -51,7 +51,7 @@ overridden(name, r) if {
 
 # The bundled rule modules (data.seaworthy.rules.<name>); every other module is a user's (user packages may
 # not take these names: pipeline.policy.engine). A test keeps this a superset of the packages under rules/.
-bundled_modules := {"exceptions", "image", "licenses", "relaxations", "sbom", "thresholds"}
+bundled_modules := {"coverage", "dev_dependencies", "exceptions", "image", "licenses", "relaxations", "sbom", "thresholds"}
 
 # Ids only the gate itself gives: its checks on exceptions, on user policies and on relaxing configuration.
 reserved_id(id) if startswith(id, "policy.")

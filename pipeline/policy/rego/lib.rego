@@ -134,11 +134,32 @@ _fixable_filtered(c) if {
 }
 
 # Findings that break their category's threshold (after exceptions and the fixable-only switch).
+# Set aside (and said so by their own rules): development-only dependencies the image does not install
+# (rules/dev_dependencies.rego) and licence findings whose licence is on a licence list (rules/licenses.rego).
 over_threshold := [f |
 	some f in findings
 	f.rank >= limits[f.category]
 	_counts(f)
+	not dev_set_aside(f)
+	not license_listed(f)
 ]
+
+# A development-only dependency finding while the Dockerfile's final stage does not install them.
+# Unknown (no Dockerfile read, or an input without `dev_dependencies`) counts them.
+dev_set_aside(f) if {
+	f.category == "dependency"
+	object.get(f, "dev", false) == true
+	object.get(input, ["dev_dependencies", "installed"], null) == false
+}
+
+_license_list_ids := {lower(l) | some l in array.concat(config.license_deny, config.license_warn)}
+
+# A licence finding (trivy's licence scanner) about a licence on license_deny or license_warn: the licence
+# rules judge it, with the SBOM's components, so one package is denied or warned about once.
+license_listed(f) if {
+	f.category == "license"
+	lower(f.rule_id) in _license_list_ids
+}
 
 _counts(f) if f.category in always_counted
 

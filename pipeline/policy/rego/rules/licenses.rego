@@ -1,5 +1,8 @@
-# Licenses of the SBOM's components against input.config.license_deny / license_warn.
-# A component counts only when every way of using it (each alternative of an OR) hits the list.
+# Licenses of the SBOM's components, and of trivy's licence findings, against input.config.license_deny /
+# license_warn. A component counts only when every way of using it (each alternative of an OR) hits the list.
+# A licence finding (category "license", rule_id the licence) about a package the SBOM also lists is judged
+# once, as that component; the others count as components of their own. threshold.license leaves licence
+# findings on these lists to this module (lib.license_listed), so nothing is denied twice.
 package seaworthy.rules.licenses
 
 import rego.v1
@@ -18,7 +21,35 @@ _hits(c, ids) if {
 
 _label(c) := sprintf("%s %s (%s)", [c.name, c.version, concat(" AND ", c.licenses)])
 
-_denied := [c | some c in input.sbom.components; _hits(c, _deny_ids)]
+# The SBOM lists this package and version with this licence (in one of its alternatives).
+_in_sbom(f) if {
+	some c in input.sbom.components
+	c.name == f.package.name
+	c.version == f.package.version
+	some alt in c.license_alternatives
+	lower(f.rule_id) in alt
+}
+
+# Licence findings (after exceptions) as components, unless the SBOM lists the same package, version and licence.
+_from_findings := [c |
+	some f in data.seaworthy.lib.findings
+	data.seaworthy.lib.license_listed(f)
+	is_object(f.package)
+	not _in_sbom(f)
+	c := {
+		"name": f.package.name,
+		"version": f.package.version,
+		"licenses": [f.rule_id],
+		"license_alternatives": [[lower(f.rule_id)]],
+		"fingerprint": f.fingerprint,
+	}
+]
+
+_components := array.concat([c | some c in input.sbom.components], _from_findings)
+
+_fps(cs) := sort([c.fingerprint | some c in cs; c.fingerprint])
+
+_denied := [c | some c in _components; _hits(c, _deny_ids)]
 
 deny contains reason if {
 	count(_denied) > 0
@@ -26,12 +57,12 @@ deny contains reason if {
 		"license.denied",
 		sprintf("%d component(s) under a denied license: %s", [count(_denied), _list(_denied)]),
 		"Replace these components, or record a reviewed exception for license.denied.",
-		[],
+		_fps(_denied),
 	)
 }
 
 _copyleft := [c |
-	some c in input.sbom.components
+	some c in _components
 	_hits(c, _warn_ids)
 	not _hits(c, _deny_ids)
 ]
@@ -42,7 +73,7 @@ warn contains reason if {
 		"license.copyleft",
 		sprintf("%d component(s) under strong copyleft: %s", [count(_copyleft), _list(_copyleft)]),
 		"Check that distributing the image meets these licenses' terms (source offer), or replace the components.",
-		[],
+		_fps(_copyleft),
 	)
 }
 

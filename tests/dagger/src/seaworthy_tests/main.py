@@ -174,6 +174,28 @@ class SeaworthyTests:
     # --- scanners -----------------------------------------------------------------------------------------
 
     @function(cache="never")  # type: ignore[call-overload]
+    async def scan_bad_project_fails_like_ship(
+        self,
+        bad: Annotated[dagger.Directory, DefaultPath("../fixtures/bad-project")],
+    ) -> str:
+        """scan gates: the bad project fails the call (no image rules), and --strict=false reports "failed"."""
+        try:
+            await dag.seaworthy().scan(source=bad, today="2026-11-27").sync()
+        except dagger.QueryError as exc:
+            text = str(exc)
+            for rule in ("threshold.secret", "threshold.sast", "threshold.dependency"):
+                check(rule in text, f"scan failure does not name {rule}: {text[:2000]}")
+            check("image.root-user" not in text, "scan has no image: no image rule may fire")
+        else:
+            raise Failed("scan of the bad project passed")
+        result = dag.seaworthy().scan(source=bad, strict=False, today="2026-11-27")
+        summary = await result.summary()
+        check("failed" in summary and "✅ passed" not in summary, summary[:2000])
+        verdict = json.loads(await result.reports().file("verdict.json").contents())
+        check(verdict["passed"] is False, "scan verdict should fail")
+        return "ok"
+
+    @function(cache="never")  # type: ignore[call-overload]
     async def scan_is_deterministic(self) -> str:
         """Two scans of the example give byte-identical reports."""
         one = await dag.seaworthy().scan().reports().file("seaworthy.sarif").contents()
@@ -449,6 +471,7 @@ class SeaworthyTests:
             "scan_deterministic": self.scan_is_deterministic,
             "scanners_each": lambda: self.each_scanner_finds_the_bad_projects_problems(bad),
             "scan_fresh": self.scan_is_fresh_per_call,
+            "scan_bad": lambda: self.scan_bad_project_fails_like_ship(bad),
             "build_failure": self.build_failure_carries_the_build_message,
             "build_secret": self.build_with_a_named_secret,
             "image_stages": self.sbom_facts_and_image_scan_of_the_example,
