@@ -30,7 +30,7 @@ def ci_reference(value: str, *, what: str = "image reference") -> Reference:
     slash = name.rfind("/")
     colon = name.rfind(":")
     path = name[:colon] if colon > slash else name
-    if "//" in path or path.endswith("/") or path.startswith("/"):
+    if "://" not in path and ("//" in path or path.endswith("/") or path.startswith("/")):
         raise InputError(
             f"{what} {value!r} has an empty path component (a CI variable that expanded to nothing?); "
             "check the variables the reference is built from, e.g. ghcr.io/<owner>/<repository>"
