@@ -9,12 +9,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import attrs
 import jsonschema
 import pytest
 
 from pipeline.formats import gitlab
 from pipeline.formats.json_report import render_report
-from pipeline.model import Finding
+from pipeline.model import Decision, Finding, Reason
 from pipeline.policy.config import GateConfig
 from pipeline.policy.exceptions import BUNDLED_RULE_IDS, POLICY_RULE_IDS
 from pipeline.policy.input import build_input
@@ -303,3 +304,17 @@ def test_image_name_lowercases_a_mixed_case_owner() -> None:
     got = run("image-name", "ghcr.io/${{ github.repository }}")
     assert got.returncode == 2
     assert "not expanded" in one_line_error(got)
+
+
+def test_gitlab_reports_carry_the_relaxations_of_the_run(tmp_path: Path) -> None:
+    runs, findings, verdict = realistic()
+    relaxed = Reason(
+        "config.relaxed", Decision.WARN, "scan.scanners: semgrep did not run, so nothing it finds is gated"
+    )
+    verdict = attrs.evolve(verdict, warnings=(*verdict.warnings, relaxed))
+    path = tmp_path / "report.json"
+    path.write_bytes(render_report(runs, findings, verdict))
+    got = run("report", str(path), "--format", "gitlab-sast", "--end-time", "2026-11-27T10:00:00Z")
+    assert got.returncode == 0, got.stderr
+    messages = json.loads(got.stdout)["scan"]["messages"]
+    assert {"level": "warn", "value": f"config.relaxed: {relaxed.message}"} in messages
