@@ -100,6 +100,9 @@ def test_the_schema_refuses_what_gitlab_refuses() -> None:
         (ReportType.DEPENDENCY_SCANNING, lambda d: d["vulnerabilities"][0]["location"].pop("file")),
         (ReportType.CONTAINER_SCANNING, lambda d: d["vulnerabilities"][0]["location"].pop("image")),
         (ReportType.CONTAINER_SCANNING, lambda d: d.update(version="14.1.2")),
+        (ReportType.DEPENDENCY_SCANNING, lambda d: d["vulnerabilities"][0]["location"]["dependency"].pop("version")),
+        (ReportType.SAST, lambda d: d["vulnerabilities"][0]["identifiers"][0].update(url="file:///etc/passwd")),
+        (ReportType.SAST, lambda d: d["scan"].update(messages=[{"level": "warn", "value": ""}])),
     ]
     for kind, mutate in bad_cases:
         doc = json.loads(json.dumps(good[kind]))
