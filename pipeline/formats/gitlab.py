@@ -180,13 +180,11 @@ def _tool_id(tool: str) -> str:
 
 def _scan(kind: ReportType, findings: Sequence[Finding], ctx: ScanContext) -> dict[str, Any]:
     used = sorted({t for f in findings for t in f.tools} | _tools_for(kind, ctx.tools))
-    versions = [ctx.tools.get(t, "") for t in used]
-    if used:
-        scanner_id = "-".join(_tool_id(t) for t in used)
-        name = ", ".join(used)
-        version = ", ".join(f"{t} {v}".strip() for t, v in zip(used, versions, strict=True))
-    else:
-        scanner_id, name, version = "seaworthy", "Seaworthy", ctx.analyzer_version
+    # the scanner id is one stable word per report type: GitLab tracks a project's vulnerabilities by scanner,
+    # so an id that changed with the set of tools that found something would churn "no longer detected"
+    scanner_id = f"seaworthy-{kind.value.replace('_', '-')}"
+    name = f"Seaworthy ({', '.join(used)})" if used else "Seaworthy"
+    version = ", ".join(f"{t} {ctx.tools.get(t, '')}".strip() for t in used) or ctx.analyzer_version
     scan: dict[str, Any] = {
         "analyzer": {
             "id": "seaworthy",
