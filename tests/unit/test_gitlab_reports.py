@@ -400,3 +400,13 @@ def test_fields_match_gitlabs_own_reports(kind: ReportType) -> None:
     theirs = GITLAB_SAMPLE_PATHS[kind]
     assert theirs - OPTIONAL_IN_GITLAB - ours == set(), "GitLab writes fields we do not"
     assert ours - theirs - OURS_ONLY == set(), "we write fields GitLab's reports do not have"
+
+
+def test_undecodable_names_and_odd_text_still_give_valid_utf8_json() -> None:
+    odd = finding(locations=(Location("src/bad\udcff name.py", 3, 3),), message="line1\nline2\u202e", title="x\udc80")
+    data = render_gitlab(ReportType.SAST, [odd], ctx())
+    doc = json.loads(data.decode("utf-8"))  # strict decoding: no lone surrogate reached the bytes
+    (v,) = doc["vulnerabilities"]
+    assert v["location"]["file"] == "src/bad\ufffd name.py"
+    assert v["name"] == "x\ufffd"
+    assert not list(validator().iter_errors(doc))
