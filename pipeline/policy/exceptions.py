@@ -36,6 +36,7 @@ __all__ = [
     "active",
     "expired",
     "load_exceptions",
+    "parse_exception",
     "parse_exceptions",
     "unwaivable",
 ]
@@ -254,3 +255,8 @@ def _date(value: Any, where: str) -> datetime.date:
         except ValueError:
             raise ConfigError(f"{where}: 'expires' = {value!r} is not a date; {fix}.") from None
     raise ConfigError(f"{where}: 'expires' must be a date; {fix}.")
+
+
+def parse_exception(index: int, table: Mapping[str, Any], *, source: str = "seaworthy.toml") -> Exception_:
+    """Validate the `[[exceptions]]` table at position `index` alone (so a checker can report every bad one)."""
+    return _parse_one(index, table, source)
