@@ -37,6 +37,7 @@ from pipeline.formats.sarif import render_sarif
 from pipeline.model import ToolRun, Verdict
 from pipeline.policy import engine
 from pipeline.policy.exceptions import RELAXATION_RULE_ID, Exception_, expired, load_exceptions, parse_exception
+from pipeline.policy.schema import load_gate_input
 from pipeline.policy.verdict import read_verdict
 from pipeline.tools import opa
 from pipeline.tools.image_name import ci_image_name
@@ -166,16 +167,6 @@ def _check_policy_dirs(directory: Path, cfg: config_mod.Config, source: str) -> 
 
 
 # --- gate -----------------------------------------------------------------------------------------------
-
-
-def validate_gate_input(doc: Any, *, source: str) -> dict[str, Any]:
-    """Refuse what is not a gate input document. THE LEAD: switch the body to the gate branch's JSON Schema
-    validator (pipeline/policy/) once merged; this minimal check only stands in for it."""
-    if not isinstance(doc, dict) or cast(dict[str, Any], doc).get("schema") != "seaworthy.gate-input/v1":
-        raise InputError(
-            f"{source}: not a seaworthy.gate-input/v1 document; pass the gate-input.json that ship wrote, unmodified."
-        )
-    return cast(dict[str, Any], doc)
 
 
 def evaluate(input_doc: dict[str, Any], policy_dirs: Sequence[Path], engine_name: str) -> dict[str, Any]:
@@ -361,11 +352,7 @@ def _run(args: argparse.Namespace) -> int:
         return NO if problems else OK
     if args.command == "gate":
         path = Path(args.input)
-        try:
-            doc = json.loads(_read(path))
-        except ValueError as e:
-            raise InputError(f"{path}: not JSON ({e}); pass the gate-input.json that ship wrote") from None
-        input_doc = validate_gate_input(doc, source=str(path))
+        input_doc = load_gate_input(_read(path), where=str(path))  # the published JSON Schema, as `gate` does
         verdict = read_verdict(evaluate(input_doc, [Path(p) for p in args.policy], args.engine))
         if args.json:
             print(json.dumps(verdict_to_json(verdict), sort_keys=True, indent=2))

@@ -135,6 +135,32 @@ GATE_RULES: Mapping[str, tuple[str, str, str]] = {
         "a module overrides exception.expired or a policy.* id",
         "Remove that override: these rules cannot be replaced.",
     ),
+    "policy.override-relaxed": (
+        "warn",
+        "an override turned a denial of the bundled rule into a warning; names the module and each finding",
+        "Deny those findings in the overriding module, or waive them one by one in the exception file.",
+    ),
+    "policy.reserved-id": (
+        "deny",
+        "a user module gave a reason with one of the gate's own ids (policy.*, exception.*, config.*)",
+        "Give the module's reasons ids of its own (e.g. <module>.<check>).",
+    ),
+    "dependency.dev-shipped": (
+        "warn",
+        "development-only dependencies over the dependency threshold are gated, and why (the image installs them, "
+        "or no Dockerfile said)",
+        "Install only production dependencies in the image (npm ci --omit=dev), or upgrade them.",
+    ),
+    "dependency.dev-not-shipped": (
+        "warn",
+        "development-only dependencies over the threshold are not gated: the image does not install them",
+        "Upgrade them all the same: they run on developer and CI machines.",
+    ),
+    "sast.no-coverage": (
+        "warn",
+        "a language with source files had no SAST rule at all",
+        "Add rules or an analyzer for that language (seaworthy.toml [scan.semgrep] rules/packs).",
+    ),
 }
 """The gate's rule ids (docs/policy.md, "Rule ids"): id -> (decision, what it checks, remedy)."""
 

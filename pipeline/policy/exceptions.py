@@ -42,6 +42,8 @@ __all__ = [
 ]
 
 BUNDLED_RULE_IDS = (
+    "dependency.dev-not-shipped",
+    "dependency.dev-shipped",
     "exception.expired",
     "image.base-no-digest",
     "image.base-unpinned",
@@ -50,6 +52,7 @@ BUNDLED_RULE_IDS = (
     "image.root-user",
     "license.copyleft",
     "license.denied",
+    "sast.no-coverage",
     "sbom.empty",
     "threshold.dependency",
     "threshold.image-vulnerability",

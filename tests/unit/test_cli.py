@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from pipeline.formats import gitlab
 from pipeline.formats.json_report import render_report
 from pipeline.model import Decision, Finding, Reason
 from pipeline.policy.config import GateConfig
+from pipeline.policy.engine import BUNDLED_POLICY_DIR
 from pipeline.policy.exceptions import BUNDLED_RULE_IDS, POLICY_RULE_IDS
 from pipeline.policy.input import build_input
 from pipeline.rules_catalog import catalog
@@ -190,7 +192,11 @@ def test_gate_bad_inputs_are_one_line_exit_2(tmp_path: Path) -> None:
     bad.write_text('{"schema": "something-else"}', encoding="utf-8")
     got = run("gate", str(bad))
     assert got.returncode == 2
-    assert "not a seaworthy.gate-input/v1 document" in one_line_error(got)
+    assert "gate-input.schema.json" in one_line_error(got)
+    bad.write_text('{"schema": "seaworthy.gate-input/v1"}', encoding="utf-8")
+    got = run("gate", str(bad))
+    assert got.returncode == 2
+    assert "written by an older Seaworthy" in one_line_error(got)
     got = run("gate", str(gate_input(tmp_path)), "--policy", str(tmp_path / "nowhere"))
     assert got.returncode == 2
     assert "does not exist" in one_line_error(got)
@@ -290,7 +296,14 @@ def test_explain_unknown_rule_suggests_and_exits_2() -> None:
 
 def test_every_gate_rule_id_is_explained() -> None:
     known = catalog()
-    for rid in (*BUNDLED_RULE_IDS, *POLICY_RULE_IDS, "config.relaxed", "exception.long-lived"):
+    emitted = {
+        m.group(1)
+        for path in BUNDLED_POLICY_DIR.rglob("*.rego")
+        for m in re.finditer(r'"((?:[a-z]+)\.[a-z-]+)"', path.read_text(encoding="utf-8"))
+        if not m.group(1).endswith(".toml")
+    }
+    assert len(emitted) > 20
+    for rid in sorted({*BUNDLED_RULE_IDS, *POLICY_RULE_IDS, "config.relaxed", "exception.long-lived", *emitted}):
         assert rid in known, rid
     semgrep_ids = {r for r in known if r.startswith("seaworthy.")}
     assert len(semgrep_ids) >= 5

@@ -9,6 +9,7 @@ import random
 from pathlib import Path
 from typing import Any
 
+import attrs
 import jsonschema
 import pytest
 
@@ -253,9 +254,13 @@ def test_deterministic_ids_and_order() -> None:
     sast = json.loads(first["gl-sast-report.json"])
     ids = [v["id"] for v in sast["vulnerabilities"]]
     assert len(set(ids)) == len(ids)
-    # the id is derived from the fingerprint, not the message
-    again = finding(tags=("CWE-78", "security"), message="reworded")
+    # the id is derived from the fingerprint (the finding's identity), not from its presentation
+    again = attrs.evolve(items[0], title="reworded title", help_uri="https://example.invalid/other")
+    assert again.fingerprint == items[0].fingerprint
     assert gitlab.report_id(ReportType.SAST, again) == gitlab.report_id(ReportType.SAST, items[0])
+    other = finding(tags=("CWE-78", "security"), message="another problem on the same line")
+    assert other.fingerprint != items[0].fingerprint
+    assert gitlab.report_id(ReportType.SAST, other) != gitlab.report_id(ReportType.SAST, items[0])
     assert gitlab.report_id(ReportType.SAST, items[0]) != gitlab.report_id(ReportType.SECRET_DETECTION, items[0])
     assert set(first) == {
         "gl-sast-report.json",
