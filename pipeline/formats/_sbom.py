@@ -20,6 +20,10 @@ def load_document(tool: str, text: str, what: str) -> dict[str, Any]:
         raise ToolOutputError(tool, f"the {what} document is empty")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ToolOutputError(
+            tool, f"the {what} document is nested more deeply than any real report (over ~1,000 levels)"
+        ) from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         if exc.pos >= len(text.rstrip()) - 1:

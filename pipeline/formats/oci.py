@@ -58,6 +58,10 @@ class Manifest:
 def _json(text: str | bytes, what: str, where: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InputError(
+            f"{where}: {what} is nested too deeply to be image metadata; pass a complete image export"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: {what} is not JSON ({exc}); pass a complete image export") from None
     if not isinstance(data, dict):
@@ -177,7 +181,7 @@ def docker_archive_entry(manifest_json: str | bytes, *, tag: str | None = None, 
     """The entry of a docker-archive ``manifest.json`` for `tag` (or its only entry)."""
     try:
         data = json.loads(manifest_json)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise InputError(f"{where}: manifest.json is not JSON; pass a complete docker-archive tar") from None
     if not isinstance(data, list) or not data or not all(isinstance(e, dict) for e in cast(list[Any], data)):
         raise InputError(f"{where}: manifest.json is not a docker-archive manifest list; pass a docker save tar")

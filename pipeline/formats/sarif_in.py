@@ -385,6 +385,10 @@ def load_sarif(tool: str, text: str) -> dict[str, Any]:
         raise ToolOutputError(tool, "the SARIF report is empty")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise ToolOutputError(
+            tool, "the SARIF report is nested more deeply than any real report (over ~1,000 levels)"
+        ) from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         if exc.pos >= len(text.rstrip()) - 1:

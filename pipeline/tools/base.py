@@ -110,6 +110,10 @@ def load_json(tool: str, text: str) -> Any:
         raise ToolOutputError(tool, "the report is empty")
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ToolOutputError(
+            tool, "the report is nested more deeply than any real report (over ~1,000 levels)"
+        ) from None
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         if exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string"):

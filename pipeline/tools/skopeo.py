@@ -558,6 +558,8 @@ def _load(text: str, what: str) -> Any:
         raise ToolOutputError(NAME, f"the {what} read back is empty")
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ToolOutputError(NAME, f"the {what} read back is nested too deeply to be image metadata") from None
     except json.JSONDecodeError as exc:
         raise ToolOutputError(NAME, f"the {what} read back is not JSON ({exc.msg})") from None
 

@@ -283,6 +283,8 @@ def check_db_metadata(metadata_json_text: str, *, now: datetime, max_age: timede
         return unusable("is missing from the cache (no db/metadata.json)", present=False)
     try:
         meta = json.loads(metadata_json_text)
+    except RecursionError:
+        return unusable("metadata.json is corrupt (nested too deeply)", present=True)
     except json.JSONDecodeError as exc:
         return unusable(f"metadata.json is corrupt ({exc.msg} at line {exc.lineno})", present=True)
     if not isinstance(meta, dict):

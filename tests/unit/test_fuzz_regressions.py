@@ -1,0 +1,60 @@
+"""Crashes found by the property-based fuzzing (tests/fuzz), each kept as a plain regression test.
+
+Every one of these used to escape as a Python exception (a crash with a traceback) instead of the
+project's own one-line error naming the input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from pipeline.errors import InputError, SeaworthyError, ToolOutputError
+from pipeline.formats import cyclonedx, intoto, json_report, oci, sarif_in, spdx
+from pipeline.model import Category
+from pipeline.tools import cosign, gitleaks, hadolint, opa, semgrep, skopeo, trivy
+
+DEEP_ARRAY = "[" * 100_000 + "]" * 100_000
+DEEP_OBJECT = '{"a":' * 5_000 + "1" + "}" * 5_000
+
+JSON_READERS: dict[str, Callable[[str], object]] = {
+    "trivy": lambda t: trivy.parse(t, mode="image"),
+    "gitleaks": gitleaks.parse,
+    "semgrep": semgrep.parse,
+    "sarif": lambda t: sarif_in.parse_sarif(t, tool="x", category=Category.SAST),
+    "hadolint": hadolint.parse,
+    "opa": opa.parse,
+    "cyclonedx": cyclonedx.parse,
+    "spdx": spdx.parse,
+    "oci index": oci.parse_index,
+    "oci manifest": oci.parse_manifest,
+    "docker archive": oci.docker_archive_entry,
+    "skopeo manifest": skopeo.parse_manifest,
+    "skopeo config": skopeo.parse_config,
+    "in-toto statement": intoto.parse_statement,
+    "cosign verify": lambda t: cosign.read_verify(0, t, ""),
+    "report.json": json_report.parse_report,
+}
+
+
+@pytest.mark.parametrize("text", [DEEP_ARRAY, DEEP_OBJECT], ids=["array", "object"])
+@pytest.mark.parametrize("reader", sorted(JSON_READERS))
+def test_json_nested_too_deeply_is_an_error_not_a_recursion_error(reader: str, text: str) -> None:
+    with pytest.raises(SeaworthyError) as err:
+        JSON_READERS[reader](text)
+    assert isinstance(err.value, ToolOutputError | InputError)
+    assert "deep" in str(err.value) or "not JSON" in str(err.value)
+
+
+def test_trivy_db_metadata_nested_too_deeply_is_unusable() -> None:
+    import datetime
+
+    status = trivy.check_db_metadata(
+        DEEP_ARRAY,
+        now=datetime.datetime(2026, 11, 27, tzinfo=datetime.UTC),
+        max_age=datetime.timedelta(hours=72),
+        offline=False,
+    )
+    assert status.needs_download
+    assert "nested too deeply" in status.reason
