@@ -6,7 +6,9 @@ project's own one-line error naming the input.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,23 @@ def test_trivy_db_metadata_nested_too_deeply_is_unusable() -> None:
     )
     assert status.needs_download
     assert "nested too deeply" in status.reason
+
+
+SPDX_DOC = Path(__file__).resolve().parent.parent / "fixtures" / "attestations" / "sbom.spdx.json"
+
+
+@pytest.mark.parametrize("refs", [True, 5, "pkg:pypi/x@1", {"referenceType": "purl"}])
+def test_spdx_package_external_refs_not_a_list(refs: object) -> None:
+    doc = json.loads(SPDX_DOC.read_text())
+    doc["packages"][0]["externalRefs"] = refs
+    summary = spdx.parse(json.dumps(doc), tool="syft")  # the package is kept, without a purl
+    assert doc["packages"][0]["name"] in {c.name for c in summary.components}
+    with pytest.raises(ToolOutputError, match=r"syft output is unusable: not a valid SPDX-2\.3 document"):
+        spdx.validate(json.dumps(doc), tool="syft")
+
+
+def test_spdx_external_ref_not_an_object_is_invalid_not_a_crash() -> None:
+    doc = json.loads(SPDX_DOC.read_text())
+    doc["packages"][0]["externalRefs"] = [[{"referenceType": "purl", "referenceLocator": "pkg:pypi/x@1"}]]
+    with pytest.raises(ToolOutputError, match=r"not a valid SPDX-2\.3 document"):
+        spdx.validate(json.dumps(doc), tool="syft")
