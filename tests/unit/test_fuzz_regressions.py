@@ -80,3 +80,23 @@ def test_spdx_external_ref_not_an_object_is_invalid_not_a_crash() -> None:
     doc["packages"][0]["externalRefs"] = [[{"referenceType": "purl", "referenceLocator": "pkg:pypi/x@1"}]]
     with pytest.raises(ToolOutputError, match=r"not a valid SPDX-2\.3 document"):
         spdx.validate(json.dumps(doc), tool="syft")
+
+
+GATE_RESULT = {"deny": [], "warn": [], "notes": [], "malformed": []}
+
+
+@pytest.mark.parametrize(
+    "applied",
+    [
+        {"exception": "e", "targets": ["x"], "findings": None, "rules": []},
+        {"exception": "e", "targets": ["x"], "findings": [], "rules": None},
+        {"exception": "e", "targets": [["x"]], "findings": ["f"], "rules": []},
+        {"exception": "e", "targets": 5, "findings": ["f"], "rules": []},
+    ],
+)
+def test_gate_result_with_malformed_applied_exception_is_a_policy_error(applied: dict[str, object]) -> None:
+    from pipeline.errors import PolicyError
+    from pipeline.policy.verdict import read_verdict
+
+    with pytest.raises(PolicyError, match="exceptions_applied must be a set of objects with string lists"):
+        read_verdict({**GATE_RESULT, "exceptions_applied": [applied]})
