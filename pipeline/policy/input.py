@@ -180,7 +180,7 @@ def _dnf(expression: str) -> list[list[str]]:
         result, pos = _or(tokens, 0)
         if pos != len(tokens):
             raise ValueError(expression)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):  # RecursionError: thousands of nested parentheses
         return [[expression.strip().lower()]]
     return result
 

@@ -100,3 +100,12 @@ def test_gate_result_with_malformed_applied_exception_is_a_policy_error(applied:
 
     with pytest.raises(PolicyError, match="exceptions_applied must be a set of objects with string lists"):
         read_verdict({**GATE_RESULT, "exceptions_applied": [applied]})
+
+
+def test_license_expression_nested_thousands_deep_is_one_opaque_license() -> None:
+    from pipeline.policy.input import license_alternatives
+
+    expression = "(" * 5_000 + "GPL-3.0-only" + ")" * 5_000
+    assert license_alternatives([expression]) == [[expression.lower()]]
+    assert license_alternatives(["((MIT))"]) == [["mit"]]  # ordinary nesting still parses
+
