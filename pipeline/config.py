@@ -125,6 +125,10 @@ def load(text: str | None, *, source: str = CONFIG_FILE) -> Config:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax at that line.") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: arrays or tables are nested too deeply to read; write the settings flat, as documented."
+        ) from None
     return from_mapping(data, source=source)
 
 

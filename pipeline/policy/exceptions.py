@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import tomllib
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -104,6 +105,19 @@ def load_exceptions(
             f"target, owner, reason and expires."
         )
     return parse_exceptions(tables, source=source)  # pyright: ignore[reportUnknownArgumentType]
+
+
+def load_exception_file(text: str, *, source: str) -> tuple[Exception_, ...]:
+    """The exceptions of a separate exception file (`gate.exceptions_file`): TOML of only [[exceptions]]."""
+    try:
+        doc = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source}: not valid TOML ({exc}); fix the syntax at that line.") from None
+    except RecursionError:
+        raise ConfigError(
+            f"{source}: arrays or tables are nested too deeply to read; write flat [[exceptions]]."
+        ) from None
+    return load_exceptions(doc, source=source, own_file=True)
 
 
 def parse_exceptions(tables: Sequence[Mapping[str, Any]], *, source: str = "seaworthy.toml") -> tuple[Exception_, ...]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import tomllib
 import uuid
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import UTC, date, datetime
@@ -26,7 +25,7 @@ from pipeline.formats.trivyignore import render_trivyignore
 from pipeline.model import ImageFacts, ToolRun, Verdict, as_scanned, merge_findings
 from pipeline.model_gate import BuildFacts, Exception_
 from pipeline.policy.config import gate_config_from
-from pipeline.policy.exceptions import load_exceptions, parse_exceptions
+from pipeline.policy.exceptions import load_exception_file, parse_exceptions
 from pipeline.policy.input import build_input
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
@@ -118,11 +117,7 @@ async def load_exceptions_for(source: dagger.Directory, cfg: Config) -> tuple[Ex
                 "source; fix the path (relative to the source root) or remove the key."
             )
         text = await source.file(path).contents()
-        try:
-            doc = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the syntax at that line.") from None
-        extra = load_exceptions(doc, source=path, own_file=True)
+        extra = load_exception_file(text, source=path)
         offset = len(found)
         found += [attrs.evolve(e, index=e.index + offset) for e in extra]
     return tuple(found)

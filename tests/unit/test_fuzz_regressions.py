@@ -109,3 +109,14 @@ def test_license_expression_nested_thousands_deep_is_one_opaque_license() -> Non
     assert license_alternatives([expression]) == [[expression.lower()]]
     assert license_alternatives(["((MIT))"]) == [["mit"]]  # ordinary nesting still parses
 
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 5_000 + "]" * 5_000, "a = " + "{b = " * 2_000 + "1" + "}" * 2_000])
+def test_toml_nested_too_deeply_is_a_config_error(text: str) -> None:
+    from pipeline import config
+    from pipeline.errors import ConfigError
+    from pipeline.policy.exceptions import load_exception_file
+
+    with pytest.raises(ConfigError, match=r"^seaworthy\.toml: arrays or tables are nested too deeply"):
+        config.load(text)
+    with pytest.raises(ConfigError, match=r"^exceptions\.toml: arrays or tables are nested too deeply"):
+        load_exception_file(text, source="exceptions.toml")
