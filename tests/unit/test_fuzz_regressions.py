@@ -120,3 +120,35 @@ def test_toml_nested_too_deeply_is_a_config_error(text: str) -> None:
         config.load(text)
     with pytest.raises(ConfigError, match=r"^exceptions\.toml: arrays or tables are nested too deeply"):
         load_exception_file(text, source="exceptions.toml")
+
+
+DIGEST = "sha256:" + "a" * 64
+MANIFEST = {
+    "schemaVersion": 2,
+    "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": DIGEST, "size": 1},
+    "layers": [],
+}
+
+
+@pytest.mark.parametrize("media_type", [["application/vnd.oci.image.index.v1+json"], {"a": 1}])
+def test_manifest_media_type_not_a_string_is_an_error(media_type: object) -> None:
+    text = json.dumps({**MANIFEST, "mediaType": media_type})
+    with pytest.raises(ToolOutputError, match="mediaType that is not a string"):
+        skopeo.parse_manifest(text)
+    assert oci.parse_manifest(text).config.digest == DIGEST  # the OCI layout reader does not need it
+
+
+def test_index_entry_media_type_not_a_string_is_skipped() -> None:
+    entry = {"mediaType": ["x"], "digest": DIGEST, "size": 1}
+    text = json.dumps(
+        {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": [entry]}
+    )
+    with pytest.raises(ToolOutputError, match="lists no image manifests"):
+        skopeo.parse_manifest(text)
+
+
+@pytest.mark.parametrize("repo_tags", [True, 3, None])
+def test_docker_archive_repo_tags_not_a_list_matches_no_tag(repo_tags: object) -> None:
+    text = json.dumps([{"Config": "c.json", "RepoTags": repo_tags, "Layers": []}])
+    with pytest.raises(InputError, match=r"manifest\.json holds 0 matching images"):
+        oci.docker_archive_entry(text, tag="app:1")
