@@ -94,7 +94,13 @@ def evaluate_with_regorus(
                 engine.add_policy(str(path), text)
             except RuntimeError as exc:
                 raise PolicyError(_syntax_message(path, str(exc))) from None
-    engine.set_input_json(json.dumps(input_doc))
+    try:
+        engine.set_input_json(json.dumps(input_doc, allow_nan=False))
+    except (ValueError, RuntimeError) as exc:  # NaN/Infinity, or text regorus refuses (a lone surrogate)
+        raise PolicyError(
+            f"the gate input is not plain JSON ({_first_lines(str(exc))}); "
+            "give the gate a document without NaN/Infinity and with valid Unicode text."
+        ) from None
     try:
         raw: str = engine.eval_query_as_json(query)
     except RuntimeError as exc:

@@ -152,3 +152,12 @@ def test_docker_archive_repo_tags_not_a_list_matches_no_tag(repo_tags: object) -
     text = json.dumps([{"Config": "c.json", "RepoTags": repo_tags, "Layers": []}])
     with pytest.raises(InputError, match=r"manifest\.json holds 0 matching images"):
         oci.docker_archive_entry(text, tag="app:1")
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), "\ud800", {"k\udcff": 1}])
+def test_gate_input_that_is_not_plain_json_is_a_policy_error(value: object) -> None:
+    from pipeline.errors import PolicyError
+    from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
+
+    with pytest.raises(PolicyError, match="the gate input is not plain JSON"):
+        evaluate_with_regorus([BUNDLED_POLICY_DIR], {"schema": "seaworthy.gate-input/v1", "today": value})
