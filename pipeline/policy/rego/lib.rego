@@ -67,11 +67,16 @@ image_scope_ok(e) if {
 _targeted := {t | some e in active_exceptions; some t in e.targets}
 
 # [exception name, fingerprint] for every finding an exception in force covers.
+# Hot path (100k findings, thousands of exceptions): a finding is matched only against the exceptions in
+# force that name its id or fingerprint (`_by_target`), so the work grows with findings + matches, not with
+# findings × exceptions. The cheap `in` test comes first: only targeted findings reach the object lookup.
+_by_target := {t: es | some t in _targeted; es := [e | some e in active_exceptions; t in e.targets]}
+
 covered contains [e.name, f.fingerprint] if {
 	count(_targeted) > 0
 	some f in input.findings
 	f.rule_id in _targeted
-	some e in active_exceptions
+	some e in _by_target[f.rule_id]
 	covers(e, f)
 }
 
@@ -79,7 +84,7 @@ covered contains [e.name, f.fingerprint] if {
 	count(_targeted) > 0
 	some f in input.findings
 	f.fingerprint in _targeted
-	some e in active_exceptions
+	some e in _by_target[f.fingerprint]
 	covers(e, f)
 }
 
@@ -107,15 +112,16 @@ _fixable_filtered(c) if {
 }
 
 # Findings that break their category's threshold (after exceptions and the fixable-only switch).
-over_threshold := [f |
-	some f in findings
-	f.rank >= limits[f.category]
-	_counts(f)
+over_threshold := _over_threshold(findings, limits, always_counted)
+
+# Hot path (one pass over every finding): the limits and categories are arguments, i.e. local values (a
+# lookup by a computed key in a rule's value costs several times more), and no function call per finding.
+# A finding counts when its category always counts or it is fixable (`fixable` present and not false).
+_over_threshold(fs, lim, counted) := [f |
+	some f in fs
+	f.rank >= lim[f.category]
+	true in {f.category in counted, object.get(f, "fixable", false) != false}
 ]
-
-_counts(f) if f.category in always_counted
-
-_counts(f) if f.fixable
 
 # "rule at place, rule at place, … and N more", from the first `n` findings.
 summary(fs, n) := s if {
