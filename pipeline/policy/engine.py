@@ -68,11 +68,14 @@ def check_packages(policy_dirs: Sequence[str | Path]) -> None:
 
 def evaluate_with_regorus(
     policy_dirs: Sequence[str | Path],
-    input_doc: Mapping[str, Any],
+    input_doc: Mapping[str, Any] | str,
     *,
     query: str = GATE_QUERY,
 ) -> dict[str, Any]:
     """Load every `.rego` file of `policy_dirs` (bundled first, then the user's) and evaluate the gate.
+
+    `input_doc` is the input document, or its JSON text (as `ship` writes gate-input.json: no second
+    serialization of a large input).
 
     Returns the value of `data.seaworthy.gate` (the same document `pipeline.tools.opa.parse` returns).
     A syntax error raises PolicyError naming the file and line; so does an evaluation error.
@@ -95,7 +98,8 @@ def evaluate_with_regorus(
             except RuntimeError as exc:
                 raise PolicyError(_syntax_message(path, str(exc))) from None
     try:
-        engine.set_input_json(json.dumps(input_doc, allow_nan=False))
+        text = input_doc if isinstance(input_doc, str) else json.dumps(input_doc, allow_nan=False)
+        engine.set_input_json(text)
     except (ValueError, RuntimeError) as exc:  # NaN/Infinity, or text regorus refuses (a lone surrogate)
         raise PolicyError(
             f"the gate input is not plain JSON ({_first_lines(str(exc))}); "
