@@ -112,15 +112,18 @@ _fixable_filtered(c) if {
 }
 
 # Findings that break their category's threshold (after exceptions and the fixable-only switch).
-over_threshold := _over_threshold(findings, limits, always_counted)
+over_threshold := _over_threshold(input.findings, limits, always_counted, waived_fingerprints)
 
-# Hot path (one pass over every finding): the limits and categories are arguments, i.e. local values (a
-# lookup by a computed key in a rule's value costs several times more), and no function call per finding.
+# Hot path (one pass over every finding): the limits, categories and waived fingerprints are arguments,
+# i.e. local values (a lookup by a computed key in a rule's value costs several times more), there is no
+# function call per finding, and `findings` (after exceptions) is not built first: the cheap rank test
+# drops most findings before the waiver lookup. Same findings, same order as filtering `findings`.
 # A finding counts when its category always counts or it is fixable (`fixable` present and not false).
-_over_threshold(fs, lim, counted) := [f |
+_over_threshold(fs, lim, counted, waived) := [f |
 	some f in fs
 	f.rank >= lim[f.category]
 	true in {f.category in counted, object.get(f, "fixable", false) != false}
+	not f.fingerprint in waived
 ]
 
 # "rule at place, rule at place, … and N more", from the first `n` findings.
