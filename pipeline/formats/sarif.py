@@ -46,7 +46,7 @@ from pipeline.formats._common import (
     sort_findings,
     sort_runs,
 )
-from pipeline.model import Category, Finding, Location, Severity, ToolRun
+from pipeline.model import Category, Finding, Location, Severity, ToolRun, bulk
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -178,10 +178,12 @@ def render_sarif(
             del items[limits.max_results_per_run :]
 
     # 3. size: drop the globally least severe results until the gzipped file fits.
-    results = {tool: [_result(f, limits, dockerfile) for f in items] for tool, items in by_tool.items()}
-    data = _serialize(_document(tool_runs, by_tool, results, limits))
-    if not _surely_fits(data, limits.max_gzip_bytes):
-        data = _shrink(tool_runs, by_tool, results, limits, data, omit)
+    # bulk(): no cyclic GC passes over the many small objects built here (see pipeline.model.bulk)
+    with bulk():
+        results = {tool: [_result(f, limits, dockerfile) for f in items] for tool, items in by_tool.items()}
+        data = _serialize(_document(tool_runs, by_tool, results, limits))
+        if not _surely_fits(data, limits.max_gzip_bytes):
+            data = _shrink(tool_runs, by_tool, results, limits, data, omit)
 
     truncated_locations = {
         tool: n
