@@ -161,3 +161,12 @@ def test_gate_input_that_is_not_plain_json_is_a_policy_error(value: object) -> N
 
     with pytest.raises(PolicyError, match="the gate input is not plain JSON"):
         evaluate_with_regorus([BUNDLED_POLICY_DIR], {"schema": "seaworthy.gate-input/v1", "today": value})
+
+
+@pytest.mark.parametrize("hours", [2**63, 10**12, 87_841])
+def test_vuln_age_hours_beyond_ten_years_is_an_input_error(hours: int) -> None:
+    from pipeline.policy.attestations import policy_for
+
+    with pytest.raises(InputError, match=r"^--max-vuln-age-hours \d+ is more than ten years"):
+        policy_for([], max_vuln_age_hours=hours)
+    assert policy_for([], max_vuln_age_hours=87_840).max_scan_age.days == 3660
