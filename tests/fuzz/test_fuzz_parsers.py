@@ -28,6 +28,7 @@ from pipeline.tools import cosign, gitleaks, hadolint, opa, semgrep, skopeo, syf
 from tests.fuzz import seeds
 from tests.fuzz.strategies import (
     FUZZ,
+    INTS,
     JSON,
     STRINGS,
     TEXT,
@@ -383,3 +384,51 @@ def test_rego_gate_on_mutated_input(doc: Any) -> None:
 
     if isinstance(doc, dict):
         only_own_errors(lambda: read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)))  # pyright: ignore[reportUnknownArgumentType]
+
+
+# --- verification of what cosign verified, registry targets, the SBOM pair -------------------------------
+
+ATTESTATION_SEEDS = (seeds.STATEMENT, seeds.COSIGN_VULN_STATEMENT)
+
+
+@FUZZ
+@given(st.lists(st.sampled_from(ATTESTATION_SEEDS).flatmap(mutated), max_size=3), st.booleans())
+def test_attestation_policy_on_mutated_statements(docs: list[Any], signed: bool) -> None:
+    from pipeline.policy import attestations
+    from pipeline.tools.cosign import SignatureCheck, SignedPayload
+
+    statements = []
+    for doc in docs:
+        parsed = only_own_errors(lambda doc=doc: intoto.parse_statement(dumps(doc)))
+        if parsed is not None:
+            statements.append(parsed)
+    signature = SignatureCheck(signed, "m", (SignedPayload("registry.example/app", seeds.DIGEST, "", ""),))
+    now = datetime.datetime(2026, 11, 27, 12, tzinfo=datetime.UTC)
+    only_own_errors(lambda: attestations.evaluate(seeds.DIGEST, signature, statements, now=now))
+
+
+@FUZZ
+@given(
+    STRINGS | st.sampled_from(["ghcr.io/org/app", "localhost:5000/a/b", "Docker.io/Library/x", "a" * 300]),
+    STRINGS | st.sampled_from(["latest", "v1.2.3", "1" * 200]),
+)
+def test_registry_target(repository: str, tag: str) -> None:
+    from pipeline.stages import release
+
+    only_own_errors(lambda: release.Target.parse(repository, tag))
+
+
+@FUZZ
+@given(st.lists(STRINGS | st.sampled_from(["sbom", "provenance", "vuln", "verdict"]), max_size=3), INTS)
+def test_verification_policy_names(names: list[str], hours: int) -> None:
+    from pipeline.policy import attestations
+
+    only_own_errors(lambda: attestations.policy_for(names, max_vuln_age_hours=hours))
+
+
+@FUZZ
+@given(json_text(seeds.CYCLONEDX, keys_of(seeds.CYCLONEDX)), json_text(seeds.SPDX, keys_of(seeds.SPDX)))
+def test_sbom_pair(cdx: str, spdx_text: str) -> None:
+    from pipeline.formats import sbom_pair
+
+    only_own_errors(lambda: sbom_pair.finalize(cdx, spdx_text, tool="syft"))
