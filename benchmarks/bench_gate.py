@@ -1,8 +1,11 @@
-"""How long the Rego gate takes on a large input (regorus, the bundled policies).
+"""How long the Rego gate `ship` runs takes on a large input (regorus, the bundled policies).
 
     .venv/bin/python benchmarks/bench_gate.py [N_FINDINGS] [N_EXCEPTIONS]
 
-Prints the time to build the input document, serialize it, evaluate the gate and read the verdict.
+Prints the CPU seconds (time.process_time: less sensitive to a busy machine than wall time) of each step
+`ship` runs: build the input document, serialize it as gate-input.json, evaluate the gate (regorus here;
+OPA in a container in the pipeline, not runnable here) and read the verdict. Target (issue 8): 100k findings
+in 3 s or less, all steps included.
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ def main() -> None:
     facts = [ImageFacts("sha256:" + "a" * 64, user="app", base_image="x:1", base_pin=BasePin.TAG)]
     build = BuildFacts((("linux/amd64", "sha256:" + "a" * 64),), platforms=("linux/amd64",))
 
-    t0 = time.perf_counter()
+    t0 = time.process_time()
     doc = build_input(
         fs,
         sbom=SbomSummary("cyclonedx", "1.6", comps),
@@ -91,14 +94,14 @@ def main() -> None:
         exceptions=waivers,
         today=datetime.date(2026, 6, 1),
     )
-    t1 = time.perf_counter()
-    size = len(json.dumps(doc))
-    t2 = time.perf_counter()
-    result = evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)
-    t3 = time.perf_counter()
+    t1 = time.process_time()
+    text = json.dumps(doc, sort_keys=True) + "\n"  # gate-input.json, as ship writes it
+    t2 = time.process_time()
+    result = evaluate_with_regorus([BUNDLED_POLICY_DIR], text)
+    t3 = time.process_time()
     verdict = read_verdict(result)
-    t4 = time.perf_counter()
-    print(f"findings={n} exceptions={n_exc} components={len(comps)} input={size / 1e6:.1f} MB")
+    t4 = time.process_time()
+    print(f"findings={n} exceptions={n_exc} components={len(comps)} input={len(text) / 1e6:.1f} MB (CPU seconds)")
     print(f"build_input      {t1 - t0:6.2f} s")
     print(f"json.dumps       {t2 - t1:6.2f} s")
     print(f"regorus (load+eval, incl. its own JSON) {t3 - t2:6.2f} s")

@@ -217,7 +217,10 @@ def validate(text: str, *, tool: str = "syft") -> None:
 
     data = _document(text, tool)
     version = SchemaVersion.from_version(str(data["specVersion"]))
-    error = JsonStrictValidator(version).validate_str(text)
+    try:  # the validator parses the text again: give it the document `_document` read (BOM, surrogates)
+        error = JsonStrictValidator(version).validate_str(json.dumps(data))
+    except (ValueError, RecursionError) as exc:
+        raise ToolOutputError(tool, f"the CycloneDX document could not be validated ({str(exc)[:200]})") from None
     if error is not None:
         raise ToolOutputError(tool, f"not valid CycloneDX {data['specVersion']}: {_describe(error)}")
 

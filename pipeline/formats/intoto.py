@@ -482,6 +482,8 @@ def parse_statement(data: bytes | str | Mapping[str, Any], what: str = "statemen
     if isinstance(data, bytes | str):
         try:
             obj = json.loads(data)
+        except RecursionError:
+            raise InputError(f"{what} is nested too deeply to be an in-toto statement") from None
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise InputError(f"{what} is not JSON ({exc}); expected an in-toto statement") from None
     else:

@@ -347,6 +347,8 @@ def parse_report(text: str | bytes) -> Report:
     """Read a report written by `render_report`. Raises InputError naming what is wrong."""
     try:
         doc = json.loads(text)
+    except RecursionError:
+        raise _bad("nested too deeply to be a Seaworthy report") from None
     except ValueError as e:
         raise _bad(f"not JSON ({e})") from None
     if not isinstance(doc, dict):

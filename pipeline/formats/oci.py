@@ -58,6 +58,10 @@ class Manifest:
 def _json(text: str | bytes, what: str, where: str) -> dict[str, Any]:
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise InputError(
+            f"{where}: {what} is nested too deeply to be image metadata; pass a complete image export"
+        ) from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise InputError(f"{where}: {what} is not JSON ({exc}); pass a complete image export") from None
     if not isinstance(data, dict):
@@ -113,7 +117,8 @@ def select_manifest(
 
 def parse_manifest(text: str | bytes, *, where: str = "image") -> Manifest:
     data = _json(text, "the image manifest", where)
-    if data.get("mediaType") in INDEX_TYPES or "manifests" in data:
+    media_type: Any = data.get("mediaType")
+    if (isinstance(media_type, str) and media_type in INDEX_TYPES) or "manifests" in data:
         raise InputError(f"{where}: expected an image manifest, found an image index; select a platform")
     config = _descriptor(data.get("config"), "the manifest's config", where)
     layers: Any = data.get("layers")
@@ -177,13 +182,13 @@ def docker_archive_entry(manifest_json: str | bytes, *, tag: str | None = None, 
     """The entry of a docker-archive ``manifest.json`` for `tag` (or its only entry)."""
     try:
         data = json.loads(manifest_json)
-    except (json.JSONDecodeError, UnicodeDecodeError):
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
         raise InputError(f"{where}: manifest.json is not JSON; pass a complete docker-archive tar") from None
     if not isinstance(data, list) or not data or not all(isinstance(e, dict) for e in cast(list[Any], data)):
         raise InputError(f"{where}: manifest.json is not a docker-archive manifest list; pass a docker save tar")
     entries = [cast(dict[str, Any], e) for e in cast(list[Any], data)]
     if tag is not None:
-        entries = [e for e in entries if tag in cast(list[Any], e.get("RepoTags") or [])]
+        entries = [e for e in entries if isinstance(e.get("RepoTags"), list) and tag in e["RepoTags"]]
     if len(entries) != 1:
         raise InputError(f"{where}: manifest.json holds {len(entries)} matching images; name the tag to read")
     entry = entries[0]

@@ -55,7 +55,7 @@ from pipeline.formats._common import (
     sort_runs,
 )
 from pipeline.formats.coverage import coverage_json
-from pipeline.model import Category, Finding, Location, Severity, ToolRun
+from pipeline.model import Category, Finding, Location, Severity, ToolRun, bulk
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -187,10 +187,12 @@ def render_sarif(
             del items[limits.max_results_per_run :]
 
     # 3. size: drop the globally least severe results until the gzipped file fits.
-    results = {tool: [_result(f, limits, dockerfile) for f in items] for tool, items in by_tool.items()}
-    data = _serialize(_document(tool_runs, by_tool, results, limits))
-    if not _surely_fits(data, limits.max_gzip_bytes):
-        data = _shrink(tool_runs, by_tool, results, limits, data, omit)
+    # bulk(): no cyclic GC passes over the many small objects built here (see pipeline.model.bulk)
+    with bulk():
+        results = {tool: [_result(f, limits, dockerfile) for f in items] for tool, items in by_tool.items()}
+        data = _serialize(_document(tool_runs, by_tool, results, limits))
+        if not _surely_fits(data, limits.max_gzip_bytes):
+            data = _shrink(tool_runs, by_tool, results, limits, data, omit)
 
     truncated_locations = {
         tool: n
@@ -267,13 +269,20 @@ def _shrink(
         ((tool, i) for tool, items in by_tool.items() for i in range(len(items))),
         key=lambda ti: (-int(by_tool[ti[0]][ti[1]].severity), ti[1], ti[0]),
     )
-    sizes = {ti: len(_serialize(results[ti[0]][ti[1]])) for ti in order}
-    # A rule goes when the last result using it goes: count its size with that result (its first user).
-    for tool, items in by_tool.items():
-        rule_size = {r["id"]: len(_serialize(r)) for r in _rules(items, limits)}
-        for i, f in enumerate(items):
-            if f.rule_id in rule_size:
-                sizes[(tool, i)] += rule_size.pop(f.rule_id)
+    sizes: dict[tuple[str, int], int] = {}
+
+    def result_sizes() -> dict[tuple[str, int], int]:
+        """Bytes each result adds; computed only once a result must go (serializing each one costs seconds)."""
+        if not sizes:
+            sizes.update({ti: len(_serialize(results[ti[0]][ti[1]])) for ti in order})
+            # A rule goes when the last result using it goes: count its size with that result (its first user).
+            for tool, items in by_tool.items():
+                rule_size = {r["id"]: len(_serialize(r)) for r in _rules(items, limits)}
+                for i, f in enumerate(items):
+                    if f.rule_id in rule_size:
+                        sizes[(tool, i)] += rule_size.pop(f.rule_id)
+        return sizes
+
     keep = len(order)
     estimate = _estimate_gzip(data)
     while True:
@@ -286,9 +295,10 @@ def _shrink(
         ratio = estimate / len(data)
         excess = len(data) - int(limits.max_gzip_bytes * 0.98 / ratio)
         removed = 0
+        result_size = result_sizes()
         while keep > 0 and (removed < excess or removed == 0):
             keep -= 1
-            removed += sizes[order[keep]]
+            removed += result_size[order[keep]]
         kept_by_tool: dict[str, int] = {}
         for tool, i in order[:keep]:
             kept_by_tool[tool] = max(kept_by_tool.get(tool, 0), i + 1)
@@ -370,8 +380,8 @@ def _rules(items: list[Finding], limits: SarifLimits) -> list[dict[str, Any]]:
         severities.setdefault(f.rule_id, set()).add(f.severity)
         if f.title:
             title.setdefault(f.rule_id, f.title)
-        if f.help_uri and _is_absolute_uri(f.help_uri):
-            help_uri.setdefault(f.rule_id, f.help_uri)
+        if f.help_uri and f.rule_id not in help_uri and _is_absolute_uri(f.help_uri):
+            help_uri[f.rule_id] = f.help_uri
         tags.setdefault(f.rule_id, set()).update((f.category.value, *f.tags))
     return [
         _rule(rule_id, worst[rule_id], title, help_uri, tags[rule_id], limits, mixed=len(severities[rule_id]) > 1)
@@ -422,7 +432,13 @@ def _rule(
     return rule
 
 
+# Plainly absolute http(s) URIs (what scanners write), recognised without urlsplit (hot: one per rule).
+_PLAIN_HTTP_URI = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[!-~]*)?")
+
+
 def _is_absolute_uri(value: str) -> bool:
+    if _PLAIN_HTTP_URI.fullmatch(value):
+        return True
     try:
         parts = urlsplit(value)
     except ValueError:

@@ -45,7 +45,7 @@ def _document(text: str, tool: str) -> dict[str, Any]:
 
 
 def _purl(pkg: dict[str, Any]) -> str:
-    for ref in cast(list[Any], pkg.get("externalRefs") or []):
+    for ref in items(pkg.get("externalRefs")):
         if not isinstance(ref, dict):
             continue
         r = cast(dict[str, Any], ref)
@@ -224,6 +224,10 @@ def validate(text: str, *, tool: str = "syft") -> None:
     except SPDXParsingError as exc:
         problems = "; ".join(str(m)[:200] for m in exc.get_messages()[:3])
         raise ToolOutputError(tool, f"not a valid {version} document: {problems}") from None
+    except (AttributeError, TypeError, ValueError, KeyError) as exc:  # spdx-tools assumes the JSON's shape
+        raise ToolOutputError(
+            tool, f"not a valid {version} document: spdx-tools cannot read it ({exc!r:.200})"
+        ) from None
     messages = validate_full_spdx_document(document, version)
     if messages:
         first = "; ".join(m.validation_message[:200] for m in messages[:3])

@@ -238,6 +238,10 @@ REQUIREMENT_NAMES: dict[str, Requirement] = {
 """The names `verify --require` accepts."""
 
 
+MAX_VULN_AGE_HOURS = 10 * 366 * 24
+"""The largest --max-vuln-age-hours accepted: ten years."""
+
+
 def policy_for(
     names: Sequence[str], *, max_vuln_age_hours: int = 24, expected_config_digest: str = ""
 ) -> VerificationPolicy:
@@ -251,6 +255,11 @@ def policy_for(
             chosen.append(req)
     if max_vuln_age_hours <= 0:
         raise InputError(f"--max-vuln-age-hours must be positive, got {max_vuln_age_hours}; e.g. 24")
+    if max_vuln_age_hours > MAX_VULN_AGE_HOURS:  # beyond timedelta's range it crashed (OverflowError)
+        raise InputError(
+            f"--max-vuln-age-hours {max_vuln_age_hours} is more than ten years ({MAX_VULN_AGE_HOURS} hours); "
+            "a vulnerability scan that old says nothing: give the hours a scan may be old, e.g. 24"
+        )
     return VerificationPolicy(
         required=tuple(chosen),
         max_scan_age=timedelta(hours=max_vuln_age_hours),

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from pipeline.errors import PolicyError
-from pipeline.policy.schema import validate_gate_input
+from pipeline.policy.schema import load_gate_input, validate_gate_input
 
 BUNDLED_POLICY_DIR = Path(__file__).resolve().parent / "rego"
 """The bundled policies: lib.rego (package seaworthy.lib), gate.rego (seaworthy.gate), rules/*.rego."""
@@ -116,12 +116,15 @@ def check_packages(policy_dirs: Sequence[str | Path]) -> dict[Path, str]:
 
 def evaluate_with_regorus(
     policy_dirs: Sequence[str | Path],
-    input_doc: Mapping[str, Any],
+    input_doc: Mapping[str, Any] | str,
     *,
     query: str = GATE_QUERY,
     timeout: float = POLICY_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
     """Load every `.rego` file of `policy_dirs` (bundled first, then the user's) and evaluate the gate.
+
+    `input_doc` is the input document, or its JSON text (as `ship` writes gate-input.json: no second
+    serialization of a large input).
 
     Returns the value of `data.seaworthy.gate` (the same document `pipeline.tools.opa.parse` returns).
     Fails closed with a one-line PolicyError: an input that does not match the gate input schema, a user
@@ -138,7 +141,10 @@ def evaluate_with_regorus(
     if not policy_dirs:
         raise PolicyError("no policy folder given; pass the bundled folder (BUNDLED_POLICY_DIR) at least.")
     if query == GATE_QUERY:
-        validate_gate_input(input_doc, where="(in-process)")
+        if isinstance(input_doc, str):
+            load_gate_input(input_doc, where="(in-process)")  # parsed and validated; regorus reads the text
+        else:
+            validate_gate_input(input_doc, where="(in-process)")
     user_texts = check_packages(policy_dirs)
     engine: Any = regorus.Engine()
     user_files: set[str] = set()
@@ -154,7 +160,14 @@ def evaluate_with_regorus(
             except RuntimeError as exc:
                 raise PolicyError(_syntax_message(path, str(exc))) from None
     check_recursion(json.loads(engine.get_ast_as_json()), user_files)
-    engine.set_input_json(json.dumps(input_doc))
+    try:
+        text = input_doc if isinstance(input_doc, str) else json.dumps(input_doc, allow_nan=False)
+        engine.set_input_json(text)
+    except (ValueError, RuntimeError) as exc:  # NaN/Infinity, or text regorus refuses (a lone surrogate)
+        raise PolicyError(
+            f"the gate input is not plain JSON ({_first_lines(str(exc))}); "
+            "give the gate a document without NaN/Infinity and with valid Unicode text."
+        ) from None
     raw = _eval_bounded(engine, query, timeout)
     return _value(json.loads(raw), query)
 

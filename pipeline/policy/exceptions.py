@@ -125,6 +125,14 @@ def load_exceptions(
     return parse_exceptions(tables, source=source)  # pyright: ignore[reportUnknownArgumentType]
 
 
+def load_exception_file(text: str, *, source: str) -> tuple[Exception_, ...]:
+    """The exceptions of a separate exception file (`gate.exceptions_file`): TOML of only [[exceptions]], read
+    like seaworthy.toml (`pipeline.config.parse_toml`: a BOM accepted, nesting and characters checked)."""
+    from pipeline.config import parse_toml  # not at the top: pipeline.config imports pipeline.policy
+
+    return load_exceptions(parse_toml(text, source=source), source=source, own_file=True)
+
+
 def parse_exceptions(tables: Sequence[Mapping[str, Any]], *, source: str = "seaworthy.toml") -> tuple[Exception_, ...]:
     """Validate `[[exceptions]]` tables. Errors name the exception (`exceptions[i]`), the key and the fix."""
     return tuple(_parse_one(i, t, source) for i, t in enumerate(tables))

@@ -14,7 +14,7 @@ from typing import Any
 
 from pipeline.formats.coverage import coverage_json
 from pipeline.formats.dev_install import DevInstall
-from pipeline.model import Finding, ImageFacts, SbomSummary, ToolRun, sort_key
+from pipeline.model import Category, Finding, ImageFacts, Package, SbomSummary, Severity, ToolRun, bulk, sort_key
 from pipeline.model_gate import PEP503_ECOSYSTEMS, BuildFacts, Exception_, package_key
 from pipeline.policy.config import GateConfig
 
@@ -45,7 +45,7 @@ def build_input(
         "schema": SCHEMA,
         "today": today.isoformat(),
         "config": config.to_input(),
-        "findings": [_finding(f) for f in sorted(findings, key=sort_key)],
+        "findings": _findings(findings),
         "sbom": None if sbom is None else _sbom(sbom),
         "images": [_image(f) for f in sorted(facts, key=lambda f: (f.platform, f.config_digest))],
         "build": None if build is None else _build(build),
@@ -58,29 +58,64 @@ def build_input(
     }
 
 
-def _finding(f: Finding) -> dict[str, Any]:
-    pkg = f.package
+_CATEGORY = {c: c.value for c in Category}
+_SEVERITY = {s: (s.name, int(s)) for s in Severity}
+
+
+def _findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
+    """The findings' entries, most severe first. Hot path (100k findings on the way to the gate): parsers
+    share Package objects and location tuples between findings, so their JSON parts are built once each
+    (the document is only serialized, never mutated, so sharing them is safe)."""
+    packages: dict[int, dict[str, Any]] = {}
+    locations: dict[int, list[dict[str, Any]]] = {}
+    out: list[dict[str, Any]] = []
+    with bulk():  # no cyclic GC passes over the objects built here (linear time; see pipeline.model.bulk)
+        _add_findings(findings, packages, locations, out)
+    return out
+
+
+def _add_findings(
+    findings: Sequence[Finding],
+    packages: dict[int, dict[str, Any]],
+    locations: dict[int, list[dict[str, Any]]],
+    out: list[dict[str, Any]],
+) -> None:
+    for f in sorted(findings, key=sort_key):
+        pkg = f.package
+        pkg_json = None
+        if pkg is not None:
+            pkg_json = packages.get(id(pkg))
+            if pkg_json is None:
+                pkg_json = packages[id(pkg)] = _package(pkg)
+        locs = locations.get(id(f.locations))
+        if locs is None:
+            locs = locations[id(f.locations)] = [{"path": loc.path, "line": loc.start_line} for loc in f.locations]
+        severity, rank = _SEVERITY[f.severity]
+        out.append(
+            {
+                "category": _CATEGORY[f.category],
+                "rule_id": f.rule_id,
+                "severity": severity,
+                "rank": rank,
+                "fixable": pkg is not None and bool(pkg.fixed_version),
+                "package": pkg_json,
+                "locations": locs,
+                "where": _where(f),
+                "tools": sorted(f.tools),
+                "fingerprint": f.fingerprint,
+                "dev": f.dev,
+            }
+        )
+
+
+def _package(pkg: Package) -> dict[str, Any]:
     return {
-        "category": f.category.value,
-        "rule_id": f.rule_id,
-        "severity": f.severity.name,
-        "rank": int(f.severity),
-        "fixable": f.fixable,
-        "package": None
-        if pkg is None
-        else {
-            "name": pkg.name,
-            "key": package_key(pkg.name, pkg.ecosystem),
-            "version": pkg.version,
-            "ecosystem": pkg.ecosystem,
-            "purl": pkg.purl,
-            "fixed_version": pkg.fixed_version,
-        },
-        "locations": [{"path": loc.path, "line": loc.start_line} for loc in f.locations],
-        "where": _where(f),
-        "tools": sorted(f.tools),
-        "fingerprint": f.fingerprint,
-        "dev": f.dev,
+        "name": pkg.name,
+        "key": package_key(pkg.name, pkg.ecosystem),
+        "version": pkg.version,
+        "ecosystem": pkg.ecosystem,
+        "purl": pkg.purl,
+        "fixed_version": pkg.fixed_version,
     }
 
 
@@ -194,7 +229,7 @@ def _dnf(expression: str) -> list[list[str]]:
         result, pos = _or(tokens, 0)
         if pos != len(tokens):
             raise ValueError(expression)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, RecursionError):  # RecursionError: thousands of nested parentheses
         return [[expression.strip().lower()]]
     return result
 

@@ -103,10 +103,21 @@ def _applied(items: Any) -> list[str]:
         raise PolicyError("data.seaworthy.gate.exceptions_applied must be a set of objects.")
     out: list[str] = []
     for a in items:  # pyright: ignore[reportUnknownVariableType]
-        if not isinstance(a, dict):
-            raise PolicyError("data.seaworthy.gate.exceptions_applied must be a set of objects.")
+        if not isinstance(a, dict) or not _applied_shape(a):  # pyright: ignore[reportUnknownArgumentType]
+            raise PolicyError(
+                "data.seaworthy.gate.exceptions_applied must be a set of objects with string lists "
+                f"'findings', 'rules' and 'targets'; got {_short(a)}."
+            )
         out.append(applied_note(a))  # pyright: ignore[reportUnknownArgumentType]
     return out
+
+
+def _applied_shape(a: Mapping[str, Any]) -> bool:
+    for key in ("findings", "rules", "targets"):
+        value: Any = a.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(x, str) for x in value):  # pyright: ignore[reportUnknownVariableType]
+            return False
+    return True
 
 
 def applied_note(a: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ import attrs
 import dagger
 
 from pipeline import log
-from pipeline.config import Config, parse_toml
+from pipeline.config import Config
 from pipeline.errors import ConfigError, InputError
 from pipeline.formats import intoto, openvex, sbom_pair
 from pipeline.formats.dev_install import dev_install
@@ -26,7 +26,7 @@ from pipeline.formats.trivyignore import render_trivyignore
 from pipeline.model import ImageFacts, ToolRun, Verdict, as_scanned
 from pipeline.model_gate import BuildFacts, Exception_
 from pipeline.policy.config import gate_config_from
-from pipeline.policy.exceptions import load_exceptions, parse_exceptions
+from pipeline.policy.exceptions import load_exception_file, parse_exceptions
 from pipeline.policy.input import build_input
 from pipeline.reports import merged_findings
 from pipeline.stages import gate as gate_stage
@@ -130,7 +130,7 @@ async def load_exceptions_for(source: dagger.Directory, cfg: Config) -> tuple[Ex
                 "source; fix the path (relative to the source root) or remove the key."
             )
         text = await source.file(path).contents()
-        extra = load_exceptions(parse_toml(text, source=path), source=path, own_file=True)
+        extra = load_exception_file(text, source=path)
         offset = len(found)
         found += [attrs.evolve(e, index=e.index + offset) for e in extra]
     return tuple(found)
@@ -232,7 +232,8 @@ async def ship(
         runs=source_runs,
         dev=dev_install(dockerfile_text, path=cfg.build.dockerfile),
     )
-    input_text = json.dumps(gate_input, sort_keys=True, indent=2) + "\n"
+    # No indent: json.dumps only uses its C encoder without one (100k findings: 0.5 s instead of 1.9 s).
+    input_text = json.dumps(gate_input, sort_keys=True) + "\n"
     verdict = await gate_stage.evaluate_built(gate_input, input_text, user_policies=user_policies)
     logger.info("gate decided", passed=verdict.passed, denials=len(verdict.denials))
 

@@ -588,6 +588,8 @@ def _json_values(text: str) -> list[Any]:
     while pos < len(stripped):
         try:
             value, end = decoder.raw_decode(stripped, pos)
+        except RecursionError:
+            raise ToolOutputError(NAME, "verification output is nested too deeply to be cosign's") from None
         except json.JSONDecodeError as exc:
             raise ToolOutputError(NAME, f"verification output is not JSON ({exc.msg} at char {exc.pos})") from None
         items = as_list(value)

@@ -572,6 +572,8 @@ def parse_manifest(text: str, *, expected_digest: str | None = None, what: str =
     media_type = doc.get("mediaType")
     if media_type is None:  # optional in OCI (index.json has none): tell by shape
         media_type = MEDIA_OCI_INDEX if "manifests" in doc else MEDIA_OCI_MANIFEST
+    if not isinstance(media_type, str):
+        raise ToolOutputError(NAME, f"the {what} has a mediaType that is not a string ({media_type!r:.80})")
     if media_type in MANIFEST_TYPES:
         config = expect_dict(NAME, doc.get("config"), f"the {what}'s config")
         config_digest = config.get("digest")
@@ -587,7 +589,7 @@ def parse_manifest(text: str, *, expected_digest: str | None = None, what: str =
             annotations = entry.get("annotations")
             if isinstance(annotations, dict) and "vnd.docker.reference.type" in annotations:
                 continue
-            if child_type not in MANIFEST_TYPES | INDEX_TYPES:
+            if not isinstance(child_type, str) or child_type not in MANIFEST_TYPES | INDEX_TYPES:
                 continue
             if not isinstance(digest, str) or not _DIGEST_RE.match(digest):
                 raise ToolOutputError(NAME, f"an entry of the {what} has no valid digest ({digest!r})")
@@ -608,6 +610,8 @@ def _load(text: str, what: str) -> Any:
         raise ToolOutputError(NAME, f"the {what} read back is empty")
     try:
         return json.loads(text)
+    except RecursionError:
+        raise ToolOutputError(NAME, f"the {what} read back is nested too deeply to be image metadata") from None
     except json.JSONDecodeError as exc:
         raise ToolOutputError(NAME, f"the {what} read back is not JSON ({exc.msg})") from None
 

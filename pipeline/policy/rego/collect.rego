@@ -6,6 +6,8 @@ import rego.v1
 
 # Rule ids of the bundled rules (mirrored by pipeline.policy.exceptions.BUNDLED_RULE_IDS; a test keeps them equal).
 bundled_rule_ids := {
+	"dependency.dev-not-shipped",
+	"dependency.dev-shipped",
 	"exception.expired",
 	"image.base-no-digest",
 	"image.base-unpinned",
@@ -14,6 +16,7 @@ bundled_rule_ids := {
 	"image.root-user",
 	"license.copyleft",
 	"license.denied",
+	"sast.no-coverage",
 	"sbom.empty",
 	"threshold.dependency",
 	"threshold.image-vulnerability",
