@@ -9,6 +9,7 @@ field), so a 1.6 consumer can be given trivy's SBOM too. Nothing is converted si
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from typing import Any, cast
