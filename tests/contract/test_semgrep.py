@@ -102,7 +102,7 @@ def test_report_paths_are_relative_and_text_output_is_not_printed(
     assert "pickle.loads" not in res.stdout  # the text report (source lines) went to /dev/null
 
 
-def annotations(src: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, int, str]]]:
+def annotated_lines(src: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, int, str]]]:
     """(file, line, rule) of every `ruleid:` and every `ok:` annotation of the target files under `src`."""
     expected: set[tuple[str, int, str]] = set()
     must_not: set[tuple[str, int, str]] = set()
@@ -130,7 +130,7 @@ def test_bundled_rules_match_their_annotated_targets(tmp_path: Path) -> None:
     res, _ = run(semgrep.scan(), tmp_path, src)
     run_ = semgrep.parse(res.report)
     got = {(loc.path, loc.start_line, f.rule_id) for f in run_.findings for loc in f.locations[:1]}
-    expected, must_not = annotations(src)
+    expected, must_not = annotated_lines(src)
     assert len(expected) >= 100
     assert len(must_not) >= 80
     assert got - expected == set(), "findings without a `ruleid:` annotation"
