@@ -39,7 +39,10 @@ ConfigArg = Annotated[
 ]
 ScannersArg = Annotated[
     list[str],
-    Doc("Source scanners to run: semgrep, gitleaks, trivy, hadolint (default: all, or seaworthy.toml)"),
+    Doc(
+        "Source scanners to run: semgrep, gitleaks, trivy, hadolint, bandit, njsscan (default: all, or "
+        "seaworthy.toml; bandit and njsscan only where the tree has Python / JavaScript files)"
+    ),
 ]
 SkipArg = Annotated[list[str], Doc("Glob patterns of paths no source scanner looks at (adds to seaworthy.toml)")]
 DockerfileArg = Annotated[str, Doc("Dockerfile path inside the source (default: Dockerfile)")]
@@ -144,7 +147,7 @@ class Seaworthy:
         scanners: ScannersArg = (),  # pyright: ignore[reportArgumentType]
         skip: SkipArg = (),  # pyright: ignore[reportArgumentType]
     ) -> ScanResult:
-        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently and merge findings."""
+        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint, bandit, njsscan) at once; merge findings."""
         cfg = await load_config(source, config)
         cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
         for name in cfg.scanners:
@@ -180,6 +183,16 @@ class Seaworthy:
     async def trivy_fs(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
         """Vulnerable dependencies (lock files), IaC/Dockerfile misconfiguration and secrets with trivy fs."""
         return await self._one("trivy", source, config)
+
+    @function
+    async def bandit(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+        """Python SAST with bandit (run only when the tree has Python files)."""
+        return await self._one("bandit", source, config)
+
+    @function
+    async def njsscan(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+        """Node.js SAST with njsscan (run only when the tree has JavaScript files)."""
+        return await self._one("njsscan", source, config)
 
     @function
     async def hadolint(self, source: SourceArg, config: ConfigArg = None, dockerfile: DockerfileArg = "") -> ScanResult:

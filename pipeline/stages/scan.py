@@ -1,4 +1,8 @@
-"""The source-scan stage: semgrep, gitleaks, trivy fs and hadolint on the source tree, concurrently."""
+"""The source-scan stage: semgrep, gitleaks, trivy fs, hadolint, bandit and njsscan on the source tree, concurrently.
+
+bandit and njsscan run only when the tree has files of their language (`pipeline.tools.languages`); when
+it has none, their run carries a note saying so instead of findings.
+"""
 
 from __future__ import annotations
 
@@ -10,13 +14,14 @@ import attrs
 import dagger
 from dagger import dag
 
+from pipeline import config as config_mod
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.formats import sbom_pair
 from pipeline.model import ToolRun
 from pipeline.stages import trivydb
 from pipeline.stages.runner import Mountable, collect_fresh, day_buster, tool_container, unwrap
-from pipeline.tools import gitleaks, hadolint, semgrep, trivy
+from pipeline.tools import bandit, gitleaks, hadolint, languages, njsscan, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
 
 RULES_DIR = semgrep.RULES_DIR
@@ -51,7 +56,11 @@ def invocation(name: str, cfg: Config, *, ignorefile: str | None = None) -> Invo
             ignorefile=ignorefile,
             db=trivydb.scan_options(cfg),
         )
-    raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
+    if name == "bandit":
+        return bandit.scan(exclude=cfg.skip_paths)
+    if name == "njsscan":
+        return njsscan.scan(exclude=cfg.skip_paths)
+    raise InputError(f"unknown scanner {name!r}; use any of {', '.join(config_mod.SCANNERS)}")
 
 
 def parse(name: str, text: str) -> ToolRun:
@@ -61,6 +70,10 @@ def parse(name: str, text: str) -> ToolRun:
         return gitleaks.parse(text)
     if name == "hadolint":
         return hadolint.parse(text)
+    if name == "bandit":
+        return bandit.parse(text)
+    if name == "njsscan":
+        return njsscan.parse(text)
     return trivy.parse(text, mode="fs")
 
 
@@ -93,6 +106,10 @@ def scanner_container(
     kinds: dict[str, Mountable] = {"source": source}
     if rules is not None:
         kinds["rules"] = rules
+    if name == "njsscan" and cfg.skip_paths:
+        kinds["njsscan-config"] = (
+            dag.directory().with_new_file("njsscan.yml", njsscan.config_text(cfg.skip_paths)).file("njsscan.yml")
+        )
     mounts: dict[str, Mountable] = {}
     for path, kind in inv.mounts.items():
         if kind in kinds:
@@ -137,6 +154,12 @@ async def run_scanners(
         await trivydb.refresh(cfg, now=now)
     rules = bundled_rules() if "semgrep" in chosen and cfg.semgrep.bundled_rules else None
     results: dict[str, ToolRun] = {}
+    analyzers = [n for n in chosen if n in languages.ANALYZER_FILES]
+    if analyzers:
+        for name in analyzers:
+            files = [p for suffix in languages.ANALYZER_FILES[name] for p in await source.glob(f"**/*{suffix}")]
+            if not languages.needed(name, files, cfg.skip_paths):
+                results[name] = ToolRun(tool=name, version="", findings=(), notes=(languages.not_run_note(name),))
 
     async def one(name: str) -> None:
         def build(buster: str) -> dagger.Container:
@@ -151,7 +174,8 @@ async def run_scanners(
     try:
         async with anyio.create_task_group() as tg:
             for name in chosen:
-                tg.start_soon(one, name)
+                if name not in results:
+                    tg.start_soon(one, name)
     except BaseExceptionGroup as group:
         raise unwrap(group) from None
     return tuple(results[n] for n in chosen)
