@@ -19,8 +19,9 @@ tree's root is read by njsscan itself, unless ``exclude`` is given (then the gen
 Exit codes: njsscan exits 1 when it found an ERROR issue (or, with ``-w``, a WARNING issue) *and* when a
 file could not be read or parsed; 0 otherwise (INFO issues only, or nothing). A crash also exits 1 but
 writes no report, which the stage turns into a `ToolOutputError`. So 0 is clean, 1 is "read the report",
-and `parse` tells apart: a parse error of one file (semgrep's ``PartialParsing``/``warn`` level) becomes a
-note naming the file; any other error (semgrep missing or failing, a rule error) is a `ToolOutputError`.
+and `parse` tells apart: a warning about one file (semgrep's ``warn`` level: it could not be fully parsed,
+or a rule timed out on it) becomes a note naming the file; any other error (semgrep missing or failing, a
+rule error) is a `ToolOutputError`.
 
 Severity: njsscan's rule severity ERROR → HIGH, WARNING → MEDIUM, INFO → LOW. CWE from the rule's
 ``cwe`` metadata (tag ``CWE-<id>``), OWASP category as a tag. Category SAST, except rules whose CWE is
@@ -146,14 +147,19 @@ def _findings(rule_id: str, entry: dict[str, Any]) -> list[Finding]:
 
 
 def _note(err: Any) -> str:
-    """A note for a file njsscan could not parse; anything else is a ToolOutputError."""
+    """A note for a warning about one file (it could not be fully parsed, a rule timed out on it); any other
+    error (semgrep missing or failing, a rule error) is a ToolOutputError."""
     if isinstance(err, dict):
         entry: dict[str, Any] = err  # pyright: ignore[reportUnknownVariableType]
-        kind = entry.get("type")
-        kind_name = kind[0] if isinstance(kind, list) and kind else kind  # pyright: ignore[reportUnknownVariableType]
-        if entry.get("level") == "warn" and kind_name in {"PartialParsing", "Syntax error", "Lexical error"}:
+        if entry.get("level") == "warn" and entry.get("path"):
+            kind = entry.get("type")
+            kind_name = str(kind[0] if isinstance(kind, list) and kind else kind or "warning")  # pyright: ignore[reportUnknownArgumentType]
             message = re.sub(r"\s+", " ", str(entry.get("message") or "")).strip()
-            return f"njsscan could not fully parse {_path(str(entry.get('path') or '?'))}: {message}"
+            path = _path(str(entry.get("path")))
+            if kind_name == "Timeout":
+                rule = entry.get("rule_id") or "?"
+                return f"njsscan rule {rule} timed out on {path}: that file was not fully checked"
+            return f"njsscan could not fully parse {path}: {message}"
     text = re.sub(r"\s+", " ", json.dumps(err) if not isinstance(err, str) else err).strip()
     raise ToolOutputError(NAME, f"the scan did not complete: {text[:500]}")
 
