@@ -106,7 +106,7 @@ def scanner_container(
     kinds: dict[str, Mountable] = {"source": source}
     if rules is not None:
         kinds["rules"] = rules
-    if name == "njsscan" and cfg.skip_paths:
+    if name == "njsscan":
         kinds["njsscan-config"] = (
             dag.directory().with_new_file("njsscan.yml", njsscan.config_text(cfg.skip_paths)).file("njsscan.yml")
         )

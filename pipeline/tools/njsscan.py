@@ -11,10 +11,10 @@ scripts/setup.sh installs into ``.venv-njsscan`` for the contract tests).
 How it runs (`scan`): ``njsscan --json -o /tmp/seaworthy-out/njsscan.json -w .`` in ``/src``. njsscan scans
 ``.js`` files (not TypeScript: the bundled semgrep rules cover ``.ts``) and HTML/template files. It skips,
 by *substring of the path*, ``node_modules``, ``bower_components``, ``fixtures``, ``spec``, ``example``,
-``jquery``, ``.min.js``, ``.git``… (its defaults, kept). Paths to skip (``exclude``) go to a generated
-config file (`config_text`, mounted at `CONFIG`; ``ignore-paths`` entries are substrings too, so a glob is
-reduced to its literal part: ``tests/**`` skips paths containing ``tests``). A ``.njsscan`` file at the
-tree's root is read by njsscan itself, unless ``exclude`` is given (then the generated config replaces it).
+``jquery``, ``.min.js``, ``.git``… (its defaults, kept). A generated config file (`config_text`, always
+mounted at `CONFIG`) adds ``.json`` to the ignored extensions (`IGNORED_EXTENSIONS`) and the paths to skip
+(``exclude``; ``ignore-paths`` entries are substrings too, so a glob is reduced to its literal part:
+``tests/**`` skips paths containing ``tests``). That config replaces a ``.njsscan`` file at the tree's root.
 
 Exit codes: njsscan exits 1 when it found an ERROR issue (or, with ``-w``, a WARNING issue) *and* when a
 file could not be read or parsed; 0 otherwise (INFO issues only, or nothing). A crash also exits 1 but
@@ -23,11 +23,15 @@ and `parse` tells apart: a warning about one file (semgrep's ``warn`` level: it 
 or a rule timed out on it) becomes a note naming the file; any other error (semgrep missing or failing, a
 rule error) is a `ToolOutputError`.
 
-Severity: njsscan's rule severity ERROR → HIGH, WARNING → MEDIUM, INFO → LOW. CWE from the rule's
-``cwe`` metadata (tag ``CWE-<id>``), OWASP category as a tag. Category SAST, except rules whose CWE is
-CWE-798 (hard-coded credentials) or CWE-259 (hard-coded password): Category.SECRET, decided from metadata,
-never from words in a rule id. Messages are the rule's description; the matched source (``match_string``)
-is never read, so a secret's value never reaches a report.
+Severity: njsscan's rule severity ERROR → HIGH, WARNING → MEDIUM, INFO → LOW, except its hard-coded
+credential rules (CWE-798 / CWE-259 in the rule's metadata: node_password, node_username, node_secret,
+hardcoded_jwt_secret…), which are capped at MEDIUM and filed as SAST, not SECRET: they guess from names and
+flag messages such as ``"Invalid username and/or password"`` (OWASP/NodeGoat: every HIGH one there was
+such a string). The gate blocks on any secret at all; gitleaks and the bundled semgrep secret rules are the
+secret scanners, these are for review. CWE from the rule's ``cwe`` metadata (tag ``CWE-<id>``), OWASP
+category as a tag, and the tag ``credential-heuristic`` on the capped ones. Messages are the rule's
+description; the matched source (``match_string``) is never read, so a secret's value never reaches a
+report.
 """
 
 from __future__ import annotations
@@ -54,7 +58,7 @@ REPORT = f"{OUT}/njsscan.json"
 CONFIG = f"{IN}/njsscan.yml"
 EXIT_CODES = ExitCodes(clean=frozenset({0}), findings=frozenset({1}))
 
-SECRET_CWES = frozenset({"CWE-798", "CWE-259"})
+CREDENTIAL_CWES = frozenset({"CWE-798", "CWE-259"})
 _SEVERITIES = {"ERROR": Severity.HIGH, "WARNING": Severity.MEDIUM, "INFO": Severity.LOW}
 _CWE = re.compile(r"\bCWE-(\d+)\b")
 _LITERAL = re.compile(r"[^*?\[\]]+")
@@ -69,34 +73,38 @@ def _ignore_path(pattern: str) -> str:
     return max(parts, key=len)
 
 
-def config_text(exclude: Sequence[str]) -> str:
-    """The njsscan config (YAML; JSON is YAML) that adds the given paths to njsscan's default ignore paths."""
+IGNORED_EXTENSIONS = (".json",)
+"""Added to njsscan's ignored extensions: it reads ``.json`` as a template, and its template rules then
+report JSON text such as ``"!{projectRoot}/…"`` (an nx.json glob) as unescaped Pug output, HIGH — seen on
+gothinkster/node-express-realworld-example-app, six blocking false positives. JSON is never a template."""
+
+
+def config_text(exclude: Sequence[str] = ()) -> str:
+    """The njsscan config (YAML; JSON is YAML): njsscan's defaults plus `IGNORED_EXTENSIONS` and the paths to skip."""
     for pattern in exclude:
         if any(c in pattern for c in "\n\r\0"):
             raise ConfigError(f"exclude pattern {pattern!r} has a line break; give one glob")
     paths = sorted({_ignore_path(p) for p in exclude})
-    return json.dumps({"ignore-paths": paths}, indent=2) + "\n"
+    data: dict[str, list[str]] = {"ignore-extensions": list(IGNORED_EXTENSIONS)}
+    if paths:
+        data["ignore-paths"] = paths
+    return json.dumps(data, indent=2) + "\n"
 
 
 def scan(*, exclude: Sequence[str] = ()) -> Invocation:
     """Scan the JavaScript and template files of the tree mounted at SRC; ``exclude``: globs of paths to skip.
 
-    With ``exclude``, `Invocation.mounts` lists `CONFIG` ("njsscan-config"): the stage mounts `config_text`.
+    `Invocation.mounts` lists `CONFIG` ("njsscan-config"): the stage mounts ``config_text(exclude)`` there.
     """
-    argv = ["njsscan", "--json", "--output", REPORT, "--exit-warning"]
-    mounts = {SRC: "source"}
-    if exclude:
-        config_text(exclude)  # validate now: a bad pattern is a ConfigError before anything runs
-        argv += ["--config", CONFIG]
-        mounts[CONFIG] = "njsscan-config"
-    argv.append(".")
+    config_text(exclude)  # validate now: a bad pattern is a ConfigError before anything runs
+    argv = ("njsscan", "--json", "--output", REPORT, "--exit-warning", "--config", CONFIG, ".")
     return Invocation(
         tool=NAME,
         image=IMAGE,
-        argv=tuple(argv),
+        argv=argv,
         report=REPORT,
         exit_codes=EXIT_CODES,
-        mounts=mounts,
+        mounts={SRC: "source", CONFIG: "njsscan-config"},
         env={"SEMGREP_SEND_METRICS": "off", "SEMGREP_ENABLE_VERSION_CHECK": "0"},
         workdir=SRC,
     )
@@ -121,7 +129,9 @@ def _findings(rule_id: str, entry: dict[str, Any]) -> list[Finding]:
     owasp = str(meta.get("owasp-web") or "").strip()
     if owasp:
         tags.append(f"owasp:{owasp}")
-    category = Category.SECRET if SECRET_CWES & set(cwes) else Category.SAST
+    if CREDENTIAL_CWES & set(cwes):
+        severity = min(severity, Severity.MEDIUM)
+        tags.append("credential-heuristic")
     description = re.sub(r"\s+", " ", str(meta.get("description") or rule_id)).strip()
     out: list[Finding] = []
     for match in expect_list(NAME, entry.get("files"), f"files of {rule_id}"):
@@ -133,7 +143,7 @@ def _findings(rule_id: str, entry: dict[str, Any]) -> list[Finding]:
         location = Location(path=_path(path), start_line=min(lines), end_line=max(lines))
         out.append(
             Finding(
-                category=category,
+                category=Category.SAST,
                 rule_id=rule_id,
                 severity=severity,
                 message=description,

@@ -70,12 +70,14 @@ def test_bandit_password_findings_never_carry_the_value() -> None:
 
 
 def test_njsscan_argv_and_generated_config() -> None:
-    plain = njsscan.scan()
-    assert njsscan.CONFIG not in plain.mounts and "--config" not in plain.argv
     inv = njsscan.scan(exclude=("vendor/**", "*.test.js"))
     assert inv.argv[inv.argv.index("--config") + 1] == njsscan.CONFIG
-    assert njsscan.CONFIG.startswith(IN + "/")
-    assert json.loads(njsscan.config_text(("vendor/**", "*.test.js"))) == {"ignore-paths": [".test.js", "vendor"]}
+    assert inv.mounts[njsscan.CONFIG] == "njsscan-config" and njsscan.CONFIG.startswith(IN + "/")
+    assert json.loads(njsscan.config_text(("vendor/**", "*.test.js"))) == {
+        "ignore-extensions": [".json"],
+        "ignore-paths": [".test.js", "vendor"],
+    }
+    assert json.loads(njsscan.config_text()) == {"ignore-extensions": [".json"]}
     with pytest.raises(ConfigError, match="literal"):
         njsscan.scan(exclude=("**",))
 
