@@ -23,8 +23,8 @@ from pipeline.policy.config import DEFAULT_COPYLEFT_WARN
 CONFIG_FILE = "seaworthy.toml"
 _T = TypeVar("_T")
 
-SCANNERS = ("semgrep", "gitleaks", "trivy", "hadolint")
-"""The source scanners, in report order."""
+SCANNERS = ("semgrep", "gitleaks", "trivy", "hadolint", "bandit", "njsscan")
+"""The source scanners, in report order (bandit and njsscan run only on trees with Python / JavaScript files)."""
 
 SBOM_GENERATORS = ("trivy", "syft")
 TRIVY_SCANNERS = ("vuln", "misconfig", "secret", "license")

@@ -41,7 +41,10 @@ ConfigArg = Annotated[
 ]
 ScannersArg = Annotated[
     list[str],
-    Doc("Source scanners to run: semgrep, gitleaks, trivy, hadolint (default: all, or seaworthy.toml)"),
+    Doc(
+        "Source scanners to run: semgrep, gitleaks, trivy, hadolint, bandit, njsscan (default: all, or "
+        "seaworthy.toml; bandit and njsscan only where the tree has Python / JavaScript files)"
+    ),
 ]
 SkipArg = Annotated[list[str], Doc("Glob patterns of paths no source scanner looks at (adds to seaworthy.toml)")]
 DockerfileArg = Annotated[str, Doc("Dockerfile path inside the source (default: Dockerfile)")]
@@ -162,7 +165,7 @@ class Seaworthy:
         ] = True,
         today: TodayArg = "",
     ) -> ScanResult:
-        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint) concurrently, merge findings, gate.
+        """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint, bandit, njsscan) at once, merge, gate.
 
         hadolint and trivy check every Dockerfile/Containerfile in the source (outside the skip paths). The gate
         is ship's Rego gate over what the source has (no image rules). When it fails the call fails with the
@@ -235,6 +238,26 @@ class Seaworthy:
         up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
         """
         return await self._one("trivy", source, config)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    async def bandit(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+        """Python SAST with bandit (run only when the tree has Python files).
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
+        return await self._one("bandit", source, config)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    async def njsscan(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+        """Node.js SAST with njsscan (run only when the tree has JavaScript files).
+
+        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
+        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
+        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        """
+        return await self._one("njsscan", source, config)
 
     @function(cache="session")  # type: ignore[call-overload]
     async def hadolint(self, source: SourceArg, config: ConfigArg = None, dockerfile: DockerfileArg = "") -> ScanResult:

@@ -51,9 +51,20 @@ if [[ ! -x .venv-semgrep/bin/semgrep ]] || [[ $(.venv-semgrep/bin/semgrep --vers
   "$UV" pip install --quiet --python .venv-semgrep/bin/python "semgrep==$SEMGREP_VERSION"
 fi
 
+# njsscan (Node.js SAST) pins its own semgrep through libsast: its own venv too. The versions are the ones
+# pipeline/tools/njsscan.py installs in its container (NJSSCAN_PACKAGES there; a unit test compares them).
+NJSSCAN_PACKAGES=(njsscan==1.0.2 libsast==3.1.10 semgrep==1.172.0)
+if [[ ! -x .venv-njsscan/bin/njsscan ]] || [[ $(.venv-njsscan/bin/njsscan --version 2>&1 | grep -o '[0-9][0-9.]*' | head -1) != "1.0.2" ]]; then
+  log "njsscan in its own venv (.venv-njsscan: ${NJSSCAN_PACKAGES[*]})"
+  rm -rf .venv-njsscan
+  "$UV" venv --quiet --python "$(command -v python3)" .venv-njsscan
+  "$UV" pip install --quiet --python .venv-njsscan/bin/python "${NJSSCAN_PACKAGES[@]}"
+fi
+
 # pyright (PyPI wrapper) fetches its node package on first use; do it here so a failure is a setup failure.
 .venv/bin/pyright --version >/dev/null
 
 log "ready: $(.venv/bin/trivy --version 2>/dev/null | head -1); gitleaks $(.venv/bin/gitleaks version 2>/dev/null); \
 $(.venv/bin/hadolint --version 2>/dev/null); semgrep $(.venv-semgrep/bin/semgrep --version 2>/dev/null); \
+bandit $(.venv/bin/bandit --version 2>/dev/null | awk 'NR==1 {print $2}'); njsscan $(.venv-njsscan/bin/njsscan --version 2>&1 | tail -1); \
 syft $(.venv/bin/syft version 2>/dev/null | awk '/^Version/ {print $2}')"

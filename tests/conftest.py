@@ -15,6 +15,11 @@ EXAMPLE_APP = ROOT / "examples" / "app"
 for _bin in (ROOT / ".venv-semgrep" / "bin", ROOT / ".venv" / "bin"):
     if _bin.is_dir() and str(_bin) not in os.environ.get("PATH", "").split(os.pathsep):
         os.environ["PATH"] = f"{_bin}{os.pathsep}{os.environ.get('PATH', '')}"
+# njsscan (own venv): last on PATH, so that `semgrep` stays .venv-semgrep's (tests that want njsscan's own
+# pinned semgrep put .venv-njsscan/bin first themselves: tests/contract/test_sast_fixtures.py)
+_njsscan = ROOT / ".venv-njsscan" / "bin"
+if _njsscan.is_dir() and str(_njsscan) not in os.environ.get("PATH", "").split(os.pathsep):
+    os.environ["PATH"] = f"{os.environ.get('PATH', '')}{os.pathsep}{_njsscan}"
 os.environ.setdefault("SEMGREP_SEND_METRICS", "off")
 os.environ.setdefault("SYFT_CHECK_FOR_APP_UPDATE", "false")
 

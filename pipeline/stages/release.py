@@ -20,7 +20,7 @@ from pipeline.errors import InputError, RegistryError, ToolFailed, ToolOutputErr
 from pipeline.formats import intoto
 from pipeline.policy import attestations as attestation_policy
 from pipeline.stages.runner import Collected, Mountable, collect, file_of, tool_container
-from pipeline.tools import cosign, gitleaks, hadolint, opa, registry, semgrep, skopeo, syft, trivy
+from pipeline.tools import bandit, cosign, gitleaks, hadolint, njsscan, opa, registry, semgrep, skopeo, syft, trivy
 from pipeline.tools.base import Invocation
 
 __version__ = "0.1.0"
@@ -28,7 +28,7 @@ __version__ = "0.1.0"
 
 def tool_images() -> dict[str, str]:
     """Every tool image a run may use, by tool name (for `version` and the provenance's dependencies)."""
-    modules = (cosign, gitleaks, hadolint, opa, registry, semgrep, skopeo, syft, trivy)
+    modules = (bandit, cosign, gitleaks, hadolint, njsscan, opa, registry, semgrep, skopeo, syft, trivy)
     return {m.NAME: m.IMAGE.ref for m in sorted(modules, key=lambda m: m.NAME)}
 
 

@@ -69,6 +69,8 @@ def tool_container(
     if missing:
         raise ValueError(f"{inv.tool}: nothing to mount at {', '.join(missing)} (stage wiring bug)")
     ctr = (dag.container(platform=dagger.Platform(platform)) if platform else dag.container()).from_(inv.image.ref)
+    if inv.image.install:
+        ctr = ctr.with_exec(list(inv.image.install))
     for path, value in sorted(mounts.items()):
         if isinstance(value, dagger.Directory):
             ctr = ctr.with_mounted_directory(path, value, read_only=True)

@@ -1,10 +1,14 @@
-"""The source-scan stage: semgrep, gitleaks, trivy fs and hadolint on the source tree, concurrently.
+"""The source-scan stage: semgrep, gitleaks, trivy fs, hadolint, bandit and njsscan on the source tree,
+concurrently.
 
 Dockerfiles: hadolint lints every Dockerfile/Containerfile of the tree outside the skip paths (plus the one
 that is built, `[build] dockerfile`), in one run; trivy's misconfiguration scanner reads the same files by
 itself and also runs Seaworthy's own checks (``pipeline/rules/trivy``) with their data (the tree's
 ``.dockerignore`` files, the build arguments). When both ran, their findings about the same problem on the
 same line are merged (`pipeline.tools.dockerfile_rules.fold`).
+
+bandit and njsscan run only when the tree has files of their language (`pipeline.tools.languages`); when
+it has none, their run carries a note saying so instead of findings.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import attrs
 import dagger
 from dagger import dag
 
+from pipeline import config as config_mod
 from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.formats import sbom_pair
@@ -24,7 +29,7 @@ from pipeline.model import ToolRun
 from pipeline.stages import image as image_stage
 from pipeline.stages import trivydb
 from pipeline.stages.runner import Mountable, collect_fresh, day_buster, tool_container, unwrap
-from pipeline.tools import dockerfile_rules, gitleaks, hadolint, semgrep, trivy
+from pipeline.tools import bandit, dockerfile_rules, gitleaks, hadolint, languages, njsscan, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
 
 RULES_DIR = semgrep.RULES_DIR
@@ -122,7 +127,11 @@ def invocation(
             checks=trivy.CHECKS_DIR if trivy_checks else None,
             check_data=trivy.CHECK_DATA_DIR if trivy_checks else None,
         )
-    raise InputError(f"unknown scanner {name!r}; use any of semgrep, gitleaks, trivy, hadolint")
+    if name == "bandit":
+        return bandit.scan(exclude=cfg.skip_paths)
+    if name == "njsscan":
+        return njsscan.scan(exclude=cfg.skip_paths)
+    raise InputError(f"unknown scanner {name!r}; use any of {', '.join(config_mod.SCANNERS)}")
 
 
 def parse(name: str, text: str, cfg: Config | None = None, inv: Invocation | None = None) -> ToolRun:
@@ -145,6 +154,10 @@ def parse(name: str, text: str, cfg: Config | None = None, inv: Invocation | Non
         return gitleaks.parse(text)
     if name == "hadolint":
         return hadolint.parse(text, must_parse=None if cfg is None else (cfg.build.dockerfile,))
+    if name == "bandit":
+        return bandit.parse(text)
+    if name == "njsscan":
+        return njsscan.parse(text)
     return trivy.parse(text, mode="fs")
 
 
@@ -187,6 +200,10 @@ def scanner_container(
         kinds["trivy-check-data"] = trivy_check_data
     if "inventory" in inv.mounts.values():
         kinds["inventory"] = inventory_rules()
+    if name == "njsscan":
+        kinds["njsscan-config"] = (
+            dag.directory().with_new_file("njsscan.yml", njsscan.config_text(cfg.skip_paths)).file("njsscan.yml")
+        )
     mounts: dict[str, Mountable] = {}
     for path, kind in inv.mounts.items():
         if kind in kinds:
@@ -238,6 +255,12 @@ async def run_scanners(
     if "trivy" in chosen and "misconfig" in cfg.trivy.scanners:
         checks, data = bundled_trivy_checks(), await trivy_check_data(source, cfg)
     results: dict[str, ToolRun] = {}
+    analyzers = [n for n in chosen if n in languages.ANALYZER_FILES]
+    if analyzers:
+        for name in analyzers:
+            files = [p for suffix in languages.ANALYZER_FILES[name] for p in await source.glob(f"**/*{suffix}")]
+            if not languages.needed(name, files, cfg.skip_paths):
+                results[name] = ToolRun(tool=name, version="", findings=(), notes=(languages.not_run_note(name),))
 
     async def one(name: str) -> None:
         if name == "hadolint" and not dockerfiles:
@@ -275,7 +298,8 @@ async def run_scanners(
     try:
         async with anyio.create_task_group() as tg:
             for name in chosen:
-                tg.start_soon(one, name)
+                if name not in results:
+                    tg.start_soon(one, name)
     except BaseExceptionGroup as group:
         raise unwrap(group) from None
     if "hadolint" in results and "trivy" in results:

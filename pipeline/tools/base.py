@@ -39,6 +39,11 @@ class Image:
     repository: str
     tag: str
     digest: str = ""
+    install: tuple[str, ...] = ()
+    """For a tool without an official versioned image: the argv that installs the pinned tool on top of this
+    base image (e.g. ``pip install bandit==1.9.4``). The stage runs it once as its own layer before any
+    input is mounted, so Dagger caches it keyed by the base image and this argv: changing a pinned version
+    changes the argv and rebuilds it; the source never busts it."""
 
     @property
     def ref(self) -> str:

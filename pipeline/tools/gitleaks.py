@@ -100,6 +100,11 @@ def _glob_to_regex(pattern: str) -> str:
     return f"^{body}(?:/|$)" if anchored else f"(?:^|/){body}(?:/|$)"
 
 
+def glob_regex(pattern: str) -> str:
+    """The regex (searched in a path relative to the tree) of one gitignore-like glob, as `exclude` reads it."""
+    return _glob_to_regex(pattern)
+
+
 def exclusion_config(exclude: Sequence[str]) -> str:
     """The gitleaks config (TOML) that keeps the default rules and skips the given paths."""
     for pattern in exclude:

@@ -6,12 +6,14 @@ against paths relative to the git root) skip everything under `tests/`.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipeline.errors import ToolFailed, ToolOutputError
 from pipeline.model import Category, Finding, Severity, ToolRun
@@ -100,29 +102,42 @@ def test_report_paths_are_relative_and_text_output_is_not_printed(
     bad_scan: tuple[HostResult, bool, ToolRun],
 ) -> None:
     res, _, run_ = bad_scan
-    assert {loc.path for f in run_.findings for loc in f.locations} == {"app.py"}
+    # app.py: injection, deserialization, weak hash; config.py: DEBUG = True and a hard-coded access key
+    assert {loc.path for f in run_.findings for loc in f.locations} == {"app.py", "config.py"}
     assert "pickle.loads" not in res.stdout  # the text report (source lines) went to /dev/null
 
 
+def annotated_lines(src: Path) -> tuple[set[tuple[str, int, str]], set[tuple[str, int, str]]]:
+    """(file, line, rule) of every `ruleid:` and every `ok:` annotation of the target files under `src`."""
+    expected: set[tuple[str, int, str]] = set()
+    must_not: set[tuple[str, int, str]] = set()
+    for target in sorted(p for p in src.iterdir() if p.suffix in {".py", ".js", ".ts", ".html"}):
+        lines = target.read_text().splitlines()
+        for i, line in enumerate(lines):
+            m = re.search(r"(?:#|//|<!--) (ruleid|ok): ([\w.,\s-]+?)\s*(?:-->)?$", line)
+            if not m:
+                continue
+            j = i + 1
+            while lines[j].strip().startswith(("#", "//", "<!--")):
+                j += 1
+            for rule in (r.strip() for r in m.group(2).split(",")):
+                (expected if m.group(1) == "ruleid" else must_not).add((target.name, j + 1, rule))
+    return expected, must_not
+
+
 def test_bundled_rules_match_their_annotated_targets(tmp_path: Path) -> None:
-    """Every `ruleid:` annotation is reported by exactly that rule at the next line; `ok:` lines are not."""
+    """Every `ruleid:` annotation is reported by exactly that rule at the next line; `ok:` lines are not.
+
+    All bundled rules run over all targets together (as `scan` runs them), so a rule that fires on another
+    rule's target is caught too.
+    """
     src = copy_tree(RULE_TARGETS, tmp_path / "src")
     res, _ = run(semgrep.scan(), tmp_path, src)
     run_ = parsed(res)
     got = {(loc.path, loc.start_line, f.rule_id) for f in run_.findings for loc in f.locations[:1]}
-    expected: set[tuple[str, int, str]] = set()
-    must_not: set[tuple[str, int, str]] = set()
-    for target in sorted(src.glob("*_targets.*")):
-        lines = target.read_text().splitlines()
-        for i, line in enumerate(lines):
-            m = re.search(r"(?:#|//) (ruleid|ok): (\S+)", line)
-            if not m:
-                continue
-            j = i + 1
-            while lines[j].strip().startswith(("#", "//")):
-                j += 1
-            (expected if m.group(1) == "ruleid" else must_not).add((target.name, j + 1, m.group(2)))
-    assert len(expected) >= 20
+    expected, must_not = annotated_lines(src)
+    assert len(expected) >= 100
+    assert len(must_not) >= 80
     assert got - expected == set(), "findings without a `ruleid:` annotation"
     assert expected - got == set(), "annotated lines the rules missed"
     assert not (got & must_not)
@@ -133,6 +148,41 @@ def test_bundled_rules_match_their_annotated_targets(tmp_path: Path) -> None:
         for m in re.finditer(r"^\s+- id: (\S+)", p.read_text(), re.M)
     }
     assert covered == bundled, "every bundled rule needs annotated targets"
+    assert {rule for _, _, rule in must_not} == bundled, "every bundled rule needs `ok:` negatives"
+
+
+def test_semgrep_test_passes_on_the_bundled_rules() -> None:
+    """`semgrep --test`: each rules file against its target files of the same name (the rule authors' loop)."""
+    proc = subprocess.run(
+        ["semgrep", "--test", "--json", "--metrics", "off", "--config", str(semgrep.BUNDLED_RULES), str(RULE_TARGETS)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    result = json.loads(proc.stdout)
+    assert result["config_missing_tests"] == []
+    assert result["config_with_errors"] == []
+    checks = {rule: check for per_file in result["results"].values() for rule, check in per_file["checks"].items()}
+    rule_files = sorted(p.stem for p in semgrep.BUNDLED_RULES.glob("*.yml"))
+    assert sorted({Path(f).stem for f in result["results"]}) == rule_files
+    assert len(checks) >= 30
+    assert all(c["passed"] for c in checks.values()), [r for r, c in checks.items() if not c["passed"]]
+
+
+def test_rule_metadata_names_category_cwe_and_severity() -> None:
+    """Category, CWE and severity come from each rule's metadata (never from words in its id)."""
+    for path in sorted(semgrep.BUNDLED_RULES.glob("*.yml")):
+        for rule in yaml.safe_load(path.read_text())["rules"]:
+            meta = rule["metadata"]
+            where = f"{path.name}: {rule['id']}"
+            assert meta["category"] == "security", where
+            assert meta.get("seaworthy-category", "sast") in {"sast", "secret"}, where
+            assert meta["cwe"] and all(re.match(r"CWE-\d+: ", c) for c in meta["cwe"]), where
+            assert 0 < float(meta["security-severity"]) <= 10, where
+            assert rule["severity"] in {"ERROR", "WARNING", "INFO"}, where
+            assert meta["references"][0].startswith("https://"), where
 
 
 def test_example_app_is_clean(tmp_path: Path) -> None:
@@ -145,7 +195,7 @@ def test_example_app_is_clean(tmp_path: Path) -> None:
 
 
 def test_exclude_skips_paths(tmp_path: Path) -> None:
-    res, found = run(semgrep.scan(exclude=("app.py",)), tmp_path, copy_tree(BAD_PROJECT, tmp_path / "src"))
+    res, found = run(semgrep.scan(exclude=("app.py", "conf*.py")), tmp_path, copy_tree(BAD_PROJECT, tmp_path / "src"))
     assert (res.exit_code, found) == (0, False)
     assert parsed(res).findings == ()
 

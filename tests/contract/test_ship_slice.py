@@ -29,7 +29,7 @@ from pipeline.policy.input import build_input
 from pipeline.policy.verdict import read_verdict
 from pipeline.reports import write_reports
 from pipeline.stages import scan
-from pipeline.tools import hadolint, trivy
+from pipeline.tools import hadolint, languages, trivy
 from pipeline.tools.base import CACHE, IN, OUT, SRC
 from tests.hostrun import run_on_host
 from tests.images import BuiltImage
@@ -62,7 +62,10 @@ def run_source_scanners(tmp: Path, project: Path, cfg: config.Config) -> tuple[T
     shutil.copytree(project, src)
     mapping = _mapping(tmp, src)
     runs: list[ToolRun] = []
+    files = [str(p.relative_to(src)) for p in src.rglob("*") if p.is_file()]
     for name in cfg.scanners:
+        if name in languages.ANALYZER_FILES and not languages.needed(name, files, cfg.skip_paths):
+            continue  # as the stage: bandit / njsscan only where the tree has their language
         inv = scan.invocation(name, cfg)
         got = run_on_host(inv, mapping)
         inv.exit_codes.check(inv.tool, got.exit_code, got.stderr)  # raises on a tool failure

@@ -594,4 +594,4 @@ async def test_config_comes_from_the_source_root_and_bad_config_fails_in_one_lin
     with pytest.raises(ConfigError, match=r"unknown key scan\.scaners; remove it \(did you mean scan\.scanners\?\)"):
         await load_config(bad, None)
     none = _stub_source(monkeypatch, {"app.py": ""})
-    assert (await load_config(none, None)).scanners == ("semgrep", "gitleaks", "trivy", "hadolint")
+    assert (await load_config(none, None)).scanners == ("semgrep", "gitleaks", "trivy", "hadolint", "bandit", "njsscan")

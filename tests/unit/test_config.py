@@ -9,7 +9,7 @@ from pipeline.model import Category, Severity
 
 def test_no_file_gives_defaults() -> None:
     cfg = config.load(None)
-    assert cfg.scanners == ("semgrep", "gitleaks", "trivy", "hadolint")
+    assert cfg.scanners == ("semgrep", "gitleaks", "trivy", "hadolint", "bandit", "njsscan")
     assert cfg.gate.thresholds[Category.SECRET] is Severity.UNKNOWN
     assert cfg.gate.thresholds[Category.DEPENDENCY] is Severity.HIGH
     assert cfg.build.dockerfile == "Dockerfile"
@@ -65,7 +65,7 @@ expires = 2027-01-31
     ("text", "message"),
     [
         ("[scan]\nscaners = []", r"unknown key scan\.scaners; remove it \(did you mean scan\.scanners\?\)"),
-        ("[scan]\nscanners = ['bandit']", r"scan\.scanners has unknown value 'bandit'; use any of semgrep"),
+        ("[scan]\nscanners = ['grype']", r"scan\.scanners has unknown value 'grype'; use any of semgrep"),
         ("[scan]\nscanners = 'trivy'", r"scan\.scanners must be an array of strings"),
         ("[gate]\nthresholds = { dependency = 'SEVERE' }", r"gate\.thresholds\.dependency: unknown severity 'SEVERE'"),
         ("[gate]\nthresholds = { vulns = 'HIGH' }", r"gate\.thresholds\.vulns: unknown category 'vulns'"),
