@@ -50,8 +50,14 @@ Per result, all from the result's *own* rule (never from words in its id):
   ``vulnerability_class`` "Hard-coded Secrets", or ``technology`` "secrets", as the registry's
   ``generic.secrets…`` rules have); else ``misconfiguration`` for rules about Dockerfiles, Kubernetes,
   Terraform… (``technology`` docker/kubernetes/terraform…, or a registry id under ``dockerfile.``,
-  ``yaml.kubernetes.``, ``terraform.``… — the language directory, not a word); else ``sast``. A secret's
-  message is replaced by a fixed text naming the rule (an interpolated match could carry the value).
+  ``yaml.kubernetes.``, ``terraform.``… — the language directory, not a word); else ``sast``. Whether a
+  result is about a secret is `pipeline.formats.redact.is_secret_rule` of its category, tags and metadata
+  (as for every SARIF tool). A secret's message is never semgrep's (an interpolated match carries the
+  value): it is the rule's template (metavariables by name) when `parse` is given it (`rule_templates`; the
+  stage knows the bundled rules'), else a fixed text naming the rule. The values go to `ToolRun.scrub`:
+  exactly those interpolated when the template is known (every one for a secret rule, the
+  credential-shaped ones otherwise), else every credential-shaped token of the message (and, for a
+  secret, of ``extra.lines`` when semgrep gives the source line); the reports scrub them everywhere.
 - **tags**: ``CWE-<n>`` of ``metadata.cwe``, ``metadata.owasp`` entries, and ``metadata.category``.
 - **title**: ``metadata.shortDescription`` (or ``short-description``), else the message's first sentence.
 - **help**: ``metadata.source`` when it is a link, else the first ``metadata.references`` link.
