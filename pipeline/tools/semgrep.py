@@ -372,7 +372,9 @@ def _help_uri(metadata: Mapping[str, Any]) -> str:
 
 
 def _location(result: Mapping[str, Any]) -> tuple[Location, ...]:
-    path = relative_path(result.get("path") or "") if isinstance(result.get("path"), str) else ""
+    raw = result.get("path")
+    # a file path, not a URI: a '%' is part of the name (escaped so that relative_path's decoding keeps it)
+    path = relative_path(raw.replace("%", "%25")) if isinstance(raw, str) else ""
     if not path:
         return ()
     start, end = _obj(result.get("start")), _obj(result.get("end"))

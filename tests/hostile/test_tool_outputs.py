@@ -344,6 +344,8 @@ def test_absolute_paths_of_other_tools_stay_absolute_unless_under_the_scanned_ro
         ("/src/calls.py", "calls.py"),
         ("/src/./lib/../calls.py", "calls.py"),
         ("/home/dev/calls.py", "/home/dev/calls.py"),
+        ("lib/a%25b.py", "lib/a%25b.py"),  # a file path, not a URI: "%" is part of the name
+        ("/src/x%20y.py", "x%20y.py"),
     ],
 )
 def test_absolute_semgrep_paths_stay_absolute_unless_under_the_scanned_root(given: str, path: str) -> None:
