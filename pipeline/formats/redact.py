@@ -168,6 +168,15 @@ def looks_like_credential(value: str) -> bool:
     return has_digit and has_alpha and entropy(v) >= 3.5
 
 
+_TOKEN_SPLIT = re.compile(r"[\s\"'`=:,;()\[\]{}<>]+")
+
+
+def credential_tokens(text: str) -> list[str]:
+    """The tokens of `text` that `looks_like_credential`: what to scrub from a message when it is not known
+    which part of it a tool interpolated from the scanned code."""
+    return [t for t in _TOKEN_SPLIT.split(text) if looks_like_credential(t)]
+
+
 def template_variables(template: str) -> list[str]:
     return _METAVARIABLE.findall(template)
 

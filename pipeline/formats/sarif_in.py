@@ -19,7 +19,9 @@ What is read, per result:
   ``originalUriBaseIds`` (an undefined one, such as semgrep's ``%SRCROOT%``, means "the scanned root"),
   an ``artifactLocation.index`` through ``run.artifacts``, and an absolute path under one of ``roots``
   (default ``/src``, the mount point of the scanned tree) loses that prefix. Region lines and columns are
-  kept where present. Snippets are never read: they may hold a secret's value.
+  kept where present. Snippets are never copied into a finding (they may hold a secret's value): for a
+  result about a secret, their credential-shaped tokens are only added to the values scrubbed from every
+  report (`pipeline.formats.redact`).
 - **identity**: the result's ``partialFingerprints`` (else ``fingerprints``) become `Finding.identity`, which
   the merge uses to tell results apart (`pipeline.model.merge_key`).
 - A result **without any location is kept** (no location) and counted in a note. A result that names
@@ -74,7 +76,6 @@ NO_RULE_TITLE = "Result without a rule id (incomplete tool output)"
 _CWE = re.compile(r"^(CWE-\d+)\b", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _MESSAGE_ARG = re.compile(r"\{(\d+)\}")
-_TOKEN_SPLIT = re.compile(r"[\s\"'`=:,;()\[\]{}<>]+")
 
 
 @attrs.frozen
@@ -383,12 +384,13 @@ def _message(result: dict[str, Any], rule: SarifRule | None) -> tuple[str, str, 
 
 
 def _snippet_tokens(result: dict[str, Any]) -> list[str]:
-    """Credential-looking tokens of the result's snippets (only read for results about secrets)."""
+    """Credential-looking tokens of the result's snippets (only read for results about secrets, only to
+    scrub them: nothing of a snippet is ever copied into a finding)."""
     tokens: list[str] = []
     for loc in _list(result.get("locations")):
         region = _obj(_obj(_obj(loc).get("physicalLocation")).get("region"))
         snippet = _text(region.get("snippet"))
-        tokens.extend(t for t in _TOKEN_SPLIT.split(snippet) if redact.looks_like_credential(t))
+        tokens.extend(redact.credential_tokens(snippet))
     return tokens
 
 
@@ -556,7 +558,7 @@ class _Parse:
             self.scrub.extend(values)
             self.scrub.extend(_snippet_tokens(result))
             if not template:  # no template to read the values from: whatever in it looks like a credential
-                self.scrub.extend(t for t in _TOKEN_SPLIT.split(message) if redact.looks_like_credential(t))
+                self.scrub.extend(redact.credential_tokens(message))
             message = redact.redacted_message(template, _title(rule) or f"possible secret found by rule {rule.id}")
         else:
             self.scrub.extend(v for v in values if redact.looks_like_credential(v))

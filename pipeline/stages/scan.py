@@ -142,13 +142,16 @@ def parse(name: str, text: str, cfg: Config | None = None, inv: Invocation | Non
     if name == "semgrep":
         cfg = cfg or Config()
         counts: dict[str, int] | None = {}
+        templates: dict[str, str] = {}
         if cfg.semgrep.bundled_rules:  # None (not counted) if the module's rules folder is not on this disk
             counts = semgrep.rule_counts() if semgrep.BUNDLED_RULES.is_dir() else None
+            templates = semgrep.rule_templates() if semgrep.BUNDLED_RULES.is_dir() else {}
         return semgrep.parse(
             text,
             prefixes=semgrep.id_prefixes(inv or invocation(name, cfg)),
             rules=counts,
             rules_known=not (cfg.semgrep.rules or cfg.semgrep.packs),
+            templates=templates,
         )
     if name == "gitleaks":
         return gitleaks.parse(text)

@@ -50,8 +50,14 @@ Per result, all from the result's *own* rule (never from words in its id):
   ``vulnerability_class`` "Hard-coded Secrets", or ``technology`` "secrets", as the registry's
   ``generic.secrets…`` rules have); else ``misconfiguration`` for rules about Dockerfiles, Kubernetes,
   Terraform… (``technology`` docker/kubernetes/terraform…, or a registry id under ``dockerfile.``,
-  ``yaml.kubernetes.``, ``terraform.``… — the language directory, not a word); else ``sast``. A secret's
-  message is replaced by a fixed text naming the rule (an interpolated match could carry the value).
+  ``yaml.kubernetes.``, ``terraform.``… — the language directory, not a word); else ``sast``. Whether a
+  result is about a secret is `pipeline.formats.redact.is_secret_rule` of its category, tags and metadata
+  (as for every SARIF tool). A secret's message is never semgrep's (an interpolated match carries the
+  value): it is the rule's template (metavariables by name) when `parse` is given it (`rule_templates`; the
+  stage knows the bundled rules'), else a fixed text naming the rule. The values go to `ToolRun.scrub`:
+  exactly those interpolated when the template is known (every one for a secret rule, the
+  credential-shaped ones otherwise), else every credential-shaped token of the message (and, for a
+  secret, of ``extra.lines`` when semgrep gives the source line); the reports scrub them everywhere.
 - **tags**: ``CWE-<n>`` of ``metadata.cwe``, ``metadata.owasp`` entries, and ``metadata.category``.
 - **title**: ``metadata.shortDescription`` (or ``short-description``), else the message's first sentence.
 - **help**: ``metadata.source`` when it is a link, else the first ``metadata.references`` link.
@@ -71,7 +77,15 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pipeline.errors import ConfigError, ToolOutputError
-from pipeline.formats.sarif_in import normalize_tag, relative_path, severity_from_security_severity
+from pipeline.formats import redact
+from pipeline.formats._common import loads_tool_json, strip_bom
+from pipeline.formats.sarif_in import (
+    NO_RULE_ID,
+    NO_RULE_TITLE,
+    normalize_tag,
+    relative_path,
+    severity_from_security_severity,
+)
 from pipeline.model import Category, Coverage, Finding, Location, Severity, ToolRun, bulk, sort_key
 from pipeline.tools.base import IN, OUT, SRC, ExitCodes, Invocation, pinned
 
@@ -154,6 +168,9 @@ _SEVERITIES: Mapping[str, Severity] = {
 }
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s")
 _NOT_A_FINGERPRINT = "requires login"
+_NO_RULE_SEVERITY = "WARNING"
+"""The severity of a result that names no rule and gives none: semgrep's default level (SARIF ``warning``)."""
+_MAX_LISTED = 20
 
 
 def _rule_path(value: str) -> str:
@@ -276,27 +293,52 @@ def canonical_language(name: str) -> str:
     return _ALIASES.get(key, key)
 
 
-def rule_counts(paths: Sequence[Path] = (BUNDLED_RULES,)) -> dict[str, int]:
-    """Rules per language in rule files (YAML) on this machine: what `Coverage.rules` says was run.
-
-    Raises `ConfigError` naming the file when one does not parse (a rule file Seaworthy ships is broken).
-    """
+def _rules(paths: Sequence[Path]) -> list[dict[str, Any]]:
+    """The rules of rule files (YAML) on this machine; `ConfigError` naming a file that does not parse."""
     import yaml  # PyYAML: a dependency of spdx-tools; only needed here
 
-    counts: Counter[str] = Counter()
+    found: list[dict[str, Any]] = []
     files = [p for root in paths for p in (sorted(root.rglob("*.y*ml")) if root.is_dir() else [root])]
     for file in files:
         try:
             doc = yaml.safe_load(file.read_text(encoding="utf-8"))
         except (OSError, yaml.YAMLError) as exc:
             raise ConfigError(f"semgrep rules file {file} cannot be read ({exc}); fix or remove it") from None
-        for rule in _list(_obj(doc).get("rules")):
-            r = _obj(rule)
-            if str(r.get("id", "")).startswith(INVENTORY_PREFIX):
-                continue
-            for lang in dict.fromkeys(canonical_language(x) for x in _strs(r.get("languages"))):
-                counts[lang] += 1
+        found.extend(_obj(rule) for rule in _list(_obj(doc).get("rules")))
+    return found
+
+
+def rule_counts(paths: Sequence[Path] = (BUNDLED_RULES,)) -> dict[str, int]:
+    """Rules per language in rule files (YAML) on this machine: what `Coverage.rules` says was run.
+
+    Raises `ConfigError` naming the file when one does not parse (a rule file Seaworthy ships is broken).
+    """
+    counts: Counter[str] = Counter()
+    for r in _rules(paths):
+        if str(r.get("id", "")).startswith(INVENTORY_PREFIX):
+            continue
+        for lang in dict.fromkeys(canonical_language(x) for x in _strs(r.get("languages"))):
+            counts[lang] += 1
     return dict(counts)
+
+
+def rule_templates(paths: Sequence[Path] = (BUNDLED_RULES,)) -> dict[str, str]:
+    """Rule id → message template (``… $VAL …``) of the rules in rule files on this machine.
+
+    semgrep's JSON carries each result's message with its metavariables *interpolated* and never the rule's
+    template: with the template `parse` knows exactly which values came from the scanned code (to scrub
+    them) and what a secret rule's message says without them. An id defined twice with two different
+    messages has no template (neither can be trusted to be the one that ran).
+    """
+    found: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for r in _rules(paths):
+        rule_id, message = r.get("id"), r.get("message")
+        if not isinstance(rule_id, str) or not isinstance(message, str) or not message.strip():
+            continue
+        if found.setdefault(rule_id, message.strip()) != message.strip():
+            ambiguous.add(rule_id)
+    return {k: v for k, v in found.items() if k not in ambiguous}
 
 
 def _category_of(metadata: Mapping[str, Any], rule_id: str) -> Category:
@@ -330,7 +372,9 @@ def _help_uri(metadata: Mapping[str, Any]) -> str:
 
 
 def _location(result: Mapping[str, Any]) -> tuple[Location, ...]:
-    path = relative_path(result.get("path") or "") if isinstance(result.get("path"), str) else ""
+    raw = result.get("path")
+    # a file path, not a URI: a '%' is part of the name (escaped so that relative_path's decoding keeps it)
+    path = relative_path(raw.replace("%", "%25")) if isinstance(raw, str) else ""
     if not path:
         return ()
     start, end = _obj(result.get("start")), _obj(result.get("end"))
@@ -340,50 +384,78 @@ def _location(result: Mapping[str, Any]) -> tuple[Location, ...]:
     return (Location(path, line, _int(end.get("line")), _int(start.get("col")), _int(end.get("col"))),)
 
 
-def _finding(result: Mapping[str, Any]) -> Finding:
-    rule_id = result.get("check_id")
-    rule_id = rule_id if isinstance(rule_id, str) and rule_id else "unknown-rule"
+def _scrub_values(message: str, template: str, secret: bool) -> list[str]:
+    """The values to scrub from every report that this result's message may carry (`pipeline.formats.redact`).
+
+    With the rule's template (`rule_templates`) the values semgrep interpolated are known exactly: all of them
+    for a secret rule, the credential-shaped ones otherwise. Without it (a rule from the scanned tree or a
+    registry pack), every credential-shaped token of the message.
+    """
+    values = redact.interpolated_values(template, message) if template else None
+    if values is None:
+        return redact.credential_tokens(message)
+    return values if secret else [v for v in values if redact.looks_like_credential(v)]
+
+
+def _finding(result: Mapping[str, Any], templates: Mapping[str, str], scrub: list[str]) -> Finding:
+    check = result.get("check_id")
+    unidentified = not (isinstance(check, str) and check.strip())
+    rule_id = NO_RULE_ID if unidentified else str(check)
     extra = _obj(result.get("extra"))
-    metadata = _obj(extra.get("metadata"))
+    metadata = {} if unidentified else _obj(extra.get("metadata"))
     message = str(extra.get("message") or "").strip()
-    category = _category_of(metadata, rule_id)
+    category = Category.SAST if unidentified else _category_of(metadata, rule_id)
     short = next(iter(_strs(metadata.get("shortDescription")) + _strs(metadata.get("short-description"))), "")
     tags = {normalize_tag(c) for c in _strs(metadata.get("cwe"))}
     tags.update(o.strip() for o in _strs(metadata.get("owasp")))
     tags.update(c.strip() for c in _strs(metadata.get("category")))
-    if category is Category.SECRET:
+    tags.discard("")
+    template = "" if unidentified else templates.get(rule_id, "")
+    secret = not unidentified and redact.is_secret_rule(category, rule_id, tags, metadata)
+    scrub.extend(_scrub_values(message, template, secret))
+    lines = extra.get("lines")
+    if secret and isinstance(lines, str) and lines != _NOT_A_FINGERPRINT:
+        scrub.extend(redact.credential_tokens(lines))  # the matched source line: a source of values, never shown
+    if secret:  # never the interpolated text: the rule's template (metavariables by name), else a fixed text
         title = short or "Hard-coded secret"
-        message = f"{title} (semgrep rule {rule_id}; the matched text is not shown)"
+        message = redact.redacted_message(template, f"{title} (semgrep rule {rule_id}; the matched text is not shown)")
+    elif unidentified:
+        title = NO_RULE_TITLE
+        message = message or "semgrep reported a result that names no rule and says nothing"
     else:
         title = short or (_SENTENCE_END.split(message, maxsplit=1)[0].strip() if message else "")
     fingerprint = extra.get("fingerprint")
     identity = ""
     if isinstance(fingerprint, str) and fingerprint and fingerprint != _NOT_A_FINGERPRINT:
         identity = hashlib.sha256(fingerprint.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    severity = extra.get("severity")
     return Finding(
         category=category,
         rule_id=rule_id,
-        severity=_severity_of(metadata, extra.get("severity")),
+        severity=_severity_of(metadata, _NO_RULE_SEVERITY if unidentified and not severity else severity),
         message=message or title or f"semgrep rule {rule_id}",
         tools=(NAME,),
         locations=_location(result),
         title=title,
         help_uri=_help_uri(metadata),
-        tags=tuple(sorted(t for t in tags if t)),
+        tags=tuple(sorted(tags)),
         identity=identity,
     )
 
 
 def _load(text: str) -> dict[str, Any]:
+    text = strip_bom(text)
     if not text.strip():
         raise ToolOutputError(NAME, "the JSON report is empty")
     try:
-        data = json.loads(text)
+        data = loads_tool_json(text)
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}"
         if exc.pos >= len(text.rstrip()) - 1:
             raise ToolOutputError(NAME, f"the JSON report is truncated ({where})") from None
         raise ToolOutputError(NAME, f"the report is not JSON ({exc.msg} at {where})") from None
+    except ValueError as exc:  # nested too deep to read
+        raise ToolOutputError(NAME, f"the JSON report is {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("results"), list):  # pyright: ignore[reportUnknownMemberType]
         raise ToolOutputError(NAME, "the report is not semgrep JSON (no 'results' array)")
     if not isinstance(data.get("errors", []), list):  # pyright: ignore[reportUnknownMemberType]
@@ -442,13 +514,22 @@ def parse(
     prefixes: Sequence[str] = (),
     rules: Mapping[str, int] | None = None,
     rules_known: bool = True,
+    templates: Mapping[str, str] | None = None,
 ) -> ToolRun:
     """Parse semgrep's JSON report. An error-level entry in ``errors`` (bad rule…) is a `ToolOutputError`.
 
     ``prefixes`` (`id_prefixes` of the invocation that ran) are cut from the rule ids.
     ``rules`` (rules per language, `rule_counts`) and ``rules_known`` (False when rules from the tree or
     registry packs ran too) fill `ToolRun.coverage`; without ``rules`` the rule counts are unknown.
+    ``templates`` (`rule_templates`, by rule id without prefix) are the messages of the rules known here.
     Results of the inventory rules (which never match) would be left out.
+
+    The same guarantees as the SARIF reader (`pipeline.formats.sarif_in`): a UTF-8 BOM is skipped, lone
+    surrogates become U+FFFD, a document nested too deep is a one-line error, a result that is not an object
+    refuses the file, one that names no rule is kept as ``no-rule-id`` (at its own severity, else MEDIUM)
+    and counted in a note, one without a file is kept and counted in a note; secrets are redacted by
+    category and rule metadata (`redact.is_secret_rule`) and the values they matched go to `ToolRun.scrub`,
+    scrubbed here from every finding and note (and by the reports from every other tool's text).
     """
     data = _load(text)
     notes: list[str] = []
@@ -458,7 +539,7 @@ def parse(
         msg = str(e.get("message") or e.get("type") or "unknown error").strip()
         first = msg.splitlines()[0] if msg else msg
         if level == "error":
-            raise ToolOutputError(NAME, f"the tool reported an error: {first}")
+            raise ToolOutputError(NAME, f"the tool reported an error: {redact.neutralize(first)}")
         where = f" ({e['path']})" if isinstance(e.get("path"), str) and e["path"] not in first else ""
         notes.append(f"semgrep {'warning' if level == 'warn' else level}: {first}{where}")
     skipped = [_obj(r).get("rule_id") for r in _list(data.get("skipped_rules"))]
@@ -467,22 +548,45 @@ def parse(
         shown = ", ".join(ids[:10]) + (f" and {len(ids) - 10} more" if len(ids) > 10 else "")
         notes.append(f"semgrep skipped {len(skipped)} rule(s) it cannot run: {shown}")
     findings: list[Finding] = []
+    scrub: list[str] = []
+    no_location: Counter[str] = Counter()
+    known = templates or {}
     with bulk():
-        for raw in _list(data["results"]):
-            result = _obj(raw)
+        for index, raw in enumerate(_list(data["results"])):
+            if not isinstance(raw, dict):
+                raise ToolOutputError(NAME, f"result {index} is a {type(raw).__name__}, not an object")
+            result: dict[str, Any] = raw  # pyright: ignore[reportUnknownVariableType]
             check = result.get("check_id")
             if isinstance(check, str):
                 check = _strip(check, prefixes)
                 if check.startswith(INVENTORY_PREFIX) or f".{INVENTORY_PREFIX}" in check:
                     continue
                 result = {**result, "check_id": check}
-            findings.append(_finding(result))
-        findings.sort(key=sort_key)
+            finding = _finding(result, known, scrub)
+            if not finding.locations:
+                no_location[finding.rule_id] += 1
+            findings.append(finding)
+        if no_location:
+            listed = sorted(no_location.items(), key=lambda kv: (-kv[1], kv[0]))
+            shown = ", ".join(f"{k} ({n})" for k, n in listed[:_MAX_LISTED])
+            if len(listed) > _MAX_LISTED:
+                shown += f", and {len(listed) - _MAX_LISTED} more rules"
+            notes.append(f"{no_location.total()} result(s) had no file location and are kept without one: {shown}")
+        unknown = sum(1 for f in findings if f.rule_id == NO_RULE_ID)
+        if unknown:
+            notes.append(
+                f"{unknown} result(s) named no rule; they are kept as rule '{NO_RULE_ID}' at the severity of "
+                "their own level (the tool's output is incomplete: check its version and options)"
+            )
+        scrubber = redact.Scrubber(tuple(scrub))
+        findings = sorted(scrubber.findings(findings), key=sort_key)
+        notes = sorted(dict.fromkeys(scrubber.texts(notes)))
     version = data.get("version")
     return ToolRun(
         tool=NAME,
-        version=version if isinstance(version, str) else "",
+        version=scrubber.text(version) if isinstance(version, str) else "",
         findings=tuple(findings),
-        notes=tuple(sorted(dict.fromkeys(notes))),
+        notes=tuple(notes),
         coverage=_coverage(data, rules, rules_known),
+        scrub=scrubber.values,
     )

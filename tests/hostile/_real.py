@@ -13,6 +13,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from pipeline.model import ToolRun
 from pipeline.tools import gitleaks, semgrep, syft, trivy
 from pipeline.tools.base import CACHE, OUT, SRC, Invocation
 from tests.hostrun import run_on_host
@@ -79,10 +80,21 @@ def _run(inv: Invocation, src: Path, name: str) -> str:
     return got.report
 
 
+SEMGREP = semgrep.scan(rules=("rules/tokens.yml",))
+"""The invocation the stage builds for ``[scan.semgrep] rules = ["rules/tokens.yml"]`` without the bundled rules."""
+
+
 @functools.cache
-def semgrep_sarif() -> str:
-    """semgrep 1.185 on the canary tree with the tree's own rules (one interpolates the token)."""
-    return _run(semgrep.scan(rules=("rules/tokens.yml",)), canary_tree(), "semgrep")
+def semgrep_json() -> str:
+    """semgrep 1.185's JSON on the canary tree with the tree's own rules (one interpolates the token)."""
+    return _run(SEMGREP, canary_tree(), "semgrep")
+
+
+def parse_semgrep(text: str, *, templates: bool = False) -> ToolRun:
+    """semgrep's JSON parsed as the stage parses it (the prefix semgrep gives the rules' folder cut); with
+    ``templates``, also knowing the tree's rule templates (as it knows the bundled rules')."""
+    known = semgrep.rule_templates((canary_tree() / "rules",)) if templates else None
+    return semgrep.parse(text, prefixes=semgrep.id_prefixes(SEMGREP), templates=known)
 
 
 @functools.cache

@@ -18,7 +18,7 @@ from pipeline.formats.sarif import render_sarif
 from pipeline.formats.sarif_in import parse_sarif
 from pipeline.model import Category, Decision, Finding, Location, Reason, Severity, ToolRun, Verdict, merge_findings
 from pipeline.reports import write_reports
-from pipeline.tools import gitleaks, semgrep, trivy
+from pipeline.tools import gitleaks, trivy
 from tests.hostile import _real
 from tests.unit.report_factories import sarif_schema_path
 
@@ -27,7 +27,7 @@ pytestmark = pytest.mark.contract
 
 def _runs() -> list[ToolRun]:
     return [
-        semgrep.parse(_real.semgrep_sarif()),
+        _real.parse_semgrep(_real.semgrep_json()),
         gitleaks.parse(_real.gitleaks_sarif()),
         trivy.parse(_real.trivy_fs_json(), mode="fs"),
     ]
@@ -97,7 +97,7 @@ def test_bidi_and_control_characters_are_shown_never_rendered_in_any_report(name
 
 
 def test_a_lone_surrogate_in_a_rule_id_renders_sarif_instead_of_failing() -> None:
-    run = semgrep.parse(_real.semgrep_sarif())
+    run = _real.parse_semgrep(_real.semgrep_json())
     f = attrs.evolve(run.findings[0], rule_id="acme.\ud800rule", fingerprint=run.findings[0].fingerprint)
     out = render_sarif([run], [f])  # used to raise KeyError: the rule was indexed by its cleaned id
     doc = _validate_sarif(out.text)
@@ -141,7 +141,7 @@ def test_a_lone_surrogate_anywhere_gives_valid_utf8_reports(field: str) -> None:
     ],
 )
 def test_absolute_paths_are_file_uris_without_base_and_marked(path: str, uri: str, base: str | None) -> None:
-    run = semgrep.parse(_real.semgrep_sarif())
+    run = _real.parse_semgrep(_real.semgrep_json())
     moved = [attrs.evolve(f, locations=(Location(path, 2),), fingerprint=f.fingerprint) for f in run.findings]
     doc = _validate_sarif(render_sarif([run], moved).text)
     for result in doc["runs"][0]["results"]:
@@ -156,26 +156,39 @@ def test_absolute_paths_are_file_uris_without_base_and_marked(path: str, uri: st
 
 
 def test_absolute_paths_of_a_real_report_survive_a_round_trip() -> None:
-    doc = json.loads(_real.semgrep_sarif())
+    """Another tool's real SARIF (gitleaks; semgrep's report is JSON now) with a Windows agent's file URI."""
+    doc = json.loads(_real.gitleaks_sarif())
     for r in doc["runs"][0]["results"]:
         r["locations"][0]["physicalLocation"]["artifactLocation"] = {"uri": "file:///C:/agent/_work/app.py"}
-    run = semgrep.parse(json.dumps(doc))
-    again = parse_sarif(render_sarif([run], run.findings).text, tool="semgrep", category=Category.SAST)
+    run = gitleaks.parse(json.dumps(doc))
+    assert run.findings
+    again = parse_sarif(render_sarif([run], run.findings).text, tool="gitleaks", category=Category.SECRET)
     assert {loc.path for f in again.findings for loc in f.locations} == {"C:/agent/_work/app.py"}
+
+
+def test_absolute_paths_of_a_real_semgrep_report_survive_a_round_trip() -> None:
+    doc = json.loads(_real.semgrep_json())
+    for r in doc["results"]:
+        r["path"] = "/home/dev/app.py"
+    run = _real.parse_semgrep(json.dumps(doc))
+    assert run.findings
+    again = parse_sarif(render_sarif([run], run.findings).text, tool="semgrep", category=Category.SAST)
+    assert {loc.path for f in again.findings for loc in f.locations} == {"/home/dev/app.py"}
 
 
 # ------------------------------------------------------------------------------------ per-result severity
 
 
 def test_each_result_of_a_real_semgrep_rule_keeps_its_own_severity_through_sarif() -> None:
-    """Three results of one rule at three levels (as ESLint or .NET analyzers write them) come back at
-    three severities, not all at the worst one."""
-    doc = json.loads(_real.semgrep_sarif())
-    levels = iter(("error", "warning", "note"))
-    for r in doc["runs"][0]["results"]:
-        if r["ruleId"] == "acme.debug-call":
-            r["level"] = next(levels)
-    run = semgrep.parse(json.dumps(doc))
+    """Three results of one rule at three severities (semgrep's JSON gives each result its own rule's, as
+    ESLint or .NET analyzers give each SARIF result its level) come back at three severities, not all at the
+    worst one."""
+    doc = json.loads(_real.semgrep_json())
+    severities = iter(("ERROR", "WARNING", "INFO"))
+    for r in doc["results"]:
+        if r["check_id"] == "rules.acme.debug-call":
+            r["extra"]["severity"] = next(severities)
+    run = _real.parse_semgrep(json.dumps(doc))
     first = sorted(f.severity for f in run.findings if f.rule_id == "acme.debug-call")
     assert first == [Severity.LOW, Severity.MEDIUM, Severity.HIGH]
     out = render_sarif([run], run.findings)
@@ -222,7 +235,7 @@ def _with_package_names(findings: tuple[Finding, ...]) -> list[_Named]:
 
 def _canary_runs() -> list[ToolRun]:
     return [
-        semgrep.parse(_real.semgrep_sarif()),
+        _real.parse_semgrep(_real.semgrep_json()),
         gitleaks.parse(_real.gitleaks_sarif()),
         trivy.parse(_real.trivy_secret_json(), mode="fs"),
     ]
@@ -301,7 +314,7 @@ def test_a_value_with_characters_json_and_xml_escape_is_scrubbed_in_its_escaped_
 
 
 def test_the_values_to_scrub_are_never_shown() -> None:
-    run = semgrep.parse(_real.semgrep_sarif())
+    run = _real.parse_semgrep(_real.semgrep_json())
     assert _real.CANARY in run.scrub
     assert _real.CANARY not in repr(run)
     assert _real.CANARY not in str(run)

@@ -29,7 +29,7 @@ def _trivy_fs(text: str) -> ToolRun:
 
 
 PARSERS: dict[str, tuple[Callable[[], str], Callable[[str], ToolRun]]] = {
-    "semgrep": (_real.semgrep_sarif, semgrep.parse),
+    "semgrep": (_real.semgrep_json, _real.parse_semgrep),
     "gitleaks": (_real.gitleaks_sarif, gitleaks.parse),
     "trivy": (_real.trivy_fs_json, _trivy_fs),
 }
@@ -77,17 +77,19 @@ def test_json_nested_beyond_what_python_can_read_is_a_one_line_error(tool: str) 
     assert _one_line(err).startswith(f"{tool} output is unusable")
 
 
-def _token_rule(doc: dict[str, Any]) -> dict[str, Any]:
-    (rule,) = [r for r in doc["runs"][0]["tool"]["driver"]["rules"] if r["id"] == "acme.hardcoded-api-token"]
-    return rule
+TOKEN_RULE = "acme.hardcoded-api-token"
 
 
-def _sarif_rule_id(doc: dict[str, Any], value: str) -> None:
-    run = doc["runs"][0]
-    _token_rule(doc)["id"] = value
-    for r in run["results"]:
-        if r["ruleId"] == "acme.hardcoded-api-token":
-            r["ruleId"] = value
+def _semgrep_rule_id(doc: dict[str, Any], value: str) -> None:
+    """The token rule's results renamed (with the folder prefix semgrep gives the tree's rules)."""
+    for r in doc["results"]:
+        if r["check_id"] == f"rules.{TOKEN_RULE}":
+            r["check_id"] = f"rules.{value}"
+
+
+def _semgrep_path(doc: dict[str, Any], value: str) -> None:
+    for r in doc["results"]:
+        r["path"] = value
 
 
 def _sarif_uri(doc: dict[str, Any], value: str) -> None:
@@ -100,25 +102,26 @@ def _sarif_uri(doc: dict[str, Any], value: str) -> None:
     [
         (
             "rule id",
-            lambda d: _sarif_rule_id(d, "acme.tok\ud800en"),
+            lambda d: _semgrep_rule_id(d, "acme.tok\ud800en"),
             lambda run: any(f.rule_id == "acme.tok\ufffden" for f in run.findings),
         ),
         (
             "path",
-            lambda d: _sarif_uri(d, "calls\udc80.py"),
+            lambda d: _semgrep_path(d, "calls\udc80.py"),
             lambda run: all(loc.path == "calls\ufffd.py" for f in run.findings for loc in f.locations),
         ),
         (
             "escaped pair stays one character",
-            lambda d: _sarif_uri(d, "ship\ud83d\udea2.py"),
+            lambda d: _semgrep_path(d, "ship\ud83d\udea2.py"),
             lambda run: all(loc.path == "ship\U0001f6a2.py" for f in run.findings for loc in f.locations),
         ),
     ],
 )
-def test_lone_surrogates_in_real_semgrep_sarif_become_replacement_characters(
+def test_lone_surrogates_in_real_semgrep_json_become_replacement_characters(
     where: str, mutate: Mutate, check: Callable[[ToolRun], bool]
 ) -> None:
-    run = semgrep.parse(_bent(_real.semgrep_sarif, mutate))
+    run = _real.parse_semgrep(_bent(_real.semgrep_json, mutate))
+    assert run.findings
     assert check(run), where
     for f in run.findings:  # every text is encodable, so every report and the gate can carry it
         for text in (f.rule_id, f.message, f.title, *(loc.path for loc in f.locations)):
@@ -246,29 +249,68 @@ def test_a_gitleaks_result_without_rule_is_kept_labelled_at_its_own_level(
 
 
 def test_a_semgrep_result_with_nothing_in_it_is_kept_and_says_so() -> None:
-    run = semgrep.parse(_bent(_real.semgrep_sarif, _nothing))
+    whole = _real.parse_semgrep(_real.semgrep_json())
+    run = _real.parse_semgrep(_bent(_real.semgrep_json, lambda d: d["results"].__setitem__(0, {})))
+    assert len(run.findings) == len(whole.findings)  # kept, never dropped
     (f,) = [f for f in run.findings if f.rule_id == NO_RULE_ID]
     assert (f.category, f.severity) == (Category.SAST, Severity.MEDIUM)
     assert f.message == "semgrep reported a result that names no rule and says nothing"
-    assert any("had no file location" in n for n in run.notes)
+    assert f.title == "Result without a rule id (incomplete tool output)"
+    assert not f.locations
+    assert f"1 result(s) had no file location and are kept without one: {NO_RULE_ID} (1)" in run.notes
+    assert any(n.startswith(f"1 result(s) named no rule; they are kept as rule '{NO_RULE_ID}'") for n in run.notes)
+
+
+def test_a_semgrep_result_without_rule_keeps_its_own_severity_and_place() -> None:
+    def mutate(d: dict[str, Any]) -> None:
+        (token,) = [r for r in d["results"] if r["check_id"] == f"rules.{TOKEN_RULE}"]
+        del token["check_id"]
+
+    run = _real.parse_semgrep(_bent(_real.semgrep_json, mutate))
+    (f,) = [f for f in run.findings if f.rule_id == NO_RULE_ID]
+    # no rule, so no rule metadata: its own severity (ERROR), the place semgrep gave, and not a secret rule's
+    # redaction, but the credential-shaped token of its message is still scrubbed
+    assert (f.category, f.severity) == (Category.SAST, Severity.HIGH)
+    assert [(loc.path, loc.start_line) for loc in f.locations] == [("app.py", 1)]
+    assert f.message == f"Hard-coded API token {REDACTED} assigned to API_TOKEN"
+    assert _real.CANARY in run.scrub
+
+
+@pytest.mark.parametrize(("value", "kind"), [(7, "int"), (None, "NoneType"), ("x", "str"), ([], "list")])
+def test_a_semgrep_result_that_is_not_an_object_refuses_the_file(value: object, kind: str) -> None:
+    with pytest.raises(ToolOutputError) as err:
+        _real.parse_semgrep(_bent(_real.semgrep_json, lambda d: d["results"].insert(1, value)))
+    assert _one_line(err).startswith(f"semgrep output is unusable: result 1 is a {kind}, not an object")
 
 
 @pytest.mark.parametrize(("value", "kind"), [(7, "int"), (None, "NoneType"), ("x", "str"), ([], "list")])
 def test_a_sarif_result_that_is_not_an_object_refuses_the_file(value: object, kind: str) -> None:
+    """The SARIF reader (gitleaks' real SARIF; semgrep's is JSON now)."""
+
     def mutate(d: dict[str, Any]) -> None:
         d["runs"][0]["results"].insert(1, value)
 
     with pytest.raises(ToolOutputError) as err:
-        semgrep.parse(_bent(_real.semgrep_sarif, mutate))
+        gitleaks.parse(_bent(_real.gitleaks_sarif, mutate))
     assert f"SARIF run 0 result 1 is a {kind}, not an object" in _one_line(err)
 
 
-def test_a_run_that_says_it_failed_is_a_failure_not_findings() -> None:
+def test_a_sarif_run_that_says_it_failed_is_a_failure_not_findings() -> None:
     def mutate(d: dict[str, Any]) -> None:
-        d["runs"][0]["invocations"][0]["executionSuccessful"] = False
+        d["runs"][0]["invocations"] = [{"executionSuccessful": False}]
 
+    assert gitleaks.parse(_real.gitleaks_sarif()).findings  # the real report has findings
     with pytest.raises(ToolOutputError, match="the SARIF log says the run did not succeed"):
-        semgrep.parse(_bent(_real.semgrep_sarif, mutate))
+        gitleaks.parse(_bent(_real.gitleaks_sarif, mutate))
+
+
+def test_a_semgrep_run_that_reports_an_error_is_a_failure_not_findings() -> None:
+    def mutate(d: dict[str, Any]) -> None:
+        d["errors"].append({"level": "error", "type": "Fatal error", "message": "out of memory\nat core"})
+
+    with pytest.raises(ToolOutputError) as err:
+        _real.parse_semgrep(_bent(_real.semgrep_json, mutate))
+    assert "the tool reported an error: out of memory;" in _one_line(err)
 
 
 # ---------------------------------------------------------------------------------------- absolute paths
@@ -290,42 +332,74 @@ def test_a_run_that_says_it_failed_is_a_failure_not_findings() -> None:
     ],
 )
 def test_absolute_paths_of_other_tools_stay_absolute_unless_under_the_scanned_root(uri: str, path: str) -> None:
-    run = semgrep.parse(_bent(_real.semgrep_sarif, lambda d: _sarif_uri(d, uri)))
+    """The SARIF reader on real SARIF of another tool (gitleaks; semgrep's report is JSON now)."""
+    run = gitleaks.parse(_bent(_real.gitleaks_sarif, lambda d: _sarif_uri(d, uri)))
+    assert run.findings
+    assert {loc.path for f in run.findings for loc in f.locations} == {path}
+
+
+@pytest.mark.parametrize(
+    ("given", "path"),
+    [
+        ("/src/calls.py", "calls.py"),
+        ("/src/./lib/../calls.py", "calls.py"),
+        ("/home/dev/calls.py", "/home/dev/calls.py"),
+        ("lib/a%25b.py", "lib/a%25b.py"),  # a file path, not a URI: "%" is part of the name
+        ("/src/x%20y.py", "x%20y.py"),
+    ],
+)
+def test_absolute_semgrep_paths_stay_absolute_unless_under_the_scanned_root(given: str, path: str) -> None:
+    run = _real.parse_semgrep(_bent(_real.semgrep_json, lambda d: _semgrep_path(d, given)))
+    assert run.findings
     assert {loc.path for f in run.findings for loc in f.locations} == {path}
 
 
 # --------------------------------------------------------------------------------- redaction by metadata
 
 
-def _retag(d: dict[str, Any], rule_id: str, tags: list[str]) -> None:
-    _token_rule(d)["properties"]["tags"] = tags
-    _sarif_rule_id(d, rule_id)
+def _retag(d: dict[str, Any], rule_id: str, metadata: dict[str, Any]) -> None:
+    for r in d["results"]:
+        if r["check_id"] == f"rules.{TOKEN_RULE}":
+            r["extra"]["metadata"] = metadata
+    _semgrep_rule_id(d, rule_id)
 
 
+TEMPLATE = "Hard-coded API token $VAL assigned to $NAME"
+
+
+@pytest.mark.parametrize("templates", [False, True], ids=["tree-rule", "template-known"])
 @pytest.mark.parametrize(
-    ("rule_id", "tags", "redacted"),
+    ("rule_id", "metadata", "redacted"),
     [
-        ("acme.check-assignment", ["CWE-798: Use of Hard-coded Credentials"], True),
-        ("acme.check-assignment", ["CWE-259: Use of Hard-coded Password"], True),
-        ("acme.check-assignment", ["CWE-321"], True),
-        ("acme.check-assignment", ["secrets"], True),
-        ("acme.check-assignment", ["credentials", "security"], True),
-        ("acme.leaked-password", [], True),
-        ("acme.aws.api_key", [], True),
-        ("acme.check-assignment", ["security", "CWE-78: OS Command Injection"], False),
-        ("acme.check-assignment", [], False),
+        ("acme.check-assignment", {"cwe": ["CWE-798: Use of Hard-coded Credentials"]}, True),
+        ("acme.check-assignment", {"cwe": "CWE-259: Use of Hard-coded Password"}, True),
+        ("acme.check-assignment", {"cwe": ["CWE-321"]}, True),
+        ("acme.check-assignment", {"technology": ["secrets"]}, True),
+        ("acme.check-assignment", {"category": "security", "subcategory": ["credentials"]}, True),
+        ("acme.check-assignment", {"seaworthy-category": "secret"}, True),
+        ("acme.leaked-password", {}, True),
+        ("acme.aws.api_key", {}, True),
+        ("acme.check-assignment", {"category": "security", "cwe": ["CWE-78: OS Command Injection"]}, False),
+        ("acme.check-assignment", {}, False),
     ],
 )
 def test_redaction_is_decided_by_rule_metadata_and_a_token_never_survives(
-    rule_id: str, tags: list[str], redacted: bool
+    rule_id: str, metadata: dict[str, Any], redacted: bool, templates: bool
 ) -> None:
-    run = semgrep.parse(_bent(_real.semgrep_sarif, lambda d: _retag(d, rule_id, tags)))
+    text = _bent(_real.semgrep_json, lambda d: _retag(d, rule_id, metadata))
+    assert _real.CANARY in text  # semgrep's own message carries the value: the test proves something
+    known = {rule_id: TEMPLATE} if templates else None  # as the stage knows the bundled rules' templates
+    run = semgrep.parse(text, prefixes=semgrep.id_prefixes(_real.SEMGREP), templates=known)
     (f,) = [f for f in run.findings if f.rule_id == rule_id]
-    if redacted:  # the rule's own template: metavariables by name, never by value
-        assert f.message in ("Hard-coded API token $VAL assigned to $NAME", f.title)
-        assert "API_TOKEN" not in f.message
+    if redacted and templates:  # the rule's own template: metavariables by name, never by value
+        assert f.message == TEMPLATE
+        assert {_real.CANARY, "API_TOKEN"} <= set(run.scrub)  # every value a secret rule interpolated
+    elif redacted:  # no template: a fixed text naming the rule; the credential-shaped token is scrubbed
+        assert f.message == f"Hard-coded secret (semgrep rule {rule_id}; the matched text is not shown)"
+        assert _real.CANARY in run.scrub
     else:  # a rule not about secrets keeps its message; the credential-shaped value in it is scrubbed
         assert f.message == f"Hard-coded API token {REDACTED} assigned to API_TOKEN"
+        assert run.scrub == (_real.CANARY,)
     assert _real.CANARY not in repr(run)
     assert all(_real.CANARY not in n for n in run.notes)
 
@@ -346,14 +420,14 @@ def test_a_snippet_holding_the_value_is_never_read_into_a_finding() -> None:
 
 def test_the_real_reports_are_not_changed_by_the_hostile_suite() -> None:
     """The generated outputs are shared between tests: bending must work on copies."""
-    before = copy.deepcopy(json.loads(_real.semgrep_sarif()))
-    _bent(_real.semgrep_sarif, _nothing)
-    assert json.loads(_real.semgrep_sarif()) == before
+    before = copy.deepcopy(json.loads(_real.semgrep_json()))
+    _bent(_real.semgrep_json, lambda d: d["results"].__setitem__(0, {}))
+    assert json.loads(_real.semgrep_json()) == before
 
 
 @pytest.mark.parametrize(
     "mutate",
-    [lambda d: _sarif_uri(d, "calls\udc80.py"), lambda d: _sarif_rule_id(d, "acme.\udfffrule")],
+    [lambda d: _semgrep_path(d, "calls\udc80.py"), lambda d: _semgrep_rule_id(d, "acme.\udfffrule")],
     ids=["path", "rule-id"],
 )
 def test_a_lone_surrogate_from_a_real_report_reaches_the_rego_gate_as_valid_text(mutate: Mutate) -> None:
@@ -367,7 +441,7 @@ def test_a_lone_surrogate_from_a_real_report_reaches_the_rego_gate_as_valid_text
     from pipeline.policy.input import build_input
     from pipeline.policy.verdict import read_verdict
 
-    run = semgrep.parse(_bent(_real.semgrep_sarif, mutate))
+    run = _real.parse_semgrep(_bent(_real.semgrep_json, mutate))
     doc = build_input(
         merge_findings(run.findings),
         sbom=None,
@@ -379,22 +453,22 @@ def test_a_lone_surrogate_from_a_real_report_reaches_the_rego_gate_as_valid_text
     )
     verdict = read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc))
     assert not verdict.passed
-    assert {r.rule_id for r in verdict.denials} == {"threshold.sast"}
+    assert "\ufffd" in json.dumps(doc["findings"], ensure_ascii=False)  # the bent text reached the gate
+    # the token rule's CWE-798 makes its finding a secret (semgrep's JSON: the rule's own metadata)
+    assert {r.rule_id for r in verdict.denials} == {"threshold.secret"}
 
 
 def test_a_secret_rule_without_template_still_lends_its_value_to_the_scrubber() -> None:
-    """A SARIF producer that writes no template: the message is dropped for the rule's title, and the
-    credential-shaped token in it is scrubbed from every other text (here: a note of the same run)."""
+    """semgrep's JSON never carries a rule's template and the rule comes from the scanned tree: the message is
+    a fixed text naming the rule, and the credential-shaped token of semgrep's message is scrubbed from every
+    other text (here: a warning of the same run)."""
 
     def mutate(d: dict[str, Any]) -> None:
-        rule = _token_rule(d)
-        rule["fullDescription"] = {"text": "Hard-coded token."}
-        d["runs"][0]["invocations"][0]["toolExecutionNotifications"] = [
-            {"level": "warning", "message": {"text": f"slow file near {_real.CANARY}"}}
-        ]
+        d["errors"].append({"level": "warn", "type": "Timeout", "message": f"slow file near {_real.CANARY}"})
 
-    run = semgrep.parse(_bent(_real.semgrep_sarif, mutate))
-    (f,) = [f for f in run.findings if f.rule_id == "acme.hardcoded-api-token"]
-    assert f.message == "Hard-coded token."
+    run = _real.parse_semgrep(_bent(_real.semgrep_json, mutate))
+    (f,) = [f for f in run.findings if f.rule_id == TOKEN_RULE]
+    assert f.message == f"Hard-coded secret (semgrep rule {TOKEN_RULE}; the matched text is not shown)"
+    assert f.category is Category.SECRET  # CWE-798 in its metadata
     assert _real.CANARY in run.scrub
     assert run.notes == (f"semgrep warning: slow file near {REDACTED}",)

@@ -119,3 +119,12 @@ def test_scrubber_cleans_every_field_and_keeps_the_fingerprint() -> None:
 def test_a_scrubber_without_values_returns_clean_findings_unchanged() -> None:
     f = Finding(category=Category.SAST, rule_id="r", severity=Severity.LOW, message="m\nok", tools=("t",))
     assert Scrubber(()).findings([f])[0] is f
+
+
+def test_credential_tokens_are_the_credential_shaped_words_of_a_message() -> None:
+    from pipeline.formats.redact import credential_tokens
+
+    token = "ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"
+    assert credential_tokens(f'API_TOKEN = "{token}" (line 3)') == [token]
+    assert credential_tokens("a plain message about print(1)") == []
+    assert credential_tokens("sha256:" + "ab" * 32) == []  # a digest names data, it opens nothing

@@ -525,3 +525,35 @@ def test_hadolint_check_stderr() -> None:
     hadolint.check_stderr("")
     with pytest.raises(ConfigError, match="could not read its config file"):
         hadolint.check_stderr("\"Error parsing your config file in  '/src/.hadolint.yaml':\nIt should contain …")
+
+
+def test_semgrep_rule_templates_read_each_rules_message_and_drop_ambiguous_ids(tmp_path: Path) -> None:
+    (tmp_path / "a.yml").write_text(
+        "rules:\n"
+        "  - {id: own.token, message: 'token $VAL in $NAME', languages: [python], severity: ERROR, pattern: x}\n"
+        "  - {id: own.twice, message: 'one', languages: [python], severity: ERROR, pattern: x}\n"
+    )
+    (tmp_path / "b.yml").write_text(
+        "rules:\n  - {id: own.twice, message: 'two', languages: [python], severity: ERROR, pattern: y}\n"
+    )
+    assert semgrep.rule_templates((tmp_path,)) == {"own.token": "token $VAL in $NAME"}
+    assert semgrep.rule_templates() == semgrep.rule_templates((semgrep.BUNDLED_RULES,))
+
+
+def test_semgrep_parse_with_a_template_shows_a_secret_rules_message_by_name_and_scrubs_its_values() -> None:
+    token = "ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"
+    results = [
+        result("own.token", f"token {token} in settings_py", "ERROR", cwe=["CWE-798"]),
+        result("own.call", f"call with {token}", "WARNING"),
+    ]
+    known = {"own.token": "token $VAL in $NAME", "own.call": "call with $X"}
+    run = semgrep.parse(semgrep_json(results), templates=known)
+    by_id = {f.rule_id: f for f in run.findings}
+    assert by_id["own.token"].message == "token $VAL in $NAME"
+    assert by_id["own.call"].message == "call with [REDACTED]"  # not a secret rule: its message kept, scrubbed
+    assert set(run.scrub) == {token, "settings_py"}  # a secret rule's every value; another's credential only
+    unknown = semgrep.parse(semgrep_json(results))  # a rule of the tree: no template here
+    assert {f.rule_id: f.message for f in unknown.findings}["own.token"] == (
+        "Hard-coded secret (semgrep rule own.token; the matched text is not shown)"
+    )
+    assert unknown.scrub == (token,)
