@@ -42,7 +42,7 @@ def refused(text: str) -> str:
         (
             "[scan]\nscanners = []",
             "scan.scanners = [] runs no scanner, so nothing would be gated; list at least one of semgrep, "
-            "gitleaks, trivy, hadolint, or remove the key to run them all.",
+            "gitleaks, trivy, hadolint, bandit, njsscan, or remove the key to run them all.",
         ),
         (
             "[scan.trivy]\nscanners = []",
@@ -324,11 +324,12 @@ R = "seaworthy.toml: "
             '[scan]\nscanners = ["semgrep"]',
             [
                 R
-                + "scan.scanners relaxes the gate: gitleaks, trivy, hadolint did not run, so nothing they find is gated"
+                + "scan.scanners relaxes the gate: gitleaks, trivy, hadolint, bandit, njsscan did not run, so nothing "
+                "they find is gated"
             ],
         ),
         (
-            '[scan]\nscanners = ["semgrep", "gitleaks", "trivy"]',
+            '[scan]\nscanners = ["semgrep", "gitleaks", "trivy", "bandit", "njsscan"]',
             [R + "scan.scanners relaxes the gate: hadolint did not run, so nothing it finds is gated"],
         ),
         (
@@ -546,7 +547,7 @@ def test_relaxations_from_function_arguments_name_the_argument() -> None:
         scanners=("semgrep", "trivy"), skip_paths=("tests/**", "vendor/**")
     )
     assert cfg.relaxations() == (
-        ("--scanners", "gitleaks, hadolint did not run, so nothing they find is gated"),
+        ("--scanners", "gitleaks, hadolint, bandit, njsscan did not run, so nothing they find is gated"),
         ("scan.skip_paths and --skip", "no source scanner looked at tests/**, vendor/**"),
     )
     # main passes the file's values back when no argument was given: still the file's key

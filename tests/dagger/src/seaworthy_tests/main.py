@@ -207,8 +207,10 @@ class SeaworthyTests:
     async def each_scanner_finds_the_bad_projects_problems(
         self,
         bad: Annotated[dagger.Directory, DefaultPath("../fixtures/bad-project")],
+        express: Annotated[dagger.Directory, DefaultPath("../fixtures/express-api")],
     ) -> str:
-        """semgrep, gitleaks, trivy-fs and hadolint on their own: each reports something on the bad project.
+        """Each scanner on its own reports something: semgrep, gitleaks, trivy-fs, hadolint, bandit on the bad project,
+        njsscan on the Express fixture app.
 
         gitleaks' image declares `USER gitleaks`: its report is only written if the output folder is the
         container user's (issue 10, item 6)."""
@@ -218,9 +220,12 @@ class SeaworthyTests:
             "gitleaks": await sw.gitleaks(source=bad).count(),
             "trivy-fs": await sw.trivy_fs(source=bad).count(),
             "hadolint": await sw.hadolint(source=bad).count(),
+            "bandit": await sw.bandit(source=bad).count(),
         }
         for name, count in counts.items():
             check(count > 0, f"{name} found nothing in the bad project: {counts}")
+        # njsscan runs only where there is JavaScript: the Express fixture app has its injections
+        check(await sw.njsscan(source=express).count() > 0, "njsscan found nothing in the Express fixture app")
         return json.dumps(counts, sort_keys=True)
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -461,6 +466,7 @@ class SeaworthyTests:
     async def all(
         self,
         bad: Annotated[dagger.Directory, DefaultPath("../fixtures/bad-project")],
+        express: Annotated[dagger.Directory, DefaultPath("../fixtures/express-api")],
     ) -> str:
         """Run every case concurrently; fail with the names of the failing ones."""
         cases: dict[str, Callable[[], Awaitable[str]]] = {
@@ -469,7 +475,7 @@ class SeaworthyTests:
             "ship_not_strict": lambda: self.ship_not_strict_returns_reports(bad),
             "ship_registry_service": self.ship_to_a_registry_service,
             "scan_deterministic": self.scan_is_deterministic,
-            "scanners_each": lambda: self.each_scanner_finds_the_bad_projects_problems(bad),
+            "scanners_each": lambda: self.each_scanner_finds_the_bad_projects_problems(bad, express),
             "scan_fresh": self.scan_is_fresh_per_call,
             "scan_bad": lambda: self.scan_bad_project_fails_like_ship(bad),
             "build_failure": self.build_failure_carries_the_build_message,
