@@ -163,9 +163,7 @@ def test_every_tool_image_is_pinned_in_the_one_pins_file() -> None:
 
     # bandit and njsscan run in one pinned base (python-analyzers) with their own pip install on top
     shared = {"python-analyzers": ("bandit", "njsscan")}
-    expected = {
-        tool: image.ref for name, image in sorted(pins.items()) for tool in shared.get(name, (name,))
-    }
+    expected = {tool: image.ref for name, image in sorted(pins.items()) for tool in shared.get(name, (name,))}
     assert release.tool_images() == dict(sorted(expected.items()))
     offenders = [
         str(p.relative_to(ROOT))

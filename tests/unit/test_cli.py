@@ -291,7 +291,9 @@ def test_explain_bundled_rules() -> None:
 def test_explain_unknown_rule_suggests_and_exits_2() -> None:
     got = run("explain", "weak-hash")
     assert got.returncode == 2
-    assert "did you mean seaworthy.javascript.crypto.weak-hash, seaworthy.python.crypto.weak-hash?" in one_line_error(got)
+    assert "did you mean seaworthy.javascript.crypto.weak-hash, seaworthy.python.crypto.weak-hash?" in one_line_error(
+        got
+    )
 
 
 def test_every_gate_rule_id_is_explained() -> None:
