@@ -261,7 +261,7 @@ async def run_scanners(
     analyzers = [n for n in chosen if n in languages.ANALYZER_FILES]
     if analyzers:
         for name in analyzers:
-            files = [p for suffix in languages.ANALYZER_FILES[name] for p in await source.glob(f"**/*{suffix}")]
+            files = sorted(await _glob(source, [f"**/*{suffix}" for suffix in languages.ANALYZER_FILES[name]]))
             if not languages.needed(name, files, cfg.skip_paths):
                 results[name] = ToolRun(tool=name, version="", findings=(), notes=(languages.not_run_note(name),))
 

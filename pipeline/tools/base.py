@@ -184,3 +184,34 @@ def expect_list(tool: str, value: Any, what: str) -> list[Any]:
     if not isinstance(value, list):
         raise ToolOutputError(tool, f"{what} is {type(value).__name__}, expected a list")
     return value  # pyright: ignore[reportUnknownVariableType]
+
+
+def glob_body(pattern: str, *, char_classes: bool = False) -> str:
+    """A path glob as a regular expression (unanchored): ``*`` and ``?`` stay within one path segment, ``**/``
+    is any number of leading folders and ``**`` anything; with `char_classes`, ``[...]``/``[!...]`` is a
+    character class (trivy's reading), otherwise a literal. Everything else is literal."""
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+            continue
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif char_classes and c == "[" and "]" in pattern[i + 1 :]:
+            close = pattern.index("]", i + 1)
+            body = pattern[i + 1 : close].replace("\\", "\\\\")
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = close
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return "".join(out)

@@ -49,6 +49,7 @@ from pathlib import PurePosixPath
 import attrs
 
 from pipeline.model import Category, Finding, Severity, ToolRun, sort_key
+from pipeline.tools.base import glob_body
 
 HADOLINT = "hadolint"
 TRIVY = "trivy"
@@ -145,31 +146,7 @@ GLOBS: tuple[str, ...] = (
 def _glob_regex(pattern: str) -> re.Pattern[str]:
     """A glob as trivy's ``--skip-dirs``/``--skip-files`` read it: ``*`` and ``?`` stay within one path segment,
     ``**`` crosses segments, ``[...]`` is a character class."""
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        c = pattern[i]
-        if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if pattern.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        elif c == "[" and "]" in pattern[i + 1 :]:
-            close = pattern.index("]", i + 1)
-            body = pattern[i + 1 : close].replace("\\", "\\\\")
-            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
-            i = close
-        else:
-            out.append(re.escape(c))
-        i += 1
-    return re.compile("".join(out))
+    return re.compile(glob_body(pattern, char_classes=True))
 
 
 def is_skipped(path: str, skip: Sequence[str]) -> bool:

@@ -26,7 +26,6 @@ opens a cloud account, a code host or a package registry (`CRITICAL_RULES`). Cat
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import attrs
@@ -34,7 +33,7 @@ import attrs
 from pipeline.errors import ConfigError
 from pipeline.formats.sarif_in import SarifRule, parse_sarif
 from pipeline.model import Category, Severity, ToolRun
-from pipeline.tools.base import OUT, SRC, ExitCodes, Invocation, pinned
+from pipeline.tools.base import OUT, SRC, ExitCodes, Invocation, glob_body, pinned
 
 NAME = "gitleaks"
 IMAGE = pinned(NAME)
@@ -77,26 +76,7 @@ def _glob_to_regex(pattern: str) -> str:
     if not text:
         raise ConfigError(f"exclude pattern {pattern!r} is empty; give a path or glob such as 'tests'")
     anchored = "/" in text
-    out: list[str] = []
-    i = 0
-    while i < len(text):
-        c = text[i]
-        if text.startswith("**/", i):
-            out.append("(?:.*/)?")
-            i += 3
-            continue
-        if text.startswith("**", i):
-            out.append(".*")
-            i += 2
-            continue
-        if c == "*":
-            out.append("[^/]*")
-        elif c == "?":
-            out.append("[^/]")
-        else:
-            out.append(re.escape(c))
-        i += 1
-    body = "".join(out)
+    body = glob_body(text)
     return f"^{body}(?:/|$)" if anchored else f"(?:^|/){body}(?:/|$)"
 
 
