@@ -121,6 +121,8 @@ class ShipOutcome:
     """The image config digest of each platform built (the ones published, when it was)."""
     sbom: dagger.Directory | None = None
     """sbom.cdx.json and sbom.spdx.json of the image (the same files as in `reports`)."""
+    summary: str = ""
+    """summary.md of the reports (the verdict first)."""
 
 
 async def load_exceptions_for(source: dagger.Directory, cfg: Config) -> tuple[Exception_, ...]:
@@ -269,9 +271,9 @@ async def ship(
         }
     )
     config_digests = tuple(f.config_digest for f in facts)
+    summary = files["summary.md"]
+    text = summary.decode() if isinstance(summary, bytes) else summary
     if not verdict.passed:
-        summary = files["summary.md"]
-        text = summary.decode() if isinstance(summary, bytes) else summary
         denied = ", ".join(r.rule_id for r in verdict.denials)
         message = (
             f"the policy gate denied the release ({denied}); nothing was published. Fix the reasons below or "
@@ -283,6 +285,7 @@ async def ship(
             message,
             config_digests=config_digests,
             sbom=report_stage.sbom_directory(pair),
+            summary=text,
         )
 
     # --- release: only after a pass -----------------------------------------------------------------
@@ -388,6 +391,7 @@ async def ship(
             target.public(pushed.ref),
             config_digests=config_digests,
             sbom=report_stage.sbom_directory(pair),
+            summary=text,
         )
     finally:
         if own is not None:
