@@ -434,7 +434,7 @@ def test_a_registry_service_without_a_repository_is_refused() -> None:
 
     svc = dag.container().from_("registry:3.0.0").as_service()
     signing = release.Signing.from_args(ephemeral=True)
-    with pytest.raises(InputError, match="--registry-service needs --repository"):
+    with pytest.raises(InputError, match="with-registry-service needs --repository"):
         ship_stage.Plan.from_args(
             repository="", tag="1", username="", password=None, insecure=False, signing=signing, service=svc
         )

@@ -296,13 +296,13 @@ def test_out_dir_is_writable_for_non_root_tools() -> None:
 
 
 def test_signing_arguments_are_checked_before_anything_runs() -> None:
-    with pytest.raises(release.InputError, match="pass one way to sign"):
+    with pytest.raises(release.InputError, match="chain one way to sign"):
         release.Signing.from_args(key=dag.set_secret("k", "x"), kms_key="awskms:///alias/a")
     with pytest.raises(release.InputError, match="no way to sign was given"):
         release.Signing.from_args()
     eph = release.Signing.from_args(ephemeral=True)
     assert eph.generate_key and not eph.tlog
-    with pytest.raises(release.InputError, match="needs both --oidc-request-url"):
+    with pytest.raises(release.InputError, match="needs both with-keyless --oidc-request-url"):
         release.Signing.from_args(oidc_request_url=dag.set_secret("u", "x"))
 
 

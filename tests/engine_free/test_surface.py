@@ -91,7 +91,7 @@ def test_with_log_format_configures_the_logger_and_refuses_others() -> None:
             "with-keyless after with-kms",
         ),
         (lambda s: s.with_keyless(identity="me"), "with-keyless needs an OIDC token"),
-        (lambda s: s.with_keyless(oidc_request_url=secret("u")), "needs both --oidc-request-url"),
+        (lambda s: s.with_keyless(oidc_request_url=secret("u")), "needs both with-keyless --oidc-request-url"),
         (lambda s: s.with_kms("alias/a"), "is not a KMS key URI"),
         (lambda s: s.with_registry_auth("ghcr.io/org", "me", secret("x")), "is not a registry address"),
         (lambda s: s.with_registry_auth("ghcr.io", "", secret("x")), "--username is empty"),
@@ -257,7 +257,7 @@ def test_ship_checks_the_plan_before_anything_runs() -> None:
 
     with pytest.raises(InputError, match="no way to sign was chained"):
         anyio.run(lambda: go(Seaworthy(), repository="ghcr.io/org/app"))
-    with pytest.raises(InputError, match="keyless signing needs --verify-identity"):
+    with pytest.raises(InputError, match="keyless signing needs with-keyless --identity"):
         anyio.run(lambda: go(Seaworthy().with_keyless(identity_token=secret("t")), repository="ghcr.io/org/app"))
     with pytest.raises(InputError, match="with-registry-service needs --repository"):
         anyio.run(lambda: go(Seaworthy().with_registry_service(dag.container().as_service())))
