@@ -212,6 +212,7 @@ class GateResult:
     """The policy gate's verdict."""
 
     passed: bool = field()
+    """Whether the gate passed (false as soon as one rule denies)."""
     verdict: str = field()
     """The verdict document (JSON)."""
     reasons: list[str] = field()
@@ -316,6 +317,7 @@ class Release:
     ref: str = field()
     """repo@sha256:… as published; "" when the gate failed (nothing was published)."""
     passed: bool = field()
+    """Whether the gate passed (with --strict=false a failed gate returns a release too, unpublished)."""
     verdict: str = field()
     """The verdict document (JSON)."""
     reasons: list[str] = field()
