@@ -226,7 +226,7 @@ async def build_secrets(secrets: Mapping[str, dagger.Secret] | None) -> list[dag
 _SECRET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def check_secret_id(value: str, *, where: str = "with-build-secret --name") -> str:
+def check_secret_id(value: str, *, where: str = "with-build-secret --id") -> str:
     """`value` if it is a usable Dockerfile secret id; InputError naming `where` otherwise."""
     if not _SECRET_ID.match(value):
         raise InputError(

@@ -642,20 +642,17 @@ class Seaworthy:
     @function(cache="session")  # type: ignore[call-overload]
     def with_build_secret(
         self,
-        name: Annotated[str, Doc("The secret's id in the Dockerfile: NAME in RUN --mount=type=secret,id=NAME")],
+        id: Annotated[str, Doc("The Dockerfile secret id (RUN --mount=type=secret,id=…)")],
         secret: Annotated[dagger.Secret, Doc("The secret, e.g. env:NPM_TOKEN or file:./pip.conf")],
     ) -> Self:
-        """A build secret under the id the Dockerfile mounts (repeatable; the same name again replaces it).
-
-        The argument is `name`, not `id`: the engine reserves `id` (dagger core/schema/module.go refuses an
-        argument named id).
+        """A build secret under the id the Dockerfile mounts (repeatable; the same id again replaces it).
 
         Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
         files) belongs to the calling session.
         """
-        api.check_secret_id(name)
-        kept = [(i, s) for i, s in zip(self.build_secret_ids, self.build_secrets, strict=True) if i != name]
-        kept.append((name, secret))
+        api.check_secret_id(id)
+        kept = [(i, s) for i, s in zip(self.build_secret_ids, self.build_secrets, strict=True) if i != id]
+        kept.append((id, secret))
         return dataclasses.replace(self, build_secret_ids=[i for i, _ in kept], build_secrets=[s for _, s in kept])
 
     @function(cache="session")  # type: ignore[call-overload]

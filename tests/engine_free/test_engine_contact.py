@@ -381,7 +381,7 @@ def test_secret_ids_must_name_each_secret_once(ids: list[str], count: int, words
 
 def test_build_secrets_are_chained_under_their_dockerfile_id() -> None:
     params = functions()["with_build_secret"].parameters
-    assert "str" in str(params["name"].resolved_type) and "Secret" in str(params["secret"].resolved_type)
+    assert "str" in str(params["id"].resolved_type) and "Secret" in str(params["secret"].resolved_type)
     one, two, three = dag.set_secret("a", "1"), dag.set_secret("b", "2"), dag.set_secret("c", "3")
     sw = Seaworthy().with_build_secret("npm", one).with_build_secret("pip", two)
     again = sw.with_build_secret("npm", three)

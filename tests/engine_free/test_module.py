@@ -115,24 +115,6 @@ def test_no_function_of_any_object_takes_more_than_ten_arguments() -> None:
             assert len(fn.parameters) <= MAX_ARGUMENTS, f"{cls.__name__}.{name or 'constructor'}: {len(fn.parameters)}"
 
 
-def _lower_camel(name: str) -> str:
-    head, *rest = name.split("_")
-    return head + "".join(p.capitalize() for p in rest)
-
-
-def test_no_object_uses_a_name_the_engine_reserves() -> None:
-    """The engine refuses to load a module with a field, function or argument named `id` (dagger
-    core/schema/module.go validateTypeDef: "cannot define argument with reserved name"): Python accepts it,
-    so only the engine would notice, at load time."""
-    for cls in (Seaworthy, *RESULT_OBJECTS):
-        sub = cls.__dagger_object_type__  # pyright: ignore[reportAttributeAccessIssue]
-        assert "id" not in {_lower_camel(n) for n in sub.fields}, cls.__name__
-        for name, fn in sub.functions.items():
-            assert _lower_camel(name) != "id", f"{cls.__name__}.{name}"
-            for p in fn.parameters.values():
-                assert _lower_camel(p.name) != "id", f"{cls.__name__}.{name}({p.name})"
-
-
 def test_side_effecting_functions_are_never_cached() -> None:
     ot = object_type()
     for name in NEVER_CACHED:

@@ -317,9 +317,9 @@ class SeaworthyTests:
         )
         secret = dag.set_secret("unrelated-name", "s3cret-value")
         sw = dag.seaworthy().with_build_arg(name="GREETING", value="hello")
-        await sw.with_build_secret(name="npm", secret=secret).build(source=src).platforms()
+        await sw.with_build_secret(id="npm", secret=secret).build(source=src).platforms()
         await expect_failure(sw.build(source=src).platforms(), "does not build")
-        await expect_failure(sw.with_build_secret(name="a b", secret=secret).version(), "not a Dockerfile secret id")
+        await expect_failure(sw.with_build_secret(id="a b", secret=secret).version(), "not a Dockerfile secret id")
         return "ok"
 
     @function(cache="never")  # type: ignore[call-overload]
