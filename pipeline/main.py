@@ -372,9 +372,9 @@ class Release:
         verifying = await _verifying(
             signing,
             public_key=public_key,
-            identity=identity or (self.keyless_identity if not identity_regexp else ""),
+            identity=identity or (self.keyless_identity if public_key is None and not identity_regexp else ""),
             identity_regexp=identity_regexp,
-            issuer=issuer or self.keyless_issuer,
+            issuer=issuer or (self.keyless_issuer if public_key is None else ""),
             tlog=tlog and self.tlog,
         )
         registries = _registries(
@@ -925,9 +925,9 @@ class Seaworthy:
         verifying = await _verifying(
             self._signing_state(),
             public_key=public_key,
-            identity=identity or (self.keyless_identity if not identity_regexp else ""),
+            identity=identity or (self.keyless_identity if public_key is None and not identity_regexp else ""),
             identity_regexp=identity_regexp,
-            issuer=issuer or self.keyless_issuer,
+            issuer=issuer or (self.keyless_issuer if public_key is None else ""),
             tlog=tlog,
         )
         return await api.verify(
