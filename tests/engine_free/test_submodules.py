@@ -231,9 +231,9 @@ def test_readme_shows_install_and_a_call_from_python_go_and_typescript(name: str
     assert re.search(rf"dagger install github\.com/[\w.-]+/seaworthy/modules/{name}@v\d", text)
     blocks = dict(re.findall(r"```(\w+)\n(.*?)```", text, flags=re.S))
     # the bindings' names as Dagger derives them from the module name "seaworthy-<name>"
-    assert f"dag.seaworthy_{name}()" in blocks["python"]
-    assert f"dag.Seaworthy{name.capitalize()}()" in blocks["go"]
-    assert f"dag.seaworthy{name.capitalize()}()" in blocks["typescript"]
+    for lang, binding in (("python", f"seaworthy_{name}"), ("go", pascal(f"seaworthy-{name}")),
+                          ("typescript", f"seaworthy{name.capitalize()}")):  # fmt: skip
+        assert re.search(rf"\bdag\s*\.{binding}\(\)", blocks[lang]), (lang, binding)
     for fn in FUNCTIONS[name] - {"with_config", "with_exceptions", "with_policy"}:
         assert fn in text, fn
 
@@ -401,9 +401,9 @@ def test_secrets_are_only_ever_secret_typed(envs: dict[str, Path], name: str) ->
     for obj in got["objects"].values():
         for fn_name, fn in obj["functions"].items():
             for arg, kind in fn["params"].items():
-                if any(w in arg for w in ("secret", "password", "token", "credentials")) or arg == "key":
-                    if (fn_name, arg) != ("with_kms", "key"):  # a KMS key is a URI, not key material
-                        assert "Secret" in kind, f"{fn_name}.{arg} must be a dagger.Secret"
+                secretish = any(w in arg for w in ("secret", "password", "token", "credentials")) or arg == "key"
+                if secretish and (fn_name, arg) != ("with_kms", "key"):  # a KMS key is a URI, not key material
+                    assert "Secret" in kind, f"{fn_name}.{arg} must be a dagger.Secret"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -419,8 +419,52 @@ def test_the_wheel_carries_the_core_package_and_its_data(tmp_path: Path, name: s
     assert run.returncode == 0, run.stderr[-3000:]
     (wheel,) = tmp_path.glob("*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {f for f in shared_files()} <= names
+    assert set(shared_files()) <= names
     assert f"seaworthy_{name}/main.py" in names
     (eps,) = [n for n in names if n.endswith("entry_points.txt")]
     text = zipfile.ZipFile(wheel).read(eps).decode()
     assert text.count("main_object") == 1 and f"seaworthy_{name}.main:" in text
+
+
+# --- the core package's data folders, wherever the package is installed ----------------------------------------
+
+
+def recorded(obj: Any) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(s.type_name, s.name, dict(s.args)) for s in obj._ctx.selections]
+
+
+@pytest.mark.parametrize("rel", ["rules/semgrep", "rules/trivy", "rules/inventory", "policy/rego"])
+def test_in_the_root_module_the_data_folders_are_the_module_sources_own(rel: str) -> None:
+    from pipeline.stages import bundled
+
+    chain = recorded(bundled.directory(rel, cwd=ROOT))
+    assert [(t, n) for t, n, _ in chain] == [("Query", "currentModule"), ("CurrentModule", "source"),
+                                             ("Directory", "directory")]  # fmt: skip
+    assert chain[-1][2] == {"path": f"pipeline/{rel}"}
+
+
+@pytest.mark.parametrize("rel", ["rules/semgrep", "rules/trivy", "rules/inventory", "policy/rego"])
+def test_elsewhere_the_data_folders_are_built_from_the_installed_files(tmp_path: Path, rel: str) -> None:
+    """A module under modules/ runs in modules/<name>: `current_module().source()` has no pipeline/ there."""
+    from pipeline.stages import bundled
+
+    chain = recorded(bundled.directory(rel, cwd=MODULES / "scan"))
+    assert chain[0][:2] == ("Query", "directory")
+    assert not any(n in ("currentModule", "source") for _, n, _ in chain)
+    written = {a["path"]: a["contents"] for _, n, a in chain if n == "withNewFile"}
+    on_disk = {
+        f.removeprefix(f"pipeline/{rel}/"): (ROOT / f).read_text(encoding="utf-8")
+        for f in shared_files()
+        if f.startswith(f"pipeline/{rel}/")
+    }
+    assert written == on_disk and written
+    # a folder that is not on this disk is never silently an empty rule set
+    with pytest.raises(FileNotFoundError, match="has no rules/nothing-here files"):
+        bundled.directory("rules/nothing-here", cwd=tmp_path)
+
+
+def test_every_stage_reads_its_data_folders_through_bundled() -> None:
+    for path in sorted((ROOT / "pipeline").rglob("*.py")):
+        text = path.read_text(encoding="utf-8")
+        if path.name != "bundled.py":
+            assert "current_module()" not in text, f"{path.relative_to(ROOT)}: use pipeline.stages.bundled"
