@@ -15,6 +15,7 @@ the core package `pipeline` from the repository's own pipeline/ (hatchling `forc
 from __future__ import annotations
 
 import ast
+import functools
 import hashlib
 import json
 import os
@@ -323,6 +324,7 @@ def envs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return out
 
 
+@functools.cache
 def probe(venv: Path, name: str) -> dict[str, Any]:
     """Load the module in its own environment, in a fresh interpreter, the way the runtime's entry script does."""
     run = subprocess.run(

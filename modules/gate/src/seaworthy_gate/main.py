@@ -57,6 +57,6 @@ class SeaworthyGate:
         return GateResult(
             passed=verdict.passed,
             verdict=api.verdict_json(verdict),
-            reasons=[f"{r.rule_id}: {r.message}" for r in verdict.denials],
-            summary=api.verdict_markdown(verdict),
+            reasons=api.reasons(verdict),
+            summary=api.verdict_summary(verdict),
         )

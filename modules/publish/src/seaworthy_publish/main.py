@@ -30,23 +30,23 @@ class SeaworthyPublish:
     @function
     def with_registry_auth(
         self,
-        address: Annotated[str, Doc("Registry host[:port], e.g. ghcr.io")],
+        address: Annotated[str, Doc("Registry host[:port], e.g. ghcr.io, docker.io, registry.example.com:5000")],
         username: Annotated[str, Doc("User name")],
         secret: Annotated[dagger.Secret, Doc("Password or token, e.g. env:GH_TOKEN")],
     ) -> Self:
         """Credentials for one registry; repeat for several. The same address again replaces the earlier one."""
+        registries = self.registries().with_auth(address, username, secret)  # checked here, before anything runs
         new = copy.copy(self)
-        keep = [i for i, a in enumerate(self.auth_addresses) if a != address]
-        new.auth_addresses = [self.auth_addresses[i] for i in keep] + [address]
-        new.auth_usernames = [self.auth_usernames[i] for i in keep] + [username]
-        new.auth_secrets = [self.auth_secrets[i] for i in keep] + [secret]
+        new.auth_addresses = [a[0] for a in registries.auths]
+        new.auth_usernames = [a[1] for a in registries.auths]
+        new.auth_secrets = [a[2] for a in registries.auths]
         return new
 
     @function
     def with_insecure_registry(self, address: Annotated[str, Doc("Registry host[:port]")]) -> Self:
         """Reach this registry over plain HTTP / without TLS verification (local registries only)."""
         new = copy.copy(self)
-        new.insecure = sorted({*self.insecure, address})
+        new.insecure = list(self.registries().with_insecure(address).insecure)
         return new
 
     @function

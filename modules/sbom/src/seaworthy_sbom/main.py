@@ -59,7 +59,7 @@ class SeaworthySbom:
         """
         cfg = await self._cfg()
         if generator:
-            cfg = api.with_sbom_generator(cfg, generator)
+            cfg = cfg.override(sbom_generator=generator)  # api.sbom refuses an unknown one
         return await api.sbom(api.image(container), cfg)
 
     @function(cache="session")  # type: ignore[call-overload]

@@ -97,6 +97,7 @@ class SeaworthyScan:
         Cache: per session. Findings depend on live data (vulnerability DB, rule packs), so a new `dagger call`
         scans again; the engine's default would keep them up to 7 days.
         """
+        on = api.today(today)  # a bad date fails before anything runs
         cfg = await api.load_config(
             source,
             self.config,
@@ -105,5 +106,5 @@ class SeaworthyScan:
             dockerfile=dockerfile,
             exceptions=self.exceptions,
         )
-        scanned = await api.scan(source, cfg, gated=gated, policy=self.policy, on=api.today(today))
+        scanned = await api.scan(source, cfg, gated=gated, policy=self.policy, on=on, dockerfile=dockerfile)
         return scan_result(scanned)

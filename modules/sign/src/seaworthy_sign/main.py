@@ -28,7 +28,8 @@ class SeaworthySign:
     auth_secrets: list[dagger.Secret] = state(default_factory=list, init=False)
     insecure: list[str] = state(default_factory=list, init=False)
     service: dagger.Service | None = state(default=None, init=False)
-    # one way to sign, the last with_cosign_key / with_keyless / with_kms chained
+    # one way to sign: with_cosign_key, with_keyless or with_kms
+    mode: str = state(default="", init=False)
     key: dagger.Secret | None = state(default=None, init=False)
     key_password: dagger.Secret | None = state(default=None, init=False)
     identity_token: dagger.Secret | None = state(default=None, init=False)
@@ -45,23 +46,23 @@ class SeaworthySign:
     @function
     def with_registry_auth(
         self,
-        address: Annotated[str, Doc("Registry host[:port], e.g. ghcr.io")],
+        address: Annotated[str, Doc("Registry host[:port], e.g. ghcr.io, docker.io, registry.example.com:5000")],
         username: Annotated[str, Doc("User name")],
         secret: Annotated[dagger.Secret, Doc("Password or token, e.g. env:GH_TOKEN")],
     ) -> Self:
         """Credentials for one registry; repeat for several. The same address again replaces the earlier one."""
+        registries = self.registries().with_auth(address, username, secret)  # checked here, before anything runs
         new = copy.copy(self)
-        keep = [i for i, a in enumerate(self.auth_addresses) if a != address]
-        new.auth_addresses = [self.auth_addresses[i] for i in keep] + [address]
-        new.auth_usernames = [self.auth_usernames[i] for i in keep] + [username]
-        new.auth_secrets = [self.auth_secrets[i] for i in keep] + [secret]
+        new.auth_addresses = [a[0] for a in registries.auths]
+        new.auth_usernames = [a[1] for a in registries.auths]
+        new.auth_secrets = [a[2] for a in registries.auths]
         return new
 
     @function
     def with_insecure_registry(self, address: Annotated[str, Doc("Registry host[:port]")]) -> Self:
         """Reach this registry over plain HTTP / without TLS verification (local registries only)."""
         new = copy.copy(self)
-        new.insecure = sorted({*self.insecure, address})
+        new.insecure = list(self.registries().with_insecure(address).insecure)
         return new
 
     @function
@@ -82,24 +83,26 @@ class SeaworthySign:
 
     # --- one way to sign ----------------------------------------------------------------------------------
 
-    def _mode(self, tlog: bool) -> Self:
-        """A copy with no way to sign set: each with_* below sets exactly one (the last chained wins)."""
+    def _mode(self, mode: str, tlog: bool) -> Self:
+        """A copy set to sign in `mode`; a second, different way to sign in the chain is refused."""
+        if self.mode and self.mode != mode:
+            flags = {"key": "with-cosign-key", "keyless": "with-keyless", "kms": "with-kms"}
+            raise api.InputError(
+                f"{flags[mode]} after {flags[self.mode]}: chain one way to sign, not both; drop one of them"
+            )
         new = copy.copy(self)
-        new.key = new.key_password = new.identity_token = new.oidc_request_url = new.oidc_request_token = None
-        new.kms_credentials = None
-        new.identity = new.issuer = new.kms_key = ""
-        new.tlog = tlog
+        new.mode, new.tlog = mode, tlog
         return new
 
     @function
     def with_cosign_key(
         self,
         key: Annotated[dagger.Secret, Doc("cosign private key, e.g. file:./cosign.key")],
-        password: Annotated[dagger.Secret | None, Doc("Password of the key")] = None,
+        password: Annotated[dagger.Secret | None, Doc("Password of the key, e.g. env:COSIGN_PASSWORD")] = None,
         tlog: TlogArg = True,
     ) -> Self:
-        """Sign with a cosign key pair."""
-        new = self._mode(tlog)
+        """Sign with a cosign key pair (verify then needs --public-key)."""
+        new = self._mode("key", tlog)
         new.key, new.key_password = key, password
         return new
 
@@ -109,20 +112,29 @@ class SeaworthySign:
         identity_token: Annotated[
             dagger.Secret | None, Doc("OIDC token (GitLab: env:SIGSTORE_ID_TOKEN from id_tokens)")
         ] = None,
-        oidc_request_url: Annotated[dagger.Secret | None, Doc("GitHub: env:ACTIONS_ID_TOKEN_REQUEST_URL")] = None,
+        oidc_request_url: Annotated[
+            dagger.Secret | None, Doc("GitHub: env:ACTIONS_ID_TOKEN_REQUEST_URL (id-token: write)")
+        ] = None,
         oidc_request_token: Annotated[dagger.Secret | None, Doc("GitHub: env:ACTIONS_ID_TOKEN_REQUEST_TOKEN")] = None,
-        identity: Annotated[str, Doc("Signer identity verify expects (e.g. the workflow's URL)")] = "",
-        issuer: Annotated[str, Doc("OIDC issuer verify expects")] = "",
+        identity: Annotated[str, Doc("The certificate identity verify expects (e.g. the workflow's URL@ref)")] = "",
+        issuer: Annotated[str, Doc("The OIDC issuer verify expects (GitLab: https://gitlab.com)")] = "",
         tlog: TlogArg = True,
     ) -> Self:
-        """Sign keyless with Sigstore through the CI job's OIDC token (GitHub: id-token: write)."""
-        new = self._mode(tlog)
+        """Sign keyless with Sigstore (a Fulcio certificate from a GitHub or GitLab OIDC token)."""
+        new = self._mode("keyless", tlog)
+        if identity_token is None and oidc_request_url is None and oidc_request_token is None:
+            raise api.InputError(
+                "with-keyless needs an OIDC token: --identity-token=env:SIGSTORE_ID_TOKEN (GitLab) or "
+                "--oidc-request-url=env:ACTIONS_ID_TOKEN_REQUEST_URL --oidc-request-token="
+                "env:ACTIONS_ID_TOKEN_REQUEST_TOKEN (GitHub)"
+            )
         new.identity_token, new.oidc_request_url, new.oidc_request_token = (
             identity_token,
             oidc_request_url,
             oidc_request_token,
         )
         new.identity, new.issuer = identity, issuer
+        new.signing()  # the token combination is checked here, before anything runs
         return new
 
     @function
@@ -134,12 +146,19 @@ class SeaworthySign:
         ] = None,
         tlog: TlogArg = True,
     ) -> Self:
-        """Sign with a key held in a KMS."""
-        new = self._mode(tlog)
+        """Sign with a key held in a KMS (verify uses the same key)."""
+        new = self._mode("kms", tlog)
+        if "://" not in key:
+            raise api.InputError(f"--key {key!r} is not a KMS key URI; write it like awskms:///alias/NAME")
         new.kms_key, new.kms_credentials = key, credentials
         return new
 
     def signing(self) -> api.Signing:
+        if not self.mode:
+            raise api.InputError(
+                "no way to sign was chained: add with-cosign-key --key=file:./cosign.key, "
+                "with-kms --key=awskms:///alias/NAME, or with-keyless (an OIDC token) before the function"
+            )
         return api.Signing.from_args(
             key=self.key,
             key_password=self.key_password,
@@ -149,6 +168,27 @@ class SeaworthySign:
             oidc_request_url=self.oidc_request_url,
             oidc_request_token=self.oidc_request_token,
             tlog=self.tlog,
+        )
+
+    def verifying(
+        self, public_key: dagger.File | None, identity: str, identity_regexp: str, issuer: str, tlog: bool
+    ) -> api.Verifying:
+        """How to verify: the arguments given, else what the chained signing mode implies."""
+        kms_key = self.kms_key if public_key is None and self.mode == "kms" else ""
+        identity = identity or ("" if identity_regexp else self.identity)
+        if public_key is None and not kms_key and not (identity or identity_regexp):
+            raise api.InputError(
+                "verify has nothing to check the signature against: pass --public-key=cosign.pub, --identity "
+                "with --issuer (keyless), or chain with-kms or with-keyless --identity"
+            )
+        return api.Verifying.from_args(
+            public_key=public_key,
+            kms_key=kms_key,
+            identity=identity,
+            identity_regexp=identity_regexp,
+            issuer=issuer or self.issuer,
+            tlog=tlog and self.tlog,
+            kms_credentials=self.kms_credentials if kms_key else None,
         )
 
     # --- functions --------------------------------------------------------------------------------------
@@ -192,15 +232,7 @@ class SeaworthySign:
 
         Cache: never. It reads the registry's current state and the vulnerability attestation's age.
         """
-        verifying = api.Verifying.from_args(
-            public_key=public_key,
-            kms_key=self.kms_key if public_key is None else "",
-            kms_credentials=self.kms_credentials if public_key is None else None,
-            identity=identity or ("" if identity_regexp else self.identity),
-            identity_regexp=identity_regexp,
-            issuer=issuer or self.issuer,
-            tlog=tlog,
-        )
+        verifying = self.verifying(public_key, identity, identity_regexp, issuer, tlog)
         return await api.verify(
             ref, verifying, self.registries(), require=tuple(require), max_vuln_age_hours=max_vuln_age_hours
         )
