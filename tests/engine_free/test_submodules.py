@@ -470,3 +470,129 @@ def test_every_stage_reads_its_data_folders_through_bundled() -> None:
         text = path.read_text(encoding="utf-8")
         if path.name != "bundled.py":
             assert "current_module()" not in text, f"{path.relative_to(ROOT)}: use pipeline.stages.bundled"
+
+
+# --- the chained configuration of publish and sign (pure Python, in a fresh interpreter per module) --------
+
+CHAIN_PROBE = r"""
+import asyncio, json, sys
+from dagger import dag
+from pipeline.errors import InputError
+
+def fails(fn, *needles):
+    try:
+        fn()
+    except InputError as e:
+        text = str(e)
+        assert all(n in text for n in needles), (needles, text)
+        assert "\n" not in text, text
+        return text
+    raise AssertionError(f"no InputError naming {needles}")
+
+out = {}
+"""
+
+
+def run_chain_probe(name: str, body: str) -> dict[str, Any]:
+    """Run `body` with the module's main object importable (its own registry: a fresh interpreter)."""
+    code = CHAIN_PROBE + f"from seaworthy_{name}.main import {pascal('seaworthy-' + name)} as Main\n" + body
+    code += "\nprint(json.dumps(out))\n"
+    run = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=clean_env(PYTHONPATH=str(MODULES / name / "src")),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", ["publish", "sign"])
+def test_registry_auth_chains_per_registry_and_is_checked_when_chained(name: str) -> None:
+    got = run_chain_probe(
+        name,
+        """
+s1, s2, s3 = dag.set_secret("a", "1"), dag.set_secret("b", "2"), dag.set_secret("c", "3")
+base = Main()
+one = base.with_registry_auth("ghcr.io", "me", s1).with_registry_auth("quay.io", "bot", s2)
+two = one.with_registry_auth("https://GHCR.io/", "other", s3)  # the same registry: replaced
+out["base"] = base.auth_addresses
+out["one"] = list(zip(one.auth_addresses, one.auth_usernames))
+out["two"] = list(zip(two.auth_addresses, two.auth_usernames))
+out["secret_kept"] = two.auth_secrets[0] is s2 and two.auth_secrets[1] is s3
+out["ghcr"] = two.registries().for_ref("ghcr.io/org/app").username
+out["bad"] = fails(lambda: base.with_registry_auth("ghcr.io/org", "me", s1), "--address", "host")
+out["empty_user"] = fails(lambda: base.with_registry_auth("ghcr.io", " ", s1), "--username")
+ins = base.with_insecure_registry("Registry.Local:5000").with_insecure_registry("registry.local:5000")
+out["insecure"] = ins.insecure
+out["insecure_used"] = ins.registries().for_ref("registry.local:5000/app").insecure
+""",
+    )
+    assert got["base"] == []
+    assert got["one"] == [["ghcr.io", "me"], ["quay.io", "bot"]]
+    assert got["two"] == [["quay.io", "bot"], ["ghcr.io", "other"]]
+    assert got["secret_kept"] and got["ghcr"] == "other"
+    assert got["insecure"] == ["registry.local:5000"] and got["insecure_used"] is True
+
+
+def test_sign_takes_one_way_to_sign_and_checks_it_when_chained() -> None:
+    got = run_chain_probe(
+        "sign",
+        """
+key, pw = dag.set_secret("k", "KEY"), dag.set_secret("p", "PW")
+url, tok = dag.set_secret("u", "U"), dag.set_secret("t", "T")
+base = Main()
+out["none"] = fails(lambda: base.signing(), "no way to sign was chained", "with-cosign-key")
+keyed = base.with_cosign_key(key, pw, tlog=False)
+out["key_mode"] = [base.mode, keyed.mode, keyed.tlog]
+signing = keyed.signing()
+out["key_secrets"] = sorted(signing.secrets) == ["COSIGN_PASSWORD", "COSIGN_PRIVATE_KEY"] and not signing.tlog
+out["twice"] = fails(lambda: keyed.with_kms("awskms:///alias/x"), "with-kms after with-cosign-key")
+out["same_again"] = keyed.with_cosign_key(key).key_password is None
+out["keyless_none"] = fails(lambda: base.with_keyless(), "needs an OIDC token")
+out["keyless_half"] = fails(lambda: base.with_keyless(oidc_request_url=url), "needs both")
+gh = base.with_keyless(oidc_request_url=url, oidc_request_token=tok, identity="https://id", issuer="https://iss")
+out["gh_secrets"] = sorted(gh.signing().secrets)
+out["kms_bad"] = fails(lambda: base.with_kms("alias/x"), "--key", "awskms:///alias/NAME")
+kms = base.with_kms("awskms:///alias/x")
+# verify: the arguments first, else what the chain implies; nothing to check against is refused
+out["verify_key_mode"] = fails(lambda: keyed.verifying(None, "", "", "", True), "nothing to check")
+v = kms.verifying(None, "", "", "", True)
+out["verify_kms"] = [v.kms_key, v.public_key is None]
+v = gh.verifying(None, "", "", "", False)
+out["verify_keyless"] = [v.identity, v.issuer, v.identity_regexp, v.tlog]
+v = gh.verifying(None, "", "^https://.*$", "", True)
+out["verify_regexp"] = [v.identity, v.identity_regexp]
+pub = dag.directory().with_new_file("cosign.pub", "x").file("cosign.pub")
+v = kms.verifying(pub, "", "", "", True)
+out["verify_public_key_wins"] = [v.kms_key, v.public_key is pub]
+# the state survives the engine's round trip of the object (init=False fields included)
+mod = Main.__dagger_module__
+state = asyncio.run(mod.unstructure(kms, Main))
+back = asyncio.run(mod.structure(state, Main))
+out["roundtrip"] = [back.mode, back.kms_key, back.tlog, back.auth_addresses]
+""",
+    )
+    assert got["key_mode"] == ["", "key", False] and got["key_secrets"] and got["same_again"]
+    assert got["gh_secrets"] == ["ACTIONS_ID_TOKEN_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_URL"]
+    assert got["verify_kms"] == ["awskms:///alias/x", True]
+    assert got["verify_keyless"] == ["https://id", "https://iss", False, False]
+    assert got["verify_regexp"] == ["^https://.*$", True]
+    assert got["verify_public_key_wins"] == ["", True]
+    assert got["roundtrip"] == ["kms", "awskms:///alias/x", True, []]
+
+
+def test_scan_and_sbom_keep_their_chained_files() -> None:
+    for name in ("scan", "sbom"):
+        got = run_chain_probe(
+            name,
+            """
+f = dag.directory().with_new_file("seaworthy.toml", "").file("seaworthy.toml")
+base = Main()
+chained = base.with_config(f)
+out["config"] = [base.config is None, chained.config is f]
+""",
+        )
+        assert got["config"] == [True, True], name
