@@ -446,33 +446,49 @@ class Seaworthy:
 
     # --- chained configuration (pure: each returns a new object, the earlier state kept) ------------------
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_config(self, file: Annotated[dagger.File, Doc("seaworthy.toml to use")]) -> Self:
-        """Use this configuration file (default: seaworthy.toml at the source root, if present)."""
+        """Use this configuration file (default: seaworthy.toml at the source root, if present).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         return dataclasses.replace(self, config_file=file)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_exceptions(
         self, file: Annotated[dagger.File, Doc("A TOML file of [[exceptions]] tables (owner, reason, expires)")]
     ) -> Self:
-        """Use this exception file instead of seaworthy.toml's [gate] exceptions_file."""
+        """Use this exception file instead of seaworthy.toml's [gate] exceptions_file.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         return dataclasses.replace(self, exceptions_file=file)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_policy(
         self, directory: Annotated[dagger.Directory, Doc("Your Rego policy folder (adds/overrides rules by id)")]
     ) -> Self:
-        """Evaluate your own Rego policies with the bundled ones (every override shows in the verdict)."""
+        """Evaluate your own Rego policies with the bundled ones (every override shows in the verdict).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         return dataclasses.replace(self, policy=directory)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_log_format(self, format: Annotated[str, Doc("console or json")]) -> Self:
-        """Log as console text (default) or JSON lines."""
+        """Log as console text (default) or JSON lines.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         if format not in ("console", "json"):
             raise InputError(f"--format {format!r} is not a log format; use console or json")
         return dataclasses.replace(self, log_format=format)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_registry_auth(
         self,
         address: Annotated[str, Doc("Registry host[:port], e.g. ghcr.io, docker.io, registry.example.com:5000")],
@@ -482,6 +498,9 @@ class Seaworthy:
         """Credentials for one registry (repeat for several; the same address again replaces them).
 
         Used by every step that reads or writes that registry: publish, sign, attest, verify, ship.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
         """
         registries = _registries(
             self.registry_addresses, self.registry_usernames, self.registry_secrets, [], None
@@ -493,20 +512,28 @@ class Seaworthy:
             registry_secrets=[a[2] for a in registries.auths],
         )
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_insecure_registry(
         self, address: Annotated[str, Doc("Registry host[:port] reached over plain HTTP / without TLS checks")]
     ) -> Self:
-        """Reach this registry over plain HTTP / without TLS verification (local registries only)."""
+        """Reach this registry over plain HTTP / without TLS verification (local registries only).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         registries = api.Registries(insecure=tuple(self.insecure_registries)).with_insecure(address)
         return dataclasses.replace(self, insecure_registries=list(registries.insecure))
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_registry_service(
         self,
         service: Annotated[dagger.Service, Doc("A registry you run, e.g. tcp://localhost:5000 (plain HTTP)")],
     ) -> Self:
-        """Publish to a registry you run: name it localhost:PORT in --repository (e.g. localhost:5000/team/app)."""
+        """Publish to a registry you run: name it localhost:PORT in --repository (e.g. localhost:5000/team/app).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         return dataclasses.replace(self, registry_service=service)
 
     def _signing_mode(self, mode: str) -> None:
@@ -516,18 +543,22 @@ class Seaworthy:
                 f"{flags[mode]} after {flags[self.signing_mode]}: chain one way to sign, not both; drop one of them"
             )
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_cosign_key(
         self,
         key: Annotated[dagger.Secret, Doc("cosign private key, e.g. file:./cosign.key")],
         password: Annotated[dagger.Secret | None, Doc("Password of the key, e.g. env:COSIGN_PASSWORD")] = None,
         tlog: TlogArg = True,
     ) -> Self:
-        """Sign with a cosign key pair (verification uses its public key)."""
+        """Sign with a cosign key pair (verification uses its public key).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         self._signing_mode("key")
         return dataclasses.replace(self, signing_mode="key", cosign_key=key, cosign_password=password, tlog=tlog)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_keyless(
         self,
         identity_token: Annotated[
@@ -549,7 +580,11 @@ class Seaworthy:
         ] = "",
         tlog: TlogArg = True,
     ) -> Self:
-        """Sign keyless with Sigstore (Fulcio certificate from a GitHub or GitLab OIDC token)."""
+        """Sign keyless with Sigstore (Fulcio certificate from a GitHub or GitLab OIDC token).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         self._signing_mode("keyless")
         if identity_token is None and oidc_request_url is None and oidc_request_token is None:
             raise InputError(
@@ -575,7 +610,7 @@ class Seaworthy:
             tlog=tlog,
         )
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_kms(
         self,
         key: Annotated[str, Doc("KMS key URI: awskms://, gcpkms://, azurekms://, hashivault://")],
@@ -585,38 +620,50 @@ class Seaworthy:
         ] = None,
         tlog: TlogArg = True,
     ) -> Self:
-        """Sign with a key held in a KMS (verification uses the same key)."""
+        """Sign with a key held in a KMS (verification uses the same key).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         self._signing_mode("kms")
         if "://" not in key:
             raise InputError(f"--key {key!r} is not a KMS key URI; write it like awskms:///alias/NAME")
         return dataclasses.replace(self, signing_mode="kms", kms_key=key, kms_credentials=credentials, tlog=tlog)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_build_arg(
         self,
         name: Annotated[str, Doc("Build argument name (ARG in the Dockerfile)")],
         value: Annotated[str, Doc("Its value (never a secret: use with-build-secret)")],
     ) -> Self:
-        """A build argument (repeatable; the same name again replaces it; over seaworthy.toml's)."""
+        """A build argument (repeatable; the same name again replaces it; over seaworthy.toml's).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         if not name.strip() or "=" in name:
             raise InputError(f"--name {name!r} is not a build argument name; give one like VERSION (no '=')")
         pairs = {n: v for n, v in zip(self.build_arg_names, self.build_arg_values, strict=True) if n != name}
         pairs[name.strip()] = value
         return dataclasses.replace(self, build_arg_names=list(pairs), build_arg_values=list(pairs.values()))
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_build_secret(
         self,
         id: Annotated[str, Doc("The Dockerfile secret id (RUN --mount=type=secret,id=…)")],
         secret: Annotated[dagger.Secret, Doc("The secret, e.g. env:NPM_TOKEN or file:./pip.conf")],
     ) -> Self:
-        """A build secret under the id the Dockerfile mounts (repeatable; the same id again replaces it)."""
+        """A build secret under the id the Dockerfile mounts (repeatable; the same id again replaces it).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         api.check_secret_id(id)
         kept = [(i, s) for i, s in zip(self.build_secret_ids, self.build_secrets, strict=True) if i != id]
         kept.append((id, secret))
         return dataclasses.replace(self, build_secret_ids=[i for i, _ in kept], build_secrets=[s for _, s in kept])
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def with_provenance(
         self,
         source_repository: Annotated[
@@ -624,7 +671,11 @@ class Seaworthy:
         ],
         revision: Annotated[str, Doc("Source revision (commit SHA)")],
     ) -> Self:
-        """Where the source comes from, recorded in ship's SLSA provenance."""
+        """Where the source comes from, recorded in ship's SLSA provenance.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         return dataclasses.replace(self, source_repository=source_repository, revision=revision)
 
     # --- helpers over the state -------------------------------------------------------------------------
@@ -807,12 +858,16 @@ class Seaworthy:
         text = await source.file(cfg.build.dockerfile).contents()
         return self._image(built, source, text)
 
-    @function
+    @function(cache="session")  # type: ignore[call-overload]
     def image(
         self,
         container: Annotated[dagger.Container, Doc("Your own image, e.g. alpine:3.22 or a container you built")],
     ) -> Image:
-        """Your own container as an Image: facts, sbom, scan and publish read its one tarball."""
+        """Your own container as an Image: facts, sbom, scan and publish read its one tarball.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
         return self._image(api.image(container), None, "")
 
     # --- gate -------------------------------------------------------------------------------------------
