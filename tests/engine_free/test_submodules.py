@@ -192,6 +192,13 @@ def test_pyproject_carries_the_core_package_and_one_entry_point(name: str) -> No
     assert wheel["force-include"][source] == "pipeline"
     assert (MODULES / name / source).resolve() == ROOT / "pipeline"
     assert (MODULES / name / "src" / pkg / "main.py").is_file()
+    # uv (here, and in a developer's module folder) rebuilds the wheel whenever any file of the core changes;
+    # by default it would only watch pyproject.toml and keep installing a stale copy of pipeline/
+    keys = [k["file"] for k in py["tool"]["uv"]["cache-keys"]]
+    assert "pyproject.toml" in keys
+    watched = [glob_regex(k) for k in rebase(keys, f"modules/{name}")]
+    unwatched = [f for f in shared_files() if not any(w.fullmatch(f) for w in watched)]
+    assert not unwatched, f"modules/{name}: [tool.uv] cache-keys miss {unwatched}"
 
 
 @pytest.mark.parametrize("name", NAMES)
