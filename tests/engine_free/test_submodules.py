@@ -603,3 +603,21 @@ out["config"] = [base.config is None, chained.config is f]
 """,
         )
         assert got["config"] == [True, True], name
+
+
+# --- the engine test module calls every module ------------------------------------------------------------
+
+
+def test_the_engine_test_module_depends_on_and_calls_every_module_function() -> None:
+    tests_module = ROOT / "tests" / "dagger"
+    deps = {d["name"]: d["source"] for d in json.loads((tests_module / "dagger.json").read_text())["dependencies"]}
+    text = (tests_module / "src" / "seaworthy_tests" / "modules_calls.py").read_text()
+    for name in NAMES:
+        assert deps[f"seaworthy-{name}"] == f"../../modules/{name}"
+        assert (tests_module / deps[f"seaworthy-{name}"] / "dagger.json").resolve() == MODULES / name / "dagger.json"
+        assert f"dag.seaworthy_{name}()" in text, name
+        for fn in FUNCTIONS[name]:
+            assert re.search(rf"\.{fn}\(", text), f"tests/dagger never calls seaworthy-{name}'s {fn}"
+    cases = set(re.findall(r"^async def (\w+)\(", text, flags=re.M)) - {"expect_failure", "throwaway_keys"}
+    listed = text[text.index("def module_cases(") :]
+    assert cases and all(c in listed for c in cases), "module_cases does not run every case"
