@@ -101,7 +101,7 @@ def test_the_engine_job_installs_dagger_0_21_11_and_runs_every_check() -> None:
     script = "\n".join(s.get("run", "") for s in job["steps"])
     for needed in (
         "call -m tests/dagger all",
-        "call ship export",
+        "call ship reports export",
         "call ship --source=tests/fixtures/bad-project;",
         "test ! -e reports/bad/published.json",
         "scripts/lock-images.py --check",
@@ -133,7 +133,7 @@ def test_gitlab_runs_the_same_with_the_dagger_cli_and_dind() -> None:
     assert "dl.dagger.io/dagger/install.sh" in install and 'DAGGER_VERSION="v${DAGGER_VERSION}"' in install
     script = "\n".join(engine["script"])
     assert "CI_COMMIT_TAG" in script and "--require-digests" in script
-    for needed in ("call -m tests/dagger all", "call ship export", "bad-project", "lock-images.py --check"):
+    for needed in ("call -m tests/dagger all", "call ship reports export", "bad-project", "lock-images.py --check"):
         assert needed in script, needed
 
 
