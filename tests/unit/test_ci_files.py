@@ -102,7 +102,7 @@ def test_the_engine_job_installs_dagger_0_21_11_and_runs_every_check() -> None:
     for needed in (
         "call -m tests/dagger all",
         "call ship reports export",
-        "call ship --source=tests/fixtures/bad-project;",
+        "call ship --source=tests/fixtures/bad-project ref;",
         "test ! -e reports/bad/published.json",
         "scripts/lock-images.py --check",
     ):
@@ -112,7 +112,7 @@ def test_the_engine_job_installs_dagger_0_21_11_and_runs_every_check() -> None:
     triggers: dict[object, Any] = yaml.safe_load(WORKFLOW.read_text())
     assert "v*" in triggers[True]["push"]["tags"]  # YAML 1.1 reads the key `on` as True
     # the bad fixture's strict ship must fail the step if it passes
-    assert re.search(r"if dagger .*bad-project; then\s+echo .*\s+exit 1", script)
+    assert re.search(r"if dagger .*bad-project( ref)?; then\s+echo .*\s+exit 1", script)
 
 
 def test_the_test_job_runs_the_readme_test_command() -> None:
