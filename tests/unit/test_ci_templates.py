@@ -23,6 +23,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import stat
 import subprocess
 import sys
@@ -597,6 +598,24 @@ def test_the_comment_is_one_comment_found_by_its_marker_and_updated() -> None:
     assert "<!-- seaworthy-verdict -->" in script
     assert "updateComment" in script and "createComment" in script and "paginate" in script
     assert "inputs.comment == 'true'" in comment["if"] and "pull_request" in comment["if"]
+
+
+def test_shellcheck_passes_on_the_action_and_component_scripts() -> None:
+    shellcheck = shutil.which("shellcheck")
+    assert shellcheck, "shellcheck is not installed; run scripts/setup.sh"
+    scripts = [("bash", s["run"]) for s in _action_steps() if "run" in s]
+    job = _component_job()
+    scripts += [("sh", s) for s in (*job["before_script"], *job["script"])]
+    assert len(scripts) >= 6
+    for shell, script in scripts:
+        done = subprocess.run(
+            [shellcheck, "-s", shell, "-"], input=script, capture_output=True, text=True, check=False, timeout=60
+        )
+        assert done.returncode == 0, done.stdout
+    bad = subprocess.run(
+        [shellcheck, "-s", "sh", "-"], check=False, input='[ -n "x" ] && echo $1\n', capture_output=True, text=True
+    )
+    assert bad.returncode != 0  # the check can fail
 
 
 # --- the scripts, run: the argv Dagger would get --------------------------------------------------------------
