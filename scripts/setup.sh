@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 APT_PACKAGES=(podman buildah skopeo umoci runc debootstrap docker-registry apache2-utils busybox-static
-  ca-certificates curl)
+  ca-certificates curl shellcheck)  # shellcheck: the CI templates' scripts (and actionlint uses it when present)
 SEMGREP_VERSION=1.185.0
 
 log() { printf '[setup] %s\n' "$*" >&2; }

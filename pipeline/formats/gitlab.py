@@ -25,7 +25,7 @@ import json
 import re
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 import attrs
 
@@ -109,6 +109,31 @@ class ScanContext:
     """True when a scanner of this run did not complete: the report says ``status: failure``."""
     messages: tuple[str, ...] = ()
     """Notes the user should read (tool notes, what was relaxed); they become ``scan.messages`` (warn)."""
+
+
+def operating_system_of(cyclonedx_text: str) -> str:
+    """``name:version`` of the image's distribution from its CycloneDX SBOM (the component of type
+    ``operating-system`` trivy and syft write, e.g. ``debian:13.1``); `UNKNOWN_OS` when there is none."""
+    try:
+        doc: object = json.loads(cyclonedx_text)
+    except ValueError:
+        return UNKNOWN_OS
+    if not isinstance(doc, dict):
+        return UNKNOWN_OS
+    components: object = cast("dict[str, object]", doc).get("components")
+    if not isinstance(components, list):
+        return UNKNOWN_OS
+    for item in cast("list[object]", components):
+        if not isinstance(item, dict):
+            continue
+        c = cast("dict[str, object]", item)
+        name, version = c.get("name"), c.get("version")
+        if c.get("type") == "operating-system" and isinstance(name, str) and name.strip():
+            os_name = clean_text(name.strip())
+            return (
+                f"{os_name}:{clean_text(version.strip())}" if isinstance(version, str) and version.strip() else os_name
+            )
+    return UNKNOWN_OS
 
 
 def report_type(f: Finding) -> ReportType:

@@ -20,7 +20,7 @@ import dagger
 from pipeline import log
 from pipeline.config import Config
 from pipeline.errors import ConfigError, InputError
-from pipeline.formats import intoto, openvex, sbom_pair
+from pipeline.formats import gitlab, intoto, openvex, sbom_pair
 from pipeline.formats.dev_install import dev_install
 from pipeline.formats.trivyignore import render_trivyignore
 from pipeline.model import ImageFacts, ToolRun, Verdict, as_scanned
@@ -256,6 +256,10 @@ async def ship(
             sboms=(sbom_summary,),
             notes=notes,
             dockerfile=cfg.build.dockerfile,
+            started=started,
+            scanned_image=f"{image_name}:{plan.tag}",
+            operating_system=gitlab.operating_system_of(cdx_text),
+            commit_sha=plan.revision,
         )
     )
     files.update(

@@ -13,7 +13,9 @@ import pytest
 from pipeline import config
 from pipeline.formats import gitlab
 from pipeline.model import Category, merge_findings
-from tests.contract.test_ship_slice import FIXTURES, run_source_scanners
+from pipeline.reports import GITLAB_FILES, GitlabScan, merged_findings, write_reports
+from tests.contract.test_ship_slice import FIXTURES, _image_findings, gate, run_source_scanners
+from tests.images import BuiltImage
 
 pytestmark = pytest.mark.contract
 
@@ -56,3 +58,44 @@ def test_bad_project_gives_four_valid_gitlab_reports(tmp_path: Path) -> None:
     # the fixture has no image findings: an empty container_scanning report that still names the scan
     cs = docs[gitlab.ReportType.CONTAINER_SCANNING]
     assert cs["vulnerabilities"] == [] and cs["scan"]["status"] == "success"
+
+
+def test_ship_reports_carry_the_four_gitlab_reports_of_the_bad_fixture(
+    tmp_path: Path, vulnerable_app_image: BuiltImage
+) -> None:
+    """As `ship` renders them: the bad fixture's source runs and an image scan (the vulnerable app, real trivy,
+    fixture DB), through `write_reports` with a GitlabScan; each report validates and holds its findings."""
+    cfg = config.load(None)
+    source_runs = run_source_scanners(tmp_path / "src", FIXTURES / "bad-project", cfg)
+    image_run, _ = _image_findings(tmp_path / "image", vulnerable_app_image)
+    runs = (*source_runs, image_run)
+    findings = merged_findings(runs)
+    verdict, _ = gate(findings, cfg)
+    scan = GitlabScan(START, START + datetime.timedelta(minutes=2), "0.1.0", image="localhost/bad/app:latest",
+                      operating_system="debian:12", commit_sha="1234567")  # fmt: skip
+    files = write_reports(runs, findings, verdict, gitlab_scan=scan)
+    assert files == write_reports(runs, tuple(reversed(findings)), verdict, gitlab_scan=scan)  # deterministic
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text(encoding="utf-8")))
+    docs = {k: json.loads(files[k.file_name]) for k in gitlab.ReportType}  # all four are there
+    for kind, doc in docs.items():
+        errors = [e.message for e in validator.iter_errors(doc)]
+        assert not errors, (kind, errors)
+        assert doc["scan"]["start_time"] == "2026-11-27T10:00:00"
+    assert sum(len(d["vulnerabilities"]) for d in docs.values()) == len(findings)
+    cs = docs[gitlab.ReportType.CONTAINER_SCANNING]["vulnerabilities"]
+    assert {("CVE-2099-0001", "libc6")} <= {
+        (v["identifiers"][0]["value"], v["location"]["dependency"]["package"]["name"]) for v in cs
+    }
+    assert {v["location"]["image"] for v in cs} == {"localhost/bad/app:latest"}
+    versions = docs[gitlab.ReportType.SECRET_DETECTION]["scan"]["scanner"]["version"]
+    # the tools' versions as their runs report them (gitleaks' JSON report names none)
+    assert "gitleaks" in versions and "semgrep 1." in versions and "trivy 0." in versions
+    for secret in ("AKIAQYLPMN5HHHFPZAM2", "ghp_"):
+        for name in GITLAB_FILES:
+            assert secret.encode() not in files[name], (secret, name)
+    # a source scan alone covers no image: no container_scanning report (it would say "nothing found")
+    alone = write_reports(source_runs, merged_findings(source_runs), verdict, gitlab_scan=scan)
+    assert "gl-container-scanning-report.json" not in alone
+    assert {"gl-sast-report.json", "gl-dependency-scanning-report.json", "gl-secret-detection-report.json"} <= set(
+        alone
+    )
