@@ -153,10 +153,18 @@ class Scanned:
         return report_stage.directory(self.files)
 
 
-def scanned(runs: Sequence[ToolRun], verdict: Verdict | None = None, extra: Mapping[str, str] | None = None) -> Scanned:
-    """`runs` merged once (scrubbed of every secret value any run marked), with their reports."""
+def scanned(
+    runs: Sequence[ToolRun],
+    verdict: Verdict | None = None,
+    extra: Mapping[str, str] | None = None,
+    *,
+    started: datetime | None = None,
+) -> Scanned:
+    """`runs` merged once (scrubbed of every secret value any run marked), with their reports.
+
+    `started`: when the scan began (GitLab's reports carry it; default: when the reports are rendered)."""
     findings = merged_findings(runs)
-    files = report_stage.render(runs, findings, verdict=verdict)
+    files = report_stage.render(runs, findings, verdict=verdict, started=started)
     files.update({name: text.encode() for name, text in (extra or {}).items()})
     return Scanned(tuple(runs), tuple(findings), verdict, files)
 
@@ -191,9 +199,10 @@ async def scan(
     is a Dockerfile the caller named explicitly (it must exist; hadolint lints it with every other one).
     """
     chosen = check_scanners(names, where="scanners") if names is not None else None
+    started = datetime.now(UTC)
     runs = await scan_stage.run_scanners(source, cfg, names=chosen, dockerfile=dockerfile)
     if not gated:
-        return scanned(runs)
+        return scanned(runs, started=started)
     gated_verdict = await scan_gate_stage.evaluate(
         source, cfg, runs, merged_findings(runs), today=on or today(), user_policy=policy
     )
@@ -201,6 +210,7 @@ async def scan(
         runs,
         gated_verdict.verdict,
         {"gate-input.json": gated_verdict.input_text, "verdict.json": verdict_json(gated_verdict.verdict)},
+        started=started,
     )
 
 
@@ -251,8 +261,9 @@ async def sbom(built: Built, cfg: Config) -> dagger.Directory:
 
 async def scan_image(built: Built, cfg: Config) -> Scanned:
     """Vulnerabilities of the image with trivy (the DB refreshed at most once a day in a cache volume)."""
+    started = datetime.now(UTC)
     await trivydb.refresh(cfg)
-    return scanned(await image_stage.scan_image(built, cfg))
+    return scanned(await image_stage.scan_image(built, cfg), started=started)
 
 
 async def facts(built: Built, dockerfile_text: str = "") -> str:

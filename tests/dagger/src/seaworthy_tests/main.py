@@ -23,6 +23,8 @@ import anyio
 import dagger
 from dagger import DefaultPath, dag, function, object_type
 
+from seaworthy_tests.modules_calls import module_cases
+
 TODAY = "2026-11-27"
 COSIGN = "ghcr.io/sigstore/cosign/cosign:v3.1.2"  # a throwaway key pair; the module pins its own images
 ALPINE = "alpine:3.22"
@@ -168,6 +170,13 @@ class SeaworthyTests:
         check(json.loads(await release.verdict())["passed"] is False, "Release.verdict")
         entries = await release.reports().entries()
         check("published.json" not in entries, f"a failing gate published: {entries}")
+        gitlab_reports = {
+            "gl-sast-report.json",
+            "gl-dependency-scanning-report.json",
+            "gl-container-scanning-report.json",
+            "gl-secret-detection-report.json",
+        }
+        check(gitlab_reports <= set(entries), f"GitLab's four reports missing: {entries}")
         verdict = json.loads(await release.reports().file("verdict.json").contents())
         check(verdict["passed"] is False, "verdict should fail")
         await expect_failure(release.verify(), "nothing was published")
@@ -556,6 +565,7 @@ class SeaworthyTests:
             "version": self.version_lists_every_pinned_image,
             "gate_hostile": self.gate_refuses_malformed_input_and_hostile_policies,
         }
+        cases.update(module_cases(bad))
         failures: dict[str, str] = {}
 
         async def one(name: str) -> None:
