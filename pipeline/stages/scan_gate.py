@@ -62,8 +62,10 @@ async def evaluate(
     findings: Sequence[Finding],
     *,
     today: datetime.date,
+    user_policy: dagger.Directory | None = None,
 ) -> ScanVerdict:
-    """Evaluate the bundled policies (plus seaworthy.toml's gate.policy_dirs) over the scan's findings."""
+    """Evaluate the bundled policies (plus seaworthy.toml's gate.policy_dirs and the caller's `user_policy`
+    folder) over the scan's findings."""
     exceptions = await ship_stage.load_exceptions_for(source, cfg)
     text: str | None = None
     if await source.exists(cfg.build.dockerfile, expected_type=dagger.ExistsType.REGULAR_TYPE):
@@ -71,5 +73,7 @@ async def evaluate(
     doc = source_gate_input(findings, runs, cfg, exceptions=exceptions, today=today, dockerfile_text=text)
     input_text = json.dumps(doc, sort_keys=True, indent=2) + "\n"
     user_policies = [(d, source.directory(d)) for d in cfg.gate.policy_dirs]
+    if user_policy is not None:
+        user_policies.append(("--policy", user_policy))
     verdict = await gate_stage.evaluate_built(doc, input_text, user_policies=user_policies)
     return ScanVerdict(verdict, input_text)

@@ -117,6 +117,10 @@ class ShipOutcome:
     reports: dagger.Directory
     failure_message: str
     published: str = ""
+    config_digests: tuple[str, ...] = ()
+    """The image config digest of each platform built (the ones published, when it was)."""
+    sbom: dagger.Directory | None = None
+    """sbom.cdx.json and sbom.spdx.json of the image (the same files as in `reports`)."""
 
 
 async def load_exceptions_for(source: dagger.Directory, cfg: Config) -> tuple[Exception_, ...]:
@@ -264,6 +268,7 @@ async def ship(
             "verdict.json": report_stage.verdict_json(verdict),
         }
     )
+    config_digests = tuple(f.config_digest for f in facts)
     if not verdict.passed:
         summary = files["summary.md"]
         text = summary.decode() if isinstance(summary, bytes) else summary
@@ -272,7 +277,13 @@ async def ship(
             f"the policy gate denied the release ({denied}); nothing was published. Fix the reasons below or "
             f"record a reviewed exception (owner, reason, expiry) in seaworthy.toml.\n\n{text}"
         )
-        return ShipOutcome(verdict, report_stage.directory(files), message)
+        return ShipOutcome(
+            verdict,
+            report_stage.directory(files),
+            message,
+            config_digests=config_digests,
+            sbom=report_stage.sbom_directory(pair),
+        )
 
     # --- release: only after a pass -----------------------------------------------------------------
     own = release.ephemeral_registry(f"seaworthy-registry-{uuid.uuid4().hex}") if plan.ephemeral else None
@@ -370,7 +381,14 @@ async def ship(
         files["published.json"] = report_stage.dumps(
             {"ref": target.public(pushed.ref), "digest": pushed.digest, "config_digests": dict(pushed.config_digests)}
         )
-        return ShipOutcome(verdict, report_stage.directory(files), "", target.public(pushed.ref))
+        return ShipOutcome(
+            verdict,
+            report_stage.directory(files),
+            "",
+            target.public(pushed.ref),
+            config_digests=config_digests,
+            sbom=report_stage.sbom_directory(pair),
+        )
     finally:
         if own is not None:
             await own.stop()
