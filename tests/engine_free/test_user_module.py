@@ -10,8 +10,11 @@ is the real policy set.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
+import os
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -68,6 +71,10 @@ def object_type() -> Any:
     return main.MyPipeline.__dagger_object_type__
 
 
+def lock_versions(path: Path) -> dict[str, str]:
+    return {p["name"]: p["version"] for p in tomllib.loads(path.read_text())["package"] if "version" in p}
+
+
 # --- the module as the engine loads it -------------------------------------------------------------------
 
 
@@ -82,6 +89,17 @@ def test_layout_matches_dagger_json_and_pyproject() -> None:
     assert "dagger-io" in py["project"]["dependencies"], "dagger-io must stay unpinned (runtime SDK is 0.0.0)"
     assert py["tool"]["uv"]["sources"]["dagger-io"] == {"path": "sdk", "editable": True}
     assert "/sdk" in (EXAMPLE / ".gitignore").read_text().split()
+    # Seaworthy comes as the `pipeline` package inside this module's own wheel (as for modules/): the root
+    # distribution would bring a second `dagger.mod` entry point. Same runtime dependencies, same versions.
+    root_py = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert py["project"]["dependencies"] == root_py["project"]["dependencies"]
+    assert py["tool"]["hatch"]["build"]["targets"]["wheel"]["force-include"] == {"../../pipeline": "pipeline"}
+    assert (EXAMPLE / "../../pipeline").resolve() == ROOT / "pipeline"
+    assert "../../pipeline/**" in meta["include"]
+    root_lock = lock_versions(ROOT / "uv.lock")
+    differ = {k: (v, root_lock[k]) for k, v in lock_versions(EXAMPLE / "uv.lock").items() if root_lock.get(k, v) != v}
+    assert not differ, f"examples/user-module/uv.lock differs from the root's: {differ}"
+    assert not (EXAMPLE / "pipeline").exists() and not (EXAMPLE / "src" / "pipeline").exists(), "no copy committed"
     # the default source is the bundled example app, named from the context root
     default = object_type().functions["check"].parameters["source"].default_path
     assert default.startswith("/") and (ROOT / default.lstrip("/") / "app.py").is_file()
@@ -370,3 +388,75 @@ def test_the_example_is_pyright_strict_clean() -> None:
     problems = [f"{d['file']}:{d['range']['start']['line'] + 1}: {d['message']}" for d in report["generalDiagnostics"]]
     assert report["summary"]["filesAnalyzed"] >= 3
     assert problems == []
+
+
+# --- the environment the Python runtime builds -------------------------------------------------------------
+
+PROBE = """
+import importlib.metadata as md, json, sys
+from pathlib import Path
+from dagger.mod.cli import get_entry_point
+ep = get_entry_point()
+cls = ep.load()
+import pipeline
+ot = cls.__dagger_object_type__
+print(json.dumps({
+    "entry_points": sorted([e.name, e.value] for e in md.entry_points(group="dagger.mod")),
+    "main": cls.__name__,
+    "functions": sorted(ot.functions),
+    "pipeline": pipeline.__file__,
+    "pipeline_main_imported": "pipeline.main" in sys.modules,
+    "dists": sorted(d.metadata["Name"] for d in md.distributions()),
+}))
+"""
+
+
+def _uv() -> str:
+    found = shutil.which("uv") or str(ROOT / ".cache" / "uv" / "bin" / "uv")
+    assert Path(found).exists(), "uv is missing: run scripts/setup.sh (it installs uv into .cache/uv)"
+    return found
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("UV_", "VIRTUAL_ENV", "PYTHON", "DAGGER_"))}
+    return {**env, **extra}
+
+
+def _tree(root: Path) -> dict[str, str]:
+    return {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def test_the_runtime_environment_loads_this_module_with_the_repositorys_pipeline(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    sync = subprocess.run(
+        [_uv(), "sync", "--no-sources", "--locked", "--no-dev", "--python", sys.executable, "-q"],
+        cwd=EXAMPLE,
+        env=_clean_env(UV_PROJECT_ENVIRONMENT=str(venv)),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert sync.returncode == 0, f"uv sync --locked failed:\n{sync.stderr[-3000:]}"
+    run = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", PROBE],
+        cwd=EXAMPLE,
+        env=_clean_env(DAGGER_MODULE="my-pipeline", DAGGER_MAIN_OBJECT="MyPipeline"),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == 0, f"the module does not load:\n{run.stderr[-3000:]}"
+    got = json.loads(run.stdout)
+    assert got["entry_points"] == [["main_object", "my_pipeline.main:MyPipeline"]]
+    assert got["main"] == "MyPipeline" and got["functions"] == ["build", "check"]
+    assert "seaworthy" not in got["dists"] and not got["pipeline_main_imported"]
+    files = subprocess.run(["git", "ls-files", "pipeline"], cwd=ROOT, capture_output=True, text=True, check=True)
+    shared = {
+        f.removeprefix("pipeline/"): hashlib.sha256((ROOT / f).read_bytes()).hexdigest()
+        for f in files.stdout.splitlines()
+    }
+    assert _tree(Path(got["pipeline"]).parent) == shared, "the installed pipeline is not the repository's pipeline/"
