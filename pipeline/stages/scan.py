@@ -26,8 +26,8 @@ from pipeline.config import Config
 from pipeline.errors import InputError
 from pipeline.formats import sbom_pair
 from pipeline.model import ToolRun
-from pipeline.stages import bundled, trivydb
 from pipeline.stages import image as image_stage
+from pipeline.stages import trivydb
 from pipeline.stages.runner import Mountable, collect_fresh, day_buster, tool_container, unwrap
 from pipeline.tools import bandit, dockerfile_rules, gitleaks, hadolint, languages, njsscan, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
@@ -40,12 +40,12 @@ IGNOREFILE = f"{IN}/trivyignore.yaml"
 
 def bundled_rules() -> dagger.Directory:
     """The semgrep rules shipped with Seaworthy (offline by default)."""
-    return bundled.directory("rules/semgrep")
+    return dag.current_module().source().directory("pipeline/rules/semgrep")
 
 
 def bundled_trivy_checks() -> dagger.Directory:
     """Seaworthy's own trivy checks (Rego, ``SW-DS-…``)."""
-    return bundled.directory("rules/trivy")
+    return dag.current_module().source().directory("pipeline/rules/trivy")
 
 
 DOCKERIGNORE_GLOBS = ("**/.dockerignore", "**/*.dockerignore", ".dockerignore", "*.dockerignore")
@@ -90,7 +90,7 @@ async def trivy_check_data(source: dagger.Directory, cfg: Config) -> dagger.Dire
 
 def inventory_rules() -> dagger.Directory:
     """semgrep's coverage inventory rules (one never-matching rule per language: see `semgrep`)."""
-    return bundled.directory("rules/inventory")
+    return dag.current_module().source().directory("pipeline/rules/inventory")
 
 
 def invocation(

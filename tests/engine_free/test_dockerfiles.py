@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+from pathlib import Path
 from typing import Any
 
 import dagger
@@ -129,6 +130,7 @@ def test_every_function_whose_errors_name_dockerfile_has_that_flag() -> None:
 
 
 def test_the_stage_mounts_the_checks_the_contract_tests_run() -> None:
-    written = {a["path"]: a["contents"] for a in selections(scan.bundled_trivy_checks(), "withNewFile")}
-    on_disk = {p.name: p.read_text(encoding="utf-8") for p in trivy.BUNDLED_CHECKS.glob("*.rego")}
-    assert on_disk and written == on_disk
+    (directory,) = selections(scan.bundled_trivy_checks(), "directory")
+    root = Path(__file__).resolve().parents[2]
+    assert root / directory["path"] == trivy.BUNDLED_CHECKS
+    assert any(trivy.BUNDLED_CHECKS.glob("*.rego"))

@@ -432,21 +432,8 @@ def _tree(root: Path) -> dict[str, str]:
 
 def test_the_runtime_environment_loads_this_module_with_the_repositorys_pipeline(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
-    # --reinstall-package: uv reuses its cached build of a path project while the project's own files are
-    # unchanged; the wheel takes ../../pipeline in, which uv does not watch
     sync = subprocess.run(
-        [
-            _uv(),
-            "sync",
-            "--no-sources",
-            "--locked",
-            "--no-dev",
-            "--reinstall-package",
-            "my-pipeline",
-            "--python",
-            sys.executable,
-            "-q",
-        ],
+        [_uv(), "sync", "--no-sources", "--locked", "--no-dev", "--python", sys.executable, "-q"],
         cwd=EXAMPLE,
         env=_clean_env(UV_PROJECT_ENVIRONMENT=str(venv)),
         capture_output=True,
