@@ -223,9 +223,16 @@ async def build_secrets(secrets: Mapping[str, dagger.Secret] | None) -> list[dag
     return await image_stage.named_secrets([s for _, s in items], [i for i, _ in items])
 
 
-def check_secret_id(value: str) -> str:
-    """`value` if it is a usable Dockerfile secret id; InputError otherwise."""
-    image_stage.secret_ids([value], 1)
+_SECRET_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def check_secret_id(value: str, *, where: str = "with-build-secret --id") -> str:
+    """`value` if it is a usable Dockerfile secret id; InputError naming `where` otherwise."""
+    if not _SECRET_ID.match(value):
+        raise InputError(
+            f"{where} {value!r} is not a Dockerfile secret id; use letters, digits, '.', '_' or '-', as in "
+            "RUN --mount=type=secret,id=npm"
+        )
     return value
 
 

@@ -1,43 +1,32 @@
 """The Dagger module object: Seaworthy's public functions.
 
-Thin on purpose: each function reads its arguments, loads `seaworthy.toml` from the source, and composes
-stages (pipeline/stages). Anything with a branch worth testing lives in a lower layer.
+Configuration is chained on the main object (`with_registry_auth`, `with_cosign_key`, `with_policy`…, each
+returning a new object that keeps the earlier state); each function then takes only what is its own and
+returns a result object (ScanResult, GateResult, Image, Release) whose own functions carry the state they
+need. Thin on purpose: every step is a call into `pipeline.api`; anything with a branch worth testing lives
+in a lower layer.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
-from typing import Annotated
+import dataclasses
+from datetime import UTC, datetime
+from typing import Annotated, Self
 
-import attrs
 import dagger
-from dagger import DefaultPath, Doc, Ignore, field, function, object_type
+from dagger import DefaultPath, Doc, Ignore, dag, field, function, object_type
 
-from pipeline import config as config_mod
-from pipeline import log
-from pipeline.config import Config
+from pipeline import api, log
+from pipeline.config import SBOM_GENERATORS, Config
 from pipeline.errors import GateFailed, InputError
-from pipeline.formats import sbom_pair
-from pipeline.model import ToolRun, Verdict
-from pipeline.reports import merged_findings
-from pipeline.stages import gate as gate_stage
-from pipeline.stages import image as image_stage
+from pipeline.model import Verdict
 from pipeline.stages import release as release_stage
-from pipeline.stages import report as report_stage
-from pipeline.stages import scan as scan_stage
-from pipeline.stages import scan_gate as scan_gate_stage
-from pipeline.stages import ship as ship_stage
-from pipeline.stages import trivydb
 
 SourceArg = Annotated[
     dagger.Directory,
     DefaultPath("examples/app"),
     Ignore([".git", "**/.venv", "**/.venv-*", "**/node_modules", "**/__pycache__"]),
     Doc("Source tree to scan and build (default: the bundled example app)"),
-]
-ConfigArg = Annotated[
-    dagger.File | None,
-    Doc("Configuration file (default: seaworthy.toml at the source root, if present)"),
 ]
 ScannersArg = Annotated[
     list[str],
@@ -49,51 +38,173 @@ ScannersArg = Annotated[
 SkipArg = Annotated[list[str], Doc("Glob patterns of paths no source scanner looks at (adds to seaworthy.toml)")]
 DockerfileArg = Annotated[str, Doc("Dockerfile path inside the source (default: Dockerfile)")]
 TargetArg = Annotated[str, Doc("Build stage to stop at (Dockerfile target)")]
-BuildArgsArg = Annotated[list[str], Doc("Build arguments as KEY=VALUE (never secrets: use --secrets)")]
 PlatformsArg = Annotated[list[str], Doc("Platforms to build, e.g. linux/amd64,linux/arm64 (default: native)")]
-SecretsArg = Annotated[
-    list[dagger.Secret],
-    Doc("Build secrets (env://, file://…), each under the id --secret-ids gives, for RUN --mount=type=secret"),
-]
-SecretIdsArg = Annotated[
-    list[str], Doc("The Dockerfile secret id of each --secrets entry, in the same order (e.g. npm,pip)")
-]
-ImageArg = Annotated[dagger.Container | None, Doc("An image to use instead of building the source (e.g. alpine:3.22)")]
 TodayArg = Annotated[str, Doc("Date the exceptions' expiry is checked against, YYYY-MM-DD (default: today, UTC)")]
-
-# signing and registry arguments shared by sign, attest, verify and ship
 RefArg = Annotated[str, Doc("Image by digest: repo@sha256:… (a tag is refused)")]
-KeyArg = Annotated[dagger.Secret | None, Doc("cosign private key (key mode)")]
-KeyPasswordArg = Annotated[dagger.Secret | None, Doc("Password of the cosign key")]
-KmsKeyArg = Annotated[str, Doc("KMS key URI (kms mode): awskms://, gcpkms://, azurekms://, hashivault://")]
-KmsCredentialsArg = Annotated[
-    dagger.Secret | None,
-    Doc("KMS credentials: a NAME=value file (AWS_*, AZURE_*, VAULT_*) or GCP's JSON key (kms mode)"),
-]
-IdentityTokenArg = Annotated[dagger.Secret | None, Doc("OIDC token for keyless signing (GitLab SIGSTORE_ID_TOKEN)")]
-OidcUrlArg = Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_URL (keyless)")]
-OidcTokenArg = Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_TOKEN (keyless)")]
 TlogArg = Annotated[bool, Doc("Use the transparency log (turn off for private or ephemeral registries)")]
-RegistryUserArg = Annotated[str, Doc("Registry user name")]
-RegistryPasswordArg = Annotated[dagger.Secret | None, Doc("Registry password or token")]
-InsecureArg = Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")]
-RegistryServiceArg = Annotated[
-    dagger.Service | None,
-    Doc("A registry you run, e.g. tcp://localhost:5000 (plain HTTP); --repository=localhost:5000/team/app"),
+PublicKeyArg = Annotated[
+    dagger.File | None, Doc("cosign public key (default with with-cosign-key / with-kms: the signing key's own)")
 ]
+IdentityArg = Annotated[
+    str,
+    Doc(
+        "Expected signer identity (keyless; default: with-keyless --identity), e.g. "
+        "https://github.com/org/repo/.github/workflows/ship.yml@refs/heads/main"
+    ),
+]
+IdentityRegexpArg = Annotated[str, Doc("Expected signer identity as a regular expression (keyless)")]
+IssuerArg = Annotated[
+    str,
+    Doc(
+        "Expected OIDC issuer (keyless; default: with-keyless --issuer), e.g. https://token.actions.githubusercontent.com"
+    ),
+]
+RequireArg = Annotated[
+    list[str], Doc("Attestations that must be present: sbom, vuln, provenance, verdict (default: all)")
+]
+MaxAgeArg = Annotated[int, Doc("The vulnerability attestation must be younger than this")]
+VerifyTlogArg = Annotated[bool, Doc("Require the transparency log entry")]
+StrictArg = Annotated[bool, Doc("Fail the call when the gate fails (false: return the result and reports anyway)")]
+
+LIVE_DATA = (
+    "Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that move "
+    "until locked), so a new `dagger call` always scans again; the engine's default would keep them up to 7 days "
+    "(dagger core/modfunc.go MaxFunctionCacheTTLSeconds)."
+)
+
+
+# --- state carried from the chained configuration into the result objects -----------------------------
+
+
+def _no_strs() -> list[str]:
+    return []
+
+
+def _no_secrets() -> list[dagger.Secret]:
+    return []
+
+
+def _no_containers() -> list[dagger.Container]:
+    return []
+
+
+def _registries(
+    addresses: list[str],
+    usernames: list[str],
+    secrets: list[dagger.Secret],
+    insecure: list[str],
+    service: dagger.Service | None,
+) -> api.Registries:
+    return api.Registries(
+        auths=tuple(zip(addresses, usernames, secrets, strict=True)), insecure=tuple(insecure), service=service
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class _SigningState:
+    """The signing mode chained on the main object (one of key, keyless, kms)."""
+
+    mode: str = ""
+    key: dagger.Secret | None = None
+    password: dagger.Secret | None = None
+    kms_key: str = ""
+    kms_credentials: dagger.Secret | None = None
+    identity_token: dagger.Secret | None = None
+    oidc_request_url: dagger.Secret | None = None
+    oidc_request_token: dagger.Secret | None = None
+    tlog: bool = True
+
+    def signing(self, *, ephemeral: bool = False) -> api.Signing:
+        if not self.mode and not ephemeral:
+            raise InputError(
+                "no way to sign was chained: add with-cosign-key --key=file:./cosign.key, "
+                "with-kms --key=awskms:///alias/NAME, or with-keyless (an OIDC token) before the function"
+            )
+        return api.Signing.from_args(
+            key=self.key,
+            key_password=self.password,
+            kms_key=self.kms_key,
+            kms_credentials=self.kms_credentials,
+            identity_token=self.identity_token,
+            oidc_request_url=self.oidc_request_url,
+            oidc_request_token=self.oidc_request_token,
+            tlog=self.tlog,
+            ephemeral=ephemeral,
+        )
+
+
+async def _verifying(
+    signing: _SigningState,
+    *,
+    public_key: dagger.File | None,
+    identity: str,
+    identity_regexp: str,
+    issuer: str,
+    tlog: bool,
+) -> api.Verifying:
+    """How to verify: the arguments given, else what the chained signing mode implies (its public key)."""
+    kms_key = ""
+    if public_key is None and signing.mode == "key":
+        public_key = await release_stage.public_key_of(signing.signing())
+    elif public_key is None and signing.mode == "kms":
+        kms_key = signing.kms_key
+    if public_key is None and not kms_key and not (identity or identity_regexp):
+        raise InputError(
+            "verify has nothing to check the signature against: pass --public-key=cosign.pub, --identity with "
+            "--issuer (keyless), or chain the signer (with-cosign-key, with-kms, with-keyless --identity)"
+        )
+    return api.Verifying.from_args(
+        public_key=public_key,
+        kms_key=kms_key,
+        identity=identity,
+        identity_regexp=identity_regexp,
+        issuer=issuer,
+        tlog=tlog,
+        kms_credentials=signing.kms_credentials if kms_key else None,
+    )
+
+
+async def _load(
+    source: dagger.Directory | None,
+    config: dagger.File | None,
+    exceptions: dagger.File | None = None,
+) -> Config:
+    if source is None:
+        # the caller's own container: no source tree, so the configuration is --config's or the defaults
+        return await api.load_config(dag.directory(), config, exceptions=exceptions)
+    return await api.load_config(source, config, exceptions=exceptions)
+
+
+# --- result objects -------------------------------------------------------------------------------------
 
 
 @object_type
 class ScanResult:
-    """Findings of one or more scanners, merged, with their reports."""
+    """Findings of one or more scanners, merged, with their reports (and the verdict when gated)."""
 
     findings: str = field()
     """The merged findings as JSON (the `findings` array of report.json)."""
     count: int = field()
+    """How many merged findings."""
+    passed: bool = field()
+    """The gate's verdict; true when no gate was evaluated."""
+    verdict: str = field()
+    """The verdict document (JSON); "" when no gate was evaluated."""
     summary: str = field()
     """Markdown summary."""
     reports: dagger.Directory = field()
-    """seaworthy.sarif, junit.xml, summary.md, report.json."""
+    """seaworthy.sarif, junit.xml, summary.md, report.json (+ gate-input.json, verdict.json when gated)."""
+
+
+def _scan_result(scanned: api.Scanned) -> ScanResult:
+    return ScanResult(
+        findings=scanned.findings_json(),
+        count=len(scanned.findings),
+        passed=scanned.passed,
+        verdict=api.verdict_json(scanned.verdict) if scanned.verdict is not None else "",
+        summary=scanned.summary,
+        reports=scanned.directory(),
+    )
 
 
 @object_type
@@ -101,54 +212,540 @@ class GateResult:
     """The policy gate's verdict."""
 
     passed: bool = field()
+    """Whether the gate passed (false as soon as one rule denies)."""
     verdict: str = field()
     """The verdict document (JSON)."""
+    reasons: list[str] = field()
+    """Each denial as "rule_id: message"."""
     summary: str = field()
     """Markdown summary of the verdict."""
 
 
-def _today(value: str) -> date:
-    if not value:
-        return datetime.now(UTC).date()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"--today {value!r} is not a date; write it as YYYY-MM-DD, e.g. 2026-11-27") from None
-
-
-async def load_config(source: dagger.Directory, config: dagger.File | None) -> Config:
-    """seaworthy.toml from --config, else from the source root, else the defaults."""
-    if config is not None:
-        return config_mod.load(await config.contents(), source=await config.name())
-    if await source.exists(config_mod.CONFIG_FILE):
-        return config_mod.load(await source.file(config_mod.CONFIG_FILE).contents())
-    return config_mod.load(None)
-
-
-def _scan_result(
-    runs: tuple[ToolRun, ...], verdict: Verdict | None = None, extra: dict[str, str] | None = None
-) -> ScanResult:
-    """The findings of `runs`, merged once, with their reports; `verdict` is `scan`'s gate (None: not gated)."""
-    findings = merged_findings(runs)  # merged, scrubbed of every secret value any run marked
-    files = report_stage.render(runs, findings, verdict=verdict)
-    files.update({name: text.encode() for name, text in (extra or {}).items()})
-    return ScanResult(
-        findings=report_stage.findings_json(findings),
-        count=len(findings),
-        summary=files["summary.md"].decode(),
-        reports=report_stage.directory(files),
+def _gate_result(verdict: Verdict) -> GateResult:
+    return GateResult(
+        passed=verdict.passed,
+        verdict=api.verdict_json(verdict),
+        reasons=api.reasons(verdict),
+        summary=api.verdict_summary(verdict),
     )
 
 
 @object_type
-class Seaworthy:
-    """Scan, build once, describe, gate, publish, sign, attest and verify a container image."""
+class Image:
+    """One image: built once from a source, or the caller's own container. Every step reads its one tarball."""
 
-    log_format: Annotated[str, Doc("Log format: console (default) or json")] = "console"
+    container: dagger.Container = field()
+    """The image (the first platform's variant)."""
+    tarball: dagger.File = field()
+    """The OCI tarball of every platform variant: what facts, SBOM, scan and publish read."""
+    platforms: list[str] = field()
+    """The platforms built ("" = the engine's native one)."""
+    variants: list[dagger.Container] = dataclasses.field(default_factory=_no_containers)
+    dockerfile: str = ""
+    dockerfile_text: str = ""
+    source: dagger.Directory | None = None
+    config: dagger.File | None = None
+    log_format: str = "console"
+    registry_addresses: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_usernames: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_secrets: list[dagger.Secret] = dataclasses.field(default_factory=_no_secrets)
+    insecure_registries: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_service: dagger.Service | None = None
 
     def __post_init__(self) -> None:
-        # every call rebuilds the object from its state, so --log-format applies to every function
         log.configure(self.log_format)
+
+    def _built(self) -> api.Built:
+        return api.Built(tuple(self.variants), tuple(self.platforms), self.tarball, self.dockerfile)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    async def facts(self) -> str:
+        """Image facts the gate reads (user, entrypoint, ports, labels, base image and pin, size, config digest).
+
+        Cache: per session: the image it describes is rebuilt from moving base tags.
+        """
+        return await api.facts(self._built(), self.dockerfile_text)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    async def sbom(
+        self, generator: Annotated[str, Doc("SBOM generator: trivy (default, or seaworthy.toml) or syft")] = ""
+    ) -> dagger.Directory:
+        """CycloneDX 1.6 and SPDX 2.3 SBOMs of the image: sbom.cdx.json and sbom.spdx.json.
+
+        Cache: per session: the image it describes is rebuilt from moving base tags.
+        """
+        cfg = await _load(self.source, self.config)
+        if generator:
+            if generator not in SBOM_GENERATORS:
+                raise InputError(f"--generator {generator!r} is not supported; use trivy or syft")
+            cfg = cfg.override(sbom_generator=generator)
+        return await api.sbom(self._built(), cfg)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    async def scan(self) -> ScanResult:
+        """Vulnerabilities of the image with trivy; the DB lives in a cache volume refreshed once a day.
+
+        Cache: per session. The findings depend on the live vulnerability DB.
+        """
+        return _scan_result(await api.scan_image(self._built(), await _load(self.source, self.config)))
+
+    @function(cache="never")  # type: ignore[call-overload]
+    async def publish(
+        self,
+        repository: Annotated[str, Doc("Where to push, e.g. ghcr.io/org/app (lower-cased; tag from --tag)")],
+        tag: Annotated[str, Doc("Tag to push (the result is always repo@sha256:…)")] = "latest",
+    ) -> str:
+        """Push the image (every platform variant as one index) and return repo@sha256:… after reading it back.
+
+        Credentials and transport come from with-registry-auth, with-insecure-registry and with-registry-service.
+        Cache: never. It changes a registry; a cached result would report a push that did not happen.
+        """
+        registries = _registries(
+            self.registry_addresses,
+            self.registry_usernames,
+            self.registry_secrets,
+            self.insecure_registries,
+            self.registry_service,
+        )
+        return await api.publish(self._built(), repository, tag, registries)
+
+
+@object_type
+class Release:
+    """What `ship` did: the published reference, the verdict with its reasons, the reports and the SBOM."""
+
+    ref: str = field()
+    """repo@sha256:… as published; "" when the gate failed (nothing was published)."""
+    passed: bool = field()
+    """Whether the gate passed (with --strict=false a failed gate returns a release too, unpublished)."""
+    verdict: str = field()
+    """The verdict document (JSON)."""
+    reasons: list[str] = field()
+    """Each denial as "rule_id: message"."""
+    summary: str = field()
+    """Markdown summary (the verdict first)."""
+    reports: dagger.Directory = field()
+    """Every report ship writes (summary.md, seaworthy.sarif, junit.xml, report.json, verdict.json, …)."""
+    sbom: dagger.Directory = field()
+    """sbom.cdx.json and sbom.spdx.json of the image."""
+    config_digests: list[str] = field()
+    """The image config digest of each platform built (the ones read back from the registry when published)."""
+    ephemeral: bool = False
+    log_format: str = "console"
+    registry_addresses: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_usernames: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_secrets: list[dagger.Secret] = dataclasses.field(default_factory=_no_secrets)
+    insecure_registries: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_service: dagger.Service | None = None
+    signing_mode: str = ""
+    cosign_key: dagger.Secret | None = None
+    cosign_password: dagger.Secret | None = None
+    kms_key: str = ""
+    kms_credentials: dagger.Secret | None = None
+    keyless_identity: str = ""
+    keyless_issuer: str = ""
+    tlog: bool = True
+
+    def __post_init__(self) -> None:
+        log.configure(self.log_format)
+
+    @function(cache="never")  # type: ignore[call-overload]
+    async def verify(
+        self,
+        public_key: PublicKeyArg = None,
+        identity: IdentityArg = "",
+        identity_regexp: IdentityRegexpArg = "",
+        issuer: IssuerArg = "",
+        require: RequireArg = (),  # pyright: ignore[reportArgumentType]
+        max_vuln_age_hours: MaxAgeArg = 24,
+        tlog: VerifyTlogArg = True,
+    ) -> str:
+        """Verify the released image again: signature, attestations and policy over them (the report, JSON).
+
+        Cache: never. It reads the registry's current state and the vulnerability attestation's age.
+        """
+        if not self.ref:
+            raise InputError("the gate denied this release, so nothing was published and there is nothing to verify")
+        if self.ephemeral:
+            raise InputError(
+                "this release went to the ephemeral in-engine registry, which ended with ship (its verification "
+                "is verification.json in the reports); ship with --repository to verify it later"
+            )
+        signing = _SigningState(
+            mode=self.signing_mode,
+            key=self.cosign_key,
+            password=self.cosign_password,
+            kms_key=self.kms_key,
+            kms_credentials=self.kms_credentials,
+            tlog=self.tlog,
+        )
+        verifying = await _verifying(
+            signing,
+            public_key=public_key,
+            identity=identity or (self.keyless_identity if not identity_regexp else ""),
+            identity_regexp=identity_regexp,
+            issuer=issuer or self.keyless_issuer,
+            tlog=tlog and self.tlog,
+        )
+        registries = _registries(
+            self.registry_addresses,
+            self.registry_usernames,
+            self.registry_secrets,
+            self.insecure_registries,
+            self.registry_service,
+        )
+        return await api.verify(
+            self.ref, verifying, registries, require=tuple(require), max_vuln_age_hours=max_vuln_age_hours
+        )
+
+
+# --- the main object ------------------------------------------------------------------------------------
+
+
+@object_type
+class Seaworthy:
+    """Scan, build once, describe, gate, publish, sign, attest and verify a container image.
+
+    Configure by chaining (`with-registry-auth`, `with-cosign-key`, `with-policy`, …), then call a function.
+    """
+
+    log_format: str = "console"
+    config_file: dagger.File | None = None
+    exceptions_file: dagger.File | None = None
+    policy: dagger.Directory | None = None
+    registry_addresses: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_usernames: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_secrets: list[dagger.Secret] = dataclasses.field(default_factory=_no_secrets)
+    insecure_registries: list[str] = dataclasses.field(default_factory=_no_strs)
+    registry_service: dagger.Service | None = None
+    signing_mode: str = ""
+    """"" (none chained), key, keyless or kms."""
+    cosign_key: dagger.Secret | None = None
+    cosign_password: dagger.Secret | None = None
+    kms_key: str = ""
+    kms_credentials: dagger.Secret | None = None
+    identity_token: dagger.Secret | None = None
+    oidc_request_url: dagger.Secret | None = None
+    oidc_request_token: dagger.Secret | None = None
+    keyless_identity: str = ""
+    keyless_issuer: str = ""
+    tlog: bool = True
+    build_arg_names: list[str] = dataclasses.field(default_factory=_no_strs)
+    build_arg_values: list[str] = dataclasses.field(default_factory=_no_strs)
+    build_secret_ids: list[str] = dataclasses.field(default_factory=_no_strs)
+    build_secrets: list[dagger.Secret] = dataclasses.field(default_factory=_no_secrets)
+    source_repository: str = ""
+    revision: str = ""
+
+    def __post_init__(self) -> None:
+        # every call rebuilds the object from its state, so with-log-format applies to every later function
+        log.configure(self.log_format)
+
+    @classmethod
+    def create(cls) -> Seaworthy:
+        """The constructor takes nothing: configuration is chained (with-…), so state never becomes a flag."""
+        return cls()
+
+    # --- chained configuration (pure: each returns a new object, the earlier state kept) ------------------
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_config(self, file: Annotated[dagger.File, Doc("seaworthy.toml to use")]) -> Self:
+        """Use this configuration file (default: seaworthy.toml at the source root, if present).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        return dataclasses.replace(self, config_file=file)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_exceptions(
+        self, file: Annotated[dagger.File, Doc("A TOML file of [[exceptions]] tables (owner, reason, expires)")]
+    ) -> Self:
+        """Use this exception file instead of seaworthy.toml's [gate] exceptions_file.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        return dataclasses.replace(self, exceptions_file=file)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_policy(
+        self, directory: Annotated[dagger.Directory, Doc("Your Rego policy folder (adds/overrides rules by id)")]
+    ) -> Self:
+        """Evaluate your own Rego policies with the bundled ones (every override shows in the verdict).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        return dataclasses.replace(self, policy=directory)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_log_format(self, format: Annotated[str, Doc("console or json")]) -> Self:
+        """Log as console text (default) or JSON lines.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        if format not in ("console", "json"):
+            raise InputError(f"--format {format!r} is not a log format; use console or json")
+        return dataclasses.replace(self, log_format=format)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_registry_auth(
+        self,
+        address: Annotated[str, Doc("Registry host[:port], e.g. ghcr.io, docker.io, registry.example.com:5000")],
+        username: Annotated[str, Doc("Registry user name")],
+        secret: Annotated[dagger.Secret, Doc("Registry password or token, e.g. env:GH_TOKEN")],
+    ) -> Self:
+        """Credentials for one registry (repeat for several; the same address again replaces them).
+
+        Used by every step that reads or writes that registry: publish, sign, attest, verify, ship.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        registries = _registries(
+            self.registry_addresses, self.registry_usernames, self.registry_secrets, [], None
+        ).with_auth(address, username, secret)
+        return dataclasses.replace(
+            self,
+            registry_addresses=[a[0] for a in registries.auths],
+            registry_usernames=[a[1] for a in registries.auths],
+            registry_secrets=[a[2] for a in registries.auths],
+        )
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_insecure_registry(
+        self, address: Annotated[str, Doc("Registry host[:port] reached over plain HTTP / without TLS checks")]
+    ) -> Self:
+        """Reach this registry over plain HTTP / without TLS verification (local registries only).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        registries = api.Registries(insecure=tuple(self.insecure_registries)).with_insecure(address)
+        return dataclasses.replace(self, insecure_registries=list(registries.insecure))
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_registry_service(
+        self,
+        service: Annotated[dagger.Service, Doc("A registry you run, e.g. tcp://localhost:5000 (plain HTTP)")],
+    ) -> Self:
+        """Publish to a registry you run: name it localhost:PORT in --repository (e.g. localhost:5000/team/app).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        return dataclasses.replace(self, registry_service=service)
+
+    def _signing_mode(self, mode: str) -> None:
+        if self.signing_mode and self.signing_mode != mode:
+            flags = {"key": "with-cosign-key", "keyless": "with-keyless", "kms": "with-kms"}
+            raise InputError(
+                f"{flags[mode]} after {flags[self.signing_mode]}: chain one way to sign, not both; drop one of them"
+            )
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_cosign_key(
+        self,
+        key: Annotated[dagger.Secret, Doc("cosign private key, e.g. file:./cosign.key")],
+        password: Annotated[dagger.Secret | None, Doc("Password of the key, e.g. env:COSIGN_PASSWORD")] = None,
+        tlog: TlogArg = True,
+    ) -> Self:
+        """Sign with a cosign key pair (verification uses its public key).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        self._signing_mode("key")
+        return dataclasses.replace(self, signing_mode="key", cosign_key=key, cosign_password=password, tlog=tlog)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_keyless(
+        self,
+        identity_token: Annotated[
+            dagger.Secret | None, Doc("OIDC token (GitLab: env:SIGSTORE_ID_TOKEN from id_tokens)")
+        ] = None,
+        oidc_request_url: Annotated[
+            dagger.Secret | None, Doc("GitHub: env:ACTIONS_ID_TOKEN_REQUEST_URL (id-token: write)")
+        ] = None,
+        oidc_request_token: Annotated[dagger.Secret | None, Doc("GitHub: env:ACTIONS_ID_TOKEN_REQUEST_TOKEN")] = None,
+        identity: Annotated[
+            str,
+            Doc(
+                "The certificate identity verification expects, e.g. "
+                "https://github.com/ORG/REPO/.github/workflows/ship.yml@refs/heads/main"
+            ),
+        ] = "",
+        issuer: Annotated[
+            str, Doc("The OIDC issuer verification expects (default for GitHub tokens; GitLab: https://gitlab.com)")
+        ] = "",
+        tlog: TlogArg = True,
+    ) -> Self:
+        """Sign keyless with Sigstore (Fulcio certificate from a GitHub or GitLab OIDC token).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        self._signing_mode("keyless")
+        if identity_token is None and oidc_request_url is None and oidc_request_token is None:
+            raise InputError(
+                "with-keyless needs an OIDC token: --identity-token=env:SIGSTORE_ID_TOKEN (GitLab) or "
+                "--oidc-request-url=env:ACTIONS_ID_TOKEN_REQUEST_URL --oidc-request-token="
+                "env:ACTIONS_ID_TOKEN_REQUEST_TOKEN (GitHub)"
+            )
+        # the token combination is checked here, before anything runs
+        api.Signing.from_args(
+            identity_token=identity_token,
+            oidc_request_url=oidc_request_url,
+            oidc_request_token=oidc_request_token,
+            tlog=tlog,
+        )
+        return dataclasses.replace(
+            self,
+            signing_mode="keyless",
+            identity_token=identity_token,
+            oidc_request_url=oidc_request_url,
+            oidc_request_token=oidc_request_token,
+            keyless_identity=identity,
+            keyless_issuer=issuer,
+            tlog=tlog,
+        )
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_kms(
+        self,
+        key: Annotated[str, Doc("KMS key URI: awskms://, gcpkms://, azurekms://, hashivault://")],
+        credentials: Annotated[
+            dagger.Secret | None,
+            Doc("KMS credentials: a NAME=value file (AWS_*, AZURE_*, VAULT_*) or GCP's JSON key"),
+        ] = None,
+        tlog: TlogArg = True,
+    ) -> Self:
+        """Sign with a key held in a KMS (verification uses the same key).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        self._signing_mode("kms")
+        if "://" not in key:
+            raise InputError(f"--key {key!r} is not a KMS key URI; write it like awskms:///alias/NAME")
+        return dataclasses.replace(self, signing_mode="kms", kms_key=key, kms_credentials=credentials, tlog=tlog)
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_build_arg(
+        self,
+        name: Annotated[str, Doc("Build argument name (ARG in the Dockerfile)")],
+        value: Annotated[str, Doc("Its value (never a secret: use with-build-secret)")],
+    ) -> Self:
+        """A build argument (repeatable; the same name again replaces it; over seaworthy.toml's).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        if not name.strip() or "=" in name:
+            raise InputError(f"--name {name!r} is not a build argument name; give one like VERSION (no '=')")
+        pairs = {n: v for n, v in zip(self.build_arg_names, self.build_arg_values, strict=True) if n != name}
+        pairs[name.strip()] = value
+        return dataclasses.replace(self, build_arg_names=list(pairs), build_arg_values=list(pairs.values()))
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_build_secret(
+        self,
+        id: Annotated[str, Doc("The Dockerfile secret id (RUN --mount=type=secret,id=…)")],
+        secret: Annotated[dagger.Secret, Doc("The secret, e.g. env:NPM_TOKEN or file:./pip.conf")],
+    ) -> Self:
+        """A build secret under the id the Dockerfile mounts (repeatable; the same id again replaces it).
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        api.check_secret_id(id)
+        kept = [(i, s) for i, s in zip(self.build_secret_ids, self.build_secrets, strict=True) if i != id]
+        kept.append((id, secret))
+        return dataclasses.replace(self, build_secret_ids=[i for i, _ in kept], build_secrets=[s for _, s in kept])
+
+    @function(cache="session")  # type: ignore[call-overload]
+    def with_provenance(
+        self,
+        source_repository: Annotated[
+            str, Doc("Source repository URL (e.g. $GITHUB_SERVER_URL/$GITHUB_REPOSITORY or $CI_PROJECT_URL)")
+        ],
+        revision: Annotated[str, Doc("Source revision (commit SHA)")],
+    ) -> Self:
+        """Where the source comes from, recorded in ship's SLSA provenance.
+
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
+        """
+        return dataclasses.replace(self, source_repository=source_repository, revision=revision)
+
+    # --- helpers over the state -------------------------------------------------------------------------
+
+    def _registries(self) -> api.Registries:
+        return _registries(
+            self.registry_addresses,
+            self.registry_usernames,
+            self.registry_secrets,
+            self.insecure_registries,
+            self.registry_service,
+        )
+
+    def _signing_state(self) -> _SigningState:
+        return _SigningState(
+            mode=self.signing_mode,
+            key=self.cosign_key,
+            password=self.cosign_password,
+            kms_key=self.kms_key,
+            kms_credentials=self.kms_credentials,
+            identity_token=self.identity_token,
+            oidc_request_url=self.oidc_request_url,
+            oidc_request_token=self.oidc_request_token,
+            tlog=self.tlog,
+        )
+
+    def _secrets(self) -> dict[str, dagger.Secret]:
+        return dict(zip(self.build_secret_ids, self.build_secrets, strict=True))
+
+    async def _config(
+        self,
+        source: dagger.Directory,
+        *,
+        scanners: list[str] | tuple[str, ...] = (),
+        skip: list[str] | tuple[str, ...] = (),
+        dockerfile: str = "",
+        target: str = "",
+        platforms: list[str] | tuple[str, ...] = (),
+    ) -> Config:
+        return await api.load_config(
+            source,
+            self.config_file,
+            scanners=scanners,
+            skip=skip,
+            dockerfile=dockerfile,
+            target=target,
+            build_args=dict(zip(self.build_arg_names, self.build_arg_values, strict=True)),
+            platforms=platforms,
+            exceptions=self.exceptions_file,
+        )
+
+    def _image(self, built: api.Built, source: dagger.Directory | None, dockerfile_text: str) -> Image:
+        return Image(
+            container=built.variants[0],
+            tarball=built.tarball,
+            platforms=list(built.platforms),
+            variants=list(built.variants),
+            dockerfile=built.dockerfile,
+            dockerfile_text=dockerfile_text,
+            source=source,
+            config=self.config_file,
+            log_format=self.log_format,
+            registry_addresses=self.registry_addresses,
+            registry_usernames=self.registry_usernames,
+            registry_secrets=self.registry_secrets,
+            insecure_registries=self.insecure_registries,
+            registry_service=self.registry_service,
+        )
 
     # --- source scanners ------------------------------------------------------------------------------
 
@@ -156,13 +753,10 @@ class Seaworthy:
     async def scan(
         self,
         source: SourceArg,
-        config: ConfigArg = None,
         scanners: ScannersArg = (),  # pyright: ignore[reportArgumentType]
         skip: SkipArg = (),  # pyright: ignore[reportArgumentType]
         dockerfile: DockerfileArg = "",
-        strict: Annotated[
-            bool, Doc("Fail the call when the gate fails (false: return the findings and reports anyway)")
-        ] = True,
+        strict: StrictArg = True,
         today: TodayArg = "",
     ) -> ScanResult:
         """Run the source scanners (semgrep, gitleaks, trivy fs, hadolint, bandit, njsscan) at once, merge, gate.
@@ -176,23 +770,13 @@ class Seaworthy:
         scans again; the engine's default would keep them up to 7 days (dagger core/modfunc.go
         MaxFunctionCacheTTLSeconds).
         """
-        cfg = await load_config(source, config)
-        cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
-        if dockerfile:
-            cfg = cfg.override(build=attrs.evolve(cfg.build, dockerfile=dockerfile))
-        for name in cfg.scanners:
-            if name not in config_mod.SCANNERS:
-                raise InputError(f"--scanners: unknown scanner {name!r}; use any of {', '.join(config_mod.SCANNERS)}")
-        runs = await scan_stage.run_scanners(source, cfg, dockerfile=dockerfile)
-        findings = merged_findings(runs)
-        gated = await scan_gate_stage.evaluate(source, cfg, runs, findings, today=_today(today))
-        result = _scan_result(
-            runs,
-            gated.verdict,
-            {"gate-input.json": gated.input_text, "verdict.json": report_stage.verdict_json(gated.verdict)},
-        )
-        if not gated.verdict.passed and strict:
-            denied = ", ".join(r.rule_id for r in gated.verdict.denials)
+        on = api.today(today)
+        cfg = await self._config(source, scanners=scanners, skip=skip, dockerfile=dockerfile)
+        scanned = await api.scan(source, cfg, policy=self.policy, on=on, dockerfile=dockerfile)
+        result = _scan_result(scanned)
+        if not scanned.passed and strict:
+            assert scanned.verdict is not None
+            denied = ", ".join(r.rule_id for r in scanned.verdict.denials)
             raise GateFailed(
                 f"the policy gate denied the source scan ({denied}). Fix the reasons below or record a reviewed "
                 f"exception (owner, reason, expiry) in seaworthy.toml; --strict=false returns the reports "
@@ -200,220 +784,106 @@ class Seaworthy:
             )
         return result
 
-    async def _one(
-        self, name: str, source: dagger.Directory, config: dagger.File | None, dockerfile: str = ""
-    ) -> ScanResult:
-        cfg = await load_config(source, config)
-        if dockerfile:
-            cfg = cfg.override(build=attrs.evolve(cfg.build, dockerfile=dockerfile))
-        runs = await scan_stage.run_scanners(source, cfg, names=[name], dockerfile=dockerfile)
-        return _scan_result(runs)
+    async def _one(self, name: str, source: dagger.Directory, dockerfile: str = "") -> ScanResult:
+        cfg = await self._config(source, dockerfile=dockerfile)
+        return _scan_result(await api.scan(source, cfg, names=[name], gated=False, dockerfile=dockerfile))
 
     @function(cache="session")  # type: ignore[call-overload]
-    async def semgrep(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+    async def semgrep(self, source: SourceArg) -> ScanResult:
         """SAST with semgrep: the bundled offline rules plus any in seaworthy.toml.
 
         Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
-        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
-        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        move until locked), so a new `dagger call` always scans again.
         """
-        return await self._one("semgrep", source, config)
+        return await self._one("semgrep", source)
 
     @function(cache="session")  # type: ignore[call-overload]
-    async def gitleaks(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+    async def gitleaks(self, source: SourceArg) -> ScanResult:
         """Secrets in the working tree with gitleaks (values are redacted, never reported).
 
-        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
-        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
-        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        Cache: per session. The findings depend on live data (rule packs, tool tags that move until locked), so
+        a new `dagger call` always scans again.
         """
-        return await self._one("gitleaks", source, config)
+        return await self._one("gitleaks", source)
 
     @function(cache="session")  # type: ignore[call-overload]
-    async def trivy_fs(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+    async def trivy_fs(self, source: SourceArg) -> ScanResult:
         """Vulnerable dependencies (lock files), IaC/Dockerfile misconfiguration and secrets with trivy fs.
 
-        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
-        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
-        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        Cache: per session. The findings depend on the live vulnerability DB, so a new `dagger call` always
+        scans again.
         """
-        return await self._one("trivy", source, config)
+        return await self._one("trivy", source)
 
     @function(cache="session")  # type: ignore[call-overload]
-    async def bandit(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+    async def bandit(self, source: SourceArg) -> ScanResult:
         """Python SAST with bandit (run only when the tree has Python files).
 
-        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
-        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
-        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        Cache: per session, like every scanner: a new `dagger call` always scans again.
         """
-        return await self._one("bandit", source, config)
+        return await self._one("bandit", source)
 
     @function(cache="session")  # type: ignore[call-overload]
-    async def njsscan(self, source: SourceArg, config: ConfigArg = None) -> ScanResult:
+    async def njsscan(self, source: SourceArg) -> ScanResult:
         """Node.js SAST with njsscan (run only when the tree has JavaScript files).
 
-        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
-        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
-        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        Cache: per session, like every scanner: a new `dagger call` always scans again.
         """
-        return await self._one("njsscan", source, config)
+        return await self._one("njsscan", source)
 
     @function(cache="session")  # type: ignore[call-overload]
-    async def hadolint(self, source: SourceArg, config: ConfigArg = None, dockerfile: DockerfileArg = "") -> ScanResult:
+    async def hadolint(self, source: SourceArg, dockerfile: DockerfileArg = "") -> ScanResult:
         """Dockerfile lint with hadolint: every Dockerfile/Containerfile in the source, plus --dockerfile.
 
-        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
-        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
-        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
+        Cache: per session, like every scanner: a new `dagger call` always scans again.
         """
-        return await self._one("hadolint", source, config, dockerfile)
+        return await self._one("hadolint", source, dockerfile)
 
     # --- image ------------------------------------------------------------------------------------------
-
-    async def _build_cfg(
-        self,
-        source: dagger.Directory,
-        config: dagger.File | None,
-        dockerfile: str,
-        target: str,
-        build_args: list[str],
-        platforms: list[str],
-    ) -> Config:
-        cfg = await load_config(source, config)
-        merged_args = dict(cfg.build.build_args)
-        merged_args.update(dict(image_stage.build_args(build_args)))
-        build = config_mod.BuildConfig(
-            dockerfile=dockerfile or cfg.build.dockerfile,
-            target=target or cfg.build.target,
-            platforms=tuple(config_mod.validate_platform(p) for p in platforms) or cfg.build.platforms,
-            build_args=tuple(sorted(merged_args.items())),
-        )
-        return cfg.override(build=build)
 
     @function(cache="session")  # type: ignore[call-overload]
     async def build(
         self,
         source: SourceArg,
-        config: ConfigArg = None,
         dockerfile: DockerfileArg = "",
         target: TargetArg = "",
-        build_args: BuildArgsArg = (),  # pyright: ignore[reportArgumentType]
-        platform: Annotated[str, Doc("Platform to build, e.g. linux/arm64 (default: native)")] = "",
-        secrets: SecretsArg = (),  # pyright: ignore[reportArgumentType]
-        secret_ids: SecretIdsArg = (),  # pyright: ignore[reportArgumentType]
-    ) -> dagger.Container:
-        """Build the source's Dockerfile once and return the container (fails with the build's own message).
+        platforms: PlatformsArg = (),  # pyright: ignore[reportArgumentType]
+    ) -> Image:
+        """Build the source's Dockerfile once (fails with the build's own message): the image, its tarball, and
+        facts, sbom, scan and publish on it. Build arguments and secrets: with-build-arg, with-build-secret.
 
         Cache: per session. The build resolves base image tags (`FROM python:3.13-slim`) that move; a week-old
         cached result would hide a rebuilt base.
         """
-        cfg = await self._build_cfg(
-            source, config, dockerfile, target, list(build_args), [platform] if platform else []
-        )
-        image_stage.secret_ids(list(secret_ids), len(secrets))
-        await image_stage.check_source(source, cfg.build.dockerfile)
-        named = await image_stage.named_secrets(list(secrets), list(secret_ids))
-        built = image_stage.build_variants(source, cfg, secrets=named)
-        await image_stage.ensure_built(built)
-        return built.variants[0]
-
-    async def _built(
-        self,
-        image: dagger.Container | None,
-        source: dagger.Directory,
-        config: dagger.File | None,
-        dockerfile: str,
-    ) -> tuple[image_stage.Built, Config, str]:
-        cfg = await self._build_cfg(source, config, dockerfile, "", [], [])
-        if image is not None:
-            return image_stage.from_container(image), cfg, ""
-        text = await image_stage.check_source(source, cfg.build.dockerfile)
-        built = image_stage.build_variants(source, cfg)
-        await image_stage.ensure_built(built)
-        return built, cfg, text
+        cfg = await self._config(source, dockerfile=dockerfile, target=target, platforms=platforms)
+        built = await api.build(source, cfg, secrets=self._secrets())
+        text = await source.file(cfg.build.dockerfile).contents()
+        return self._image(built, source, text)
 
     @function(cache="session")  # type: ignore[call-overload]
-    async def sbom(
+    def image(
         self,
-        source: SourceArg,
-        image: ImageArg = None,
-        config: ConfigArg = None,
-        dockerfile: DockerfileArg = "",
-        generator: Annotated[str, Doc("SBOM generator: trivy (default) or syft")] = "",
-    ) -> dagger.Directory:
-        """CycloneDX 1.6 and SPDX 2.3 SBOMs of the image (built from the source unless --image is given).
+        container: Annotated[dagger.Container, Doc("Your own image, e.g. alpine:3.22 or a container you built")],
+    ) -> Image:
+        """Your own container as an Image: facts, sbom, scan and publish read its one tarball.
 
-        Cache: per session, like `build`: the image it describes is rebuilt from moving base tags.
+        Cache: per session. Pure (a new object, this one unchanged), but what it carries (secrets, services,
+        files) belongs to the calling session.
         """
-        built, cfg, _ = await self._built(image, source, config, dockerfile)
-        if generator:
-            if generator not in config_mod.SBOM_GENERATORS:
-                raise InputError(f"--generator {generator!r} is not supported; use trivy or syft")
-            cfg = cfg.override(sbom_generator=generator)
-        files = await image_stage.sbom(built, cfg)
-        return report_stage.sbom_directory(sbom_pair.finalize(files.cyclonedx, files.spdx, tool=files.tool))
-
-    @function(cache="session")  # type: ignore[call-overload]
-    async def scan_image(
-        self,
-        source: SourceArg,
-        image: ImageArg = None,
-        config: ConfigArg = None,
-        dockerfile: DockerfileArg = "",
-    ) -> ScanResult:
-        """Vulnerabilities of the image with trivy; the DB lives in a cache volume refreshed once a day.
-
-        Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that
-        move until locked), so a new `dagger call` always scans again; the engine's default would keep them
-        up to 7 days (dagger core/modfunc.go MaxFunctionCacheTTLSeconds).
-        """
-        built, cfg, _ = await self._built(image, source, config, dockerfile)
-        await trivydb.refresh(cfg)
-        runs = await image_stage.scan_image(built, cfg)
-        return _scan_result(runs)
-
-    @function(cache="session")  # type: ignore[call-overload]
-    async def facts(
-        self,
-        source: SourceArg,
-        image: ImageArg = None,
-        config: ConfigArg = None,
-        dockerfile: DockerfileArg = "",
-    ) -> str:
-        """Image facts the gate reads (user, entrypoint, ports, labels, base image and pin, size, config digest).
-
-        Cache: per session, like `build`: the image it describes is rebuilt from moving base tags.
-        """
-        built, _cfg, text = await self._built(image, source, config, dockerfile)
-        facts = await image_stage.image_facts(built, text)
-        return report_stage.facts_json(facts)
+        return self._image(api.image(container), None, "")
 
     # --- gate -------------------------------------------------------------------------------------------
 
     @function(cache="24h")  # type: ignore[call-overload]
     async def gate(
-        self,
-        input: Annotated[dagger.File, Doc("A gate input document (gate-input.json from a ship report)")],
-        policy: Annotated[
-            dagger.Directory | None, Doc("Your own Rego policy folder (adds/overrides rules by id)")
-        ] = None,
+        self, input: Annotated[dagger.File, Doc("A gate input document (gate-input.json from a ship report)")]
     ) -> GateResult:
-        """Evaluate a saved gate input document with the bundled Rego policies (plus yours) in OPA.
+        """Evaluate a saved gate input document with the bundled Rego policies (plus with-policy's) in OPA.
 
         Cache: 24h. A pure function of the input document, the policies and the pinned OPA image (all part of the
         cache key); 24h rather than the default week so that a re-pinned OPA tag is picked up within a day.
         """
-        verdict = await gate_stage.evaluate(
-            await input.contents(),
-            user_policies=[("--policy", policy)] if policy is not None else [],
-            where="--input",
-        )
-        return GateResult(
-            passed=verdict.passed,
-            verdict=report_stage.verdict_json(verdict),
-            summary=report_stage.verdict_markdown(verdict),
-        )
+        return _gate_result(await api.gate(await input.contents(), policy=self.policy))
 
     # --- release ----------------------------------------------------------------------------------------
 
@@ -426,69 +896,12 @@ class Seaworthy:
         return release_stage.ephemeral_registry(f"seaworthy-registry-{datetime.now(UTC).isoformat()}")
 
     @function(cache="never")  # type: ignore[call-overload]
-    async def publish(
-        self,
-        repository: Annotated[str, Doc("Where to push, e.g. ghcr.io/org/app (lower-cased; tag from --tag)")],
-        source: SourceArg,
-        image: ImageArg = None,
-        config: ConfigArg = None,
-        tag: Annotated[str, Doc("Tag to push (the result is always repo@sha256:…)")] = "latest",
-        username: Annotated[str, Doc("Registry user name")] = "",
-        password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
-        insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification (local registries only)")] = False,
-        dockerfile: DockerfileArg = "",
-        registry_service: RegistryServiceArg = None,
-    ) -> str:
-        """Push the image (all platform variants as one index) and return repo@sha256:… after reading it back.
+    async def sign(self, ref: RefArg) -> str:
+        """Sign an image by digest with the chained signer (with-cosign-key, with-keyless or with-kms).
 
-        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
+        Cache: never. It changes a registry; a cached result would report a signature that did not happen.
         """
-        built, _cfg, _ = await self._built(image, source, config, dockerfile)
-        target = release_stage.Target.parse(
-            repository,
-            tag,
-            username=username,
-            password=password,
-            insecure=insecure_registry,
-            service=registry_service,
-        )
-        pushed = await release_stage.publish(built.tarball, built.platforms, target)
-        return target.public(pushed.ref)
-
-    @function(cache="never")  # type: ignore[call-overload]
-    async def sign(
-        self,
-        ref: RefArg,
-        key: KeyArg = None,
-        key_password: KeyPasswordArg = None,
-        kms_key: KmsKeyArg = "",
-        kms_credentials: KmsCredentialsArg = None,
-        identity_token: IdentityTokenArg = None,
-        oidc_request_url: OidcUrlArg = None,
-        oidc_request_token: OidcTokenArg = None,
-        tlog: TlogArg = True,
-        registry_username: RegistryUserArg = "",
-        registry_password: RegistryPasswordArg = None,
-        insecure_registry: InsecureArg = False,
-        registry_service: RegistryServiceArg = None,
-    ) -> str:
-        """Sign an image by digest with cosign: key, keyless (OIDC token) or KMS.
-
-        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
-        """
-        signing = release_stage.Signing.from_args(
-            key=key,
-            key_password=key_password,
-            kms_key=kms_key,
-            kms_credentials=kms_credentials,
-            identity_token=identity_token,
-            oidc_request_url=oidc_request_url,
-            oidc_request_token=oidc_request_token,
-            tlog=tlog,
-        )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
-        await release_stage.sign(release_stage.via_service(ref, registry_service), signing, reg)
-        return ref
+        return await api.sign(ref, self._signing_state().signing(), self._registries())
 
     @function(cache="never")  # type: ignore[call-overload]
     async def attest(
@@ -496,87 +909,40 @@ class Seaworthy:
         ref: RefArg,
         predicate: Annotated[dagger.File, Doc("The predicate document (JSON)")],
         type: Annotated[str, Doc("Predicate type: cyclonedx, spdxjson, vuln, slsaprovenance1, verdict, or a URI")],
-        key: KeyArg = None,
-        key_password: KeyPasswordArg = None,
-        kms_key: KmsKeyArg = "",
-        kms_credentials: KmsCredentialsArg = None,
-        identity_token: IdentityTokenArg = None,
-        oidc_request_url: OidcUrlArg = None,
-        oidc_request_token: OidcTokenArg = None,
-        tlog: TlogArg = True,
-        registry_username: RegistryUserArg = "",
-        registry_password: RegistryPasswordArg = None,
-        insecure_registry: InsecureArg = False,
-        registry_service: RegistryServiceArg = None,
     ) -> str:
         """Attach a signed in-toto attestation (SBOM, vulnerabilities, provenance, verdict…) to an image by digest.
 
-        Cache: never. It changes a registry; a cached result would report a push or signature that did not happen.
+        Cache: never. It changes a registry; a cached result would report an attestation that did not happen.
         """
-        signing = release_stage.Signing.from_args(
-            key=key,
-            key_password=key_password,
-            kms_key=kms_key,
-            kms_credentials=kms_credentials,
-            identity_token=identity_token,
-            oidc_request_url=oidc_request_url,
-            oidc_request_token=oidc_request_token,
-            tlog=tlog,
-        )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
-        await release_stage.attest(release_stage.via_service(ref, registry_service), predicate, type, signing, reg)
-        return ref
+        return await api.attest(ref, predicate, type, self._signing_state().signing(), self._registries())
 
     @function(cache="never")  # type: ignore[call-overload]
     async def verify(
         self,
         ref: RefArg,
-        public_key: Annotated[dagger.File | None, Doc("cosign public key (key mode)")] = None,
-        kms_key: Annotated[str, Doc("KMS key URI to verify with")] = "",
-        kms_credentials: KmsCredentialsArg = None,
-        identity: Annotated[
-            str,
-            Doc(
-                "Expected signer identity (keyless), e.g. https://github.com/org/repo/.github/workflows/ship.yml@refs/heads/main"
-            ),
-        ] = "",
-        identity_regexp: Annotated[str, Doc("Expected signer identity as a regular expression (keyless)")] = "",
-        issuer: Annotated[
-            str, Doc("Expected OIDC issuer (keyless), e.g. https://token.actions.githubusercontent.com")
-        ] = "",
-        require: Annotated[
-            list[str],
-            Doc("Attestations that must be present: sbom, vuln, provenance, verdict (default: all)"),
-        ] = (),  # pyright: ignore[reportArgumentType]
-        max_vuln_age_hours: Annotated[int, Doc("The vulnerability attestation must be younger than this")] = 24,
-        tlog: Annotated[bool, Doc("Require the transparency log entry")] = True,
-        registry_username: RegistryUserArg = "",
-        registry_password: RegistryPasswordArg = None,
-        insecure_registry: InsecureArg = False,
-        registry_service: RegistryServiceArg = None,
+        public_key: PublicKeyArg = None,
+        identity: IdentityArg = "",
+        identity_regexp: IdentityRegexpArg = "",
+        issuer: IssuerArg = "",
+        require: RequireArg = (),  # pyright: ignore[reportArgumentType]
+        max_vuln_age_hours: MaxAgeArg = 24,
+        tlog: VerifyTlogArg = True,
     ) -> str:
         """Verify an image's signature, its attestations and policy over them (usable before a deploy).
 
         Cache: never. It reads the registry's current state and the vulnerability attestation's age.
         """
-        verifier = release_stage.Verifying.from_args(
+        verifying = await _verifying(
+            self._signing_state(),
             public_key=public_key,
-            kms_key=kms_key,
-            identity=identity,
+            identity=identity or (self.keyless_identity if not identity_regexp else ""),
             identity_regexp=identity_regexp,
-            issuer=issuer,
+            issuer=issuer or self.keyless_issuer,
             tlog=tlog,
-            kms_credentials=kms_credentials,
         )
-        reg = release_stage.RegistryAccess(registry_username, registry_password, insecure_registry, registry_service)
-        result = await release_stage.verify(
-            release_stage.via_service(ref, registry_service),
-            verifier,
-            reg,
-            require=tuple(require),
-            max_vuln_age_hours=max_vuln_age_hours,
+        return await api.verify(
+            ref, verifying, self._registries(), require=tuple(require), max_vuln_age_hours=max_vuln_age_hours
         )
-        return result
 
     # --- everything ----------------------------------------------------------------------------------------
 
@@ -584,95 +950,72 @@ class Seaworthy:
     async def ship(
         self,
         source: SourceArg,
-        config: ConfigArg = None,
-        scanners: ScannersArg = (),  # pyright: ignore[reportArgumentType]
-        skip: SkipArg = (),  # pyright: ignore[reportArgumentType]
-        dockerfile: DockerfileArg = "",
-        target: TargetArg = "",
-        build_args: BuildArgsArg = (),  # pyright: ignore[reportArgumentType]
-        platforms: PlatformsArg = (),  # pyright: ignore[reportArgumentType]
-        secrets: SecretsArg = (),  # pyright: ignore[reportArgumentType]
-        secret_ids: SecretIdsArg = (),  # pyright: ignore[reportArgumentType]
-        policy: Annotated[dagger.Directory | None, Doc("Your own Rego policy folder")] = None,
         repository: Annotated[
             str, Doc("Where to publish, e.g. ghcr.io/org/app (default: an ephemeral in-engine registry)")
         ] = "",
         tag: Annotated[str, Doc("Tag to push")] = "latest",
-        username: Annotated[str, Doc("Registry user name")] = "",
-        password: Annotated[dagger.Secret | None, Doc("Registry password or token")] = None,
-        insecure_registry: Annotated[bool, Doc("Plain HTTP / no TLS verification for --repository")] = False,
-        registry_service: RegistryServiceArg = None,
-        key: Annotated[
-            dagger.Secret | None,
-            Doc("cosign private key (key mode; default for the ephemeral registry: a fresh key pair)"),
-        ] = None,
-        key_password: Annotated[dagger.Secret | None, Doc("Password of the cosign key")] = None,
-        kms_key: KmsKeyArg = "",
-        kms_credentials: KmsCredentialsArg = None,
-        identity_token: Annotated[
-            dagger.Secret | None, Doc("OIDC token for keyless signing (GitLab SIGSTORE_ID_TOKEN)")
-        ] = None,
-        oidc_request_url: Annotated[dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_URL (keyless)")] = None,
-        oidc_request_token: Annotated[
-            dagger.Secret | None, Doc("GitHub ACTIONS_ID_TOKEN_REQUEST_TOKEN (keyless)")
-        ] = None,
-        tlog: Annotated[
-            bool, Doc("Upload signatures to the transparency log (forced off for the ephemeral registry)")
-        ] = True,
-        source_repository: Annotated[
-            str, Doc("Source repository URL for the provenance (e.g. $GITHUB_SERVER_URL/$GITHUB_REPOSITORY)")
-        ] = "",
-        revision: Annotated[str, Doc("Source revision (commit SHA) for the provenance")] = "",
-        verify_identity: Annotated[str, Doc("Keyless: the certificate identity ship expects when it verifies")] = "",
-        verify_issuer: Annotated[str, Doc("Keyless: the OIDC issuer ship expects (default for GitHub tokens)")] = "",
+        scanners: ScannersArg = (),  # pyright: ignore[reportArgumentType]
+        skip: SkipArg = (),  # pyright: ignore[reportArgumentType]
+        dockerfile: DockerfileArg = "",
+        target: TargetArg = "",
+        platforms: PlatformsArg = (),  # pyright: ignore[reportArgumentType]
         strict: Annotated[
-            bool, Doc("Fail the call when the gate fails (false: return the reports anyway, publish nothing)")
+            bool, Doc("Fail the call when the gate fails (false: return the release and reports, publish nothing)")
         ] = True,
         today: TodayArg = "",
-    ) -> dagger.Directory:
+    ) -> Release:
         """Scan, build once, SBOM and scan the image, gate; if it passes publish, sign, attest and verify.
 
-        Returns the reports directory. When the gate fails nothing is pushed and the call fails with the
-        reasons (unless --strict=false).
+        Returns the release: its ref, verdict and reasons, reports (`ship --source . reports export --path
+        ./reports`) and SBOM. When the gate fails nothing is pushed and the call fails with the reasons (unless
+        --strict=false: then ref is "" and verdict.json in the reports says passed=false).
 
         Cache: never. It scans with live data and changes a registry; every call must do both again.
         """
-        cfg = await self._build_cfg(source, config, dockerfile, target, list(build_args), list(platforms))
-        cfg = cfg.override(scanners=tuple(scanners), skip_paths=(*cfg.skip_paths, *skip))
-        plan = ship_stage.Plan.from_args(
-            repository=repository,
-            tag=tag,
-            username=username,
-            password=password,
-            insecure=insecure_registry,
-            signing=release_stage.Signing.from_args(
-                key=key,
-                key_password=key_password,
-                kms_key=kms_key,
-                kms_credentials=kms_credentials,
-                identity_token=identity_token,
-                oidc_request_url=oidc_request_url,
-                oidc_request_token=oidc_request_token,
-                tlog=tlog,
-                ephemeral=not repository,
-            ),
-            source_repository=source_repository,
-            revision=revision,
-            verify_identity=verify_identity,
-            verify_issuer=verify_issuer,
-            service=registry_service,
+        on = api.today(today)
+        signing_state = self._signing_state()
+        plan = api.plan(
+            repository,
+            tag,
+            self._registries(),
+            signing_state.signing(ephemeral=not repository),
+            source_repository=self.source_repository,
+            revision=self.revision,
+            verify_identity=self.keyless_identity,
+            verify_issuer=self.keyless_issuer,
         )
-        outcome = await ship_stage.ship(
-            source,
-            cfg,
-            plan,
-            secrets=await image_stage.named_secrets(list(secrets), list(secret_ids)),
-            user_policy=policy,
-            today=_today(today),
+        cfg = await self._config(
+            source, scanners=scanners, skip=skip, dockerfile=dockerfile, target=target, platforms=platforms
         )
+        outcome = await api.ship(source, cfg, plan, secrets=self._secrets(), policy=self.policy, on=on)
         if not outcome.verdict.passed and strict:
             raise GateFailed(outcome.failure_message)
-        return outcome.reports
+        assert outcome.sbom is not None
+        return Release(
+            ref=outcome.published,
+            passed=outcome.verdict.passed,
+            verdict=api.verdict_json(outcome.verdict),
+            reasons=api.reasons(outcome.verdict),
+            summary=outcome.summary,
+            reports=outcome.reports,
+            sbom=outcome.sbom,
+            config_digests=list(outcome.config_digests),
+            ephemeral=plan.ephemeral,
+            log_format=self.log_format,
+            registry_addresses=self.registry_addresses,
+            registry_usernames=self.registry_usernames,
+            registry_secrets=self.registry_secrets,
+            insecure_registries=self.insecure_registries,
+            registry_service=self.registry_service,
+            signing_mode=self.signing_mode,
+            cosign_key=self.cosign_key,
+            cosign_password=self.cosign_password,
+            kms_key=self.kms_key,
+            kms_credentials=self.kms_credentials,
+            keyless_identity=self.keyless_identity,
+            keyless_issuer=plan.verify_issuer,
+            tlog=plan.signing.tlog,
+        )
 
     @function(cache="168h")  # type: ignore[call-overload]
     def version(self) -> str:
@@ -683,4 +1026,4 @@ class Seaworthy:
         return release_stage.versions()
 
 
-__all__ = ["GateResult", "ScanResult", "Seaworthy"]
+__all__ = ["GateResult", "Image", "Release", "ScanResult", "Seaworthy"]

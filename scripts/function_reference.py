@@ -9,6 +9,7 @@ tests/unit/test_readme.py fails when README.md and the module disagree, so the r
 from __future__ import annotations
 
 import sys
+import typing
 from pathlib import Path
 from typing import Any
 
@@ -33,32 +34,78 @@ def _default(p: Any) -> str:
     return "—" if value in ("null", '""', "[]") else f"`{value.strip(chr(34))}`"
 
 
+def _function(lines: list[str], name: str, fn: Any, prefix: str = "") -> None:
+    cli = name.replace("_", "-")
+    doc = (fn.doc or "").strip().splitlines()
+    never = " (never cached: side effects)" if fn.cache_policy == "never" else ""
+    lines += [f"#### `{prefix}{cli}`{never}", "", doc[0] if doc else "", ""]
+    params = list(fn.parameters.values())
+    if params:
+        lines += ["| argument | type | default | what |", "|---|---|---|---|"]
+        for p in params:
+            what = (p.doc or "").replace("|", "\\|")
+            lines.append(f"| `--{p.name.replace('_', '-')}` | {_type(p)} | {_default(p)} | {what} |")
+        lines.append("")
+
+
+def _fields(lines: list[str], cls: Any) -> None:
+    ot: Any = cls.__dagger_object_type__
+    hints = typing.get_type_hints(cls)
+    docs = _field_docs(cls)
+    lines += ["| field | type | what |", "|---|---|---|"]
+    for name in ot.fields:
+        kind = str(hints[name]).replace("<class '", "").replace("'>", "").replace("dagger.", "")
+        lines.append(f"| `{name.replace('_', '-')}` | {kind} | {docs.get(name, '')} |")
+    lines.append("")
+
+
+def _field_docs(cls: Any) -> dict[str, str]:
+    """The docstring under each field of `cls` (the line after `name: T = field()`), first line only."""
+    import ast
+    import inspect
+    import itertools
+
+    tree = ast.parse(inspect.getsource(cls))
+    body = tree.body[0].body  # type: ignore[attr-defined]
+    docs: dict[str, str] = {}
+    for node, after in itertools.pairwise(body):
+        named = isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+        if named and isinstance(after, ast.Expr) and isinstance(after.value, ast.Constant):
+            assert isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+            docs[node.target.id] = str(after.value.value).strip().splitlines()[0].replace("|", "\\|")
+    return docs
+
+
 def reference() -> str:
-    from pipeline.main import Seaworthy
+    from pipeline.main import GateResult, Image, Release, ScanResult, Seaworthy
 
     ot: Any = Seaworthy.__dagger_object_type__  # pyright: ignore[reportAttributeAccessIssue]
     lines = [START, ""]
-    ctor = ot.get_constructor()
-    lines += ["Module options go before the function name: `dagger call --log-format=json ship`.", ""]
-    lines += ["| option | type | default | what |", "|---|---|---|---|"]
-    for p in ctor.parameters.values():
-        what = (p.doc or "").replace("|", "\\|")
-        lines.append(f"| `--{p.name.replace('_', '-')}` | {_type(p)} | {_default(p)} | {what} |")
-    lines.append("")
+    ot.get_constructor()
+    lines += [
+        "Configuration is chained before the function: "
+        "`dagger call with-registry-auth --address=ghcr.io --username=me --secret=env:GH_TOKEN ship …`. "
+        "Each `with-…` returns the module with that setting added; the function then takes only its own arguments.",
+        "",
+        "### Chained configuration",
+        "",
+    ]
     # "" is the constructor, which dagger-io adds to `functions` once it has been asked for
-    for name in sorted(n for n in ot.functions if n):
-        fn = ot.functions[name]
-        cli = name.replace("_", "-")
-        doc = (fn.doc or "").strip().splitlines()
-        never = " (never cached: side effects)" if fn.cache_policy == "never" else ""
-        lines += [f"### `{cli}`{never}", "", doc[0] if doc else "", ""]
-        params = list(fn.parameters.values())
-        if params:
-            lines += ["| argument | type | default | what |", "|---|---|---|---|"]
-            for p in params:
-                what = (p.doc or "").replace("|", "\\|")
-                lines.append(f"| `--{p.name.replace('_', '-')}` | {_type(p)} | {_default(p)} | {what} |")
-            lines.append("")
+    names = sorted(n for n in ot.functions if n)
+    for name in (n for n in names if n.startswith("with_")):
+        _function(lines, name, ot.functions[name])
+    lines += ["### Functions", ""]
+    for name in (n for n in names if not n.startswith("with_")):
+        _function(lines, name, ot.functions[name])
+    lines += ["### Result objects", ""]
+    for cls in (ScanResult, GateResult, Image, Release):
+        sub: Any = getattr(cls, "__dagger_object_type__")  # noqa: B009  # set by @object_type
+        doc = (cls.__doc__ or "").strip().splitlines()
+        lines += [f"#### `{cls.__name__}`", "", doc[0] if doc else "", ""]
+        _fields(lines, cls)
+        for name in sorted(sub.functions):
+            if name:
+                _function(lines, name, sub.functions[name], prefix=f"{cls.__name__}.")
     lines.append(END)
     return "\n".join(lines)
 

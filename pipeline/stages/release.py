@@ -66,7 +66,7 @@ class RegistryAccess:
     password: dagger.Secret | None = None
     insecure: bool = False
     service: dagger.Service | None = None
-    """A registry service bound as `registry.ALIAS` (the ephemeral one, or the caller's --registry-service),
+    """A registry service bound as `registry.ALIAS` (the ephemeral one, or the caller's with-registry-service),
     reached over plain HTTP; None for a registry reached over the network."""
 
     def __attrs_post_init__(self) -> None:
@@ -285,7 +285,7 @@ class Signing:
         modes = [bool(key), bool(kms_key), bool(identity_token or oidc_request_url or oidc_request_token)]
         if sum(modes) > 1:
             raise InputError(
-                "pass one way to sign: --key (with --key-password), --kms-key, or a keyless OIDC token "
+                "chain one way to sign: with-cosign-key (--key, --password), with-kms, or with-keyless "
                 "(--identity-token, or --oidc-request-url with --oidc-request-token)"
             )
         if ephemeral:
@@ -297,12 +297,13 @@ class Signing:
         if kms_key:
             return cls(cosign.Signer.kms(kms_key), {}, tlog, kms_credentials=kms_credentials)
         if kms_credentials is not None:
-            raise InputError("--kms-credentials is only used with --kms-key; drop it or pass the KMS key URI")
+            raise InputError("KMS credentials are only used with a KMS key; chain with-kms --key=URI --credentials=…")
         if oidc_request_url is not None or oidc_request_token is not None:
             if oidc_request_url is None or oidc_request_token is None:
                 raise InputError(
-                    "GitHub keyless signing needs both --oidc-request-url=env://ACTIONS_ID_TOKEN_REQUEST_URL "
-                    "and --oidc-request-token=env://ACTIONS_ID_TOKEN_REQUEST_TOKEN (grant id-token: write)"
+                    "GitHub keyless signing needs both with-keyless "
+                    "--oidc-request-url=env:ACTIONS_ID_TOKEN_REQUEST_URL and "
+                    "--oidc-request-token=env:ACTIONS_ID_TOKEN_REQUEST_TOKEN (grant id-token: write)"
                 )
             return cls(
                 cosign.Signer.keyless(cosign.Oidc.GITHUB_ACTIONS),
@@ -317,8 +318,8 @@ class Signing:
         if ephemeral:
             return cls(cosign.Signer.key(), {}, False, generate_key=True)
         raise InputError(
-            "no way to sign was given: pass --key=file://cosign.key --key-password=env://COSIGN_PASSWORD, "
-            "--kms-key=awskms:///alias/NAME, or a keyless OIDC token (--identity-token=env://SIGSTORE_ID_TOKEN)"
+            "no way to sign was given: chain with-cosign-key --key=file:./cosign.key --password=env:COSIGN_PASSWORD, "
+            "with-kms --key=awskms:///alias/NAME, or with-keyless --identity-token=env:SIGSTORE_ID_TOKEN"
         )
 
 
@@ -344,8 +345,8 @@ async def cosign_secrets(
     if missing or (call.secret_files and not files):
         needed = ", ".join(missing) or "a credentials file"
         raise InputError(
-            f"{what}: cosign needs {needed}; pass them as secrets (--key/--key-password, or for KMS "
-            "--kms-credentials=file://kms.env with NAME=value lines, or GCP's JSON key file)"
+            f"{what}: cosign needs {needed}; chain them as secrets (with-cosign-key --key/--password, or for KMS "
+            "with-kms --credentials=file:./kms.env with NAME=value lines, or GCP's JSON key file)"
         )
     return env, files
 

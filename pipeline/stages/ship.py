@@ -53,7 +53,7 @@ class Plan:
     verify_identity: str = ""
     verify_issuer: str = ""
     service: dagger.Service | None = None
-    """The caller's registry (--registry-service), reached from the tool containers as `registry.ALIAS`."""
+    """The caller's registry (with-registry-service), reached from the tool containers as `registry.ALIAS`."""
 
     @property
     def ephemeral(self) -> bool:
@@ -77,8 +77,8 @@ class Plan:
     ) -> Plan:
         if service is not None and not repository:
             raise InputError(
-                "--registry-service needs --repository (where to push in it), e.g. "
-                "--registry-service=tcp://localhost:5000 --repository=localhost:5000/team/app"
+                "with-registry-service needs --repository (where to push in it), e.g. "
+                "with-registry-service --service=tcp://localhost:5000 ship --repository=localhost:5000/team/app"
             )
         if repository:
             release.Target.parse(
@@ -86,14 +86,14 @@ class Plan:
             )
         if signing.signer.mode is cosign.SigningMode.KEYLESS and not verify_identity:
             raise InputError(
-                "keyless signing needs --verify-identity (the certificate identity ship must see when it "
+                "keyless signing needs with-keyless --identity (the certificate identity ship must see when it "
                 "verifies, e.g. https://github.com/ORG/REPO/.github/workflows/ship.yml@refs/heads/main)"
             )
         issuer = verify_issuer
         if signing.signer.mode is cosign.SigningMode.KEYLESS and not issuer:
             if signing.signer.oidc is not cosign.Oidc.GITHUB_ACTIONS:
                 raise InputError(
-                    "keyless signing with --identity-token needs --verify-issuer (GitLab: https://gitlab.com)"
+                    "keyless signing with --identity-token needs with-keyless --issuer (GitLab: https://gitlab.com)"
                 )
             issuer = "https://token.actions.githubusercontent.com"
         return cls(
@@ -121,6 +121,8 @@ class ShipOutcome:
     """The image config digest of each platform built (the ones published, when it was)."""
     sbom: dagger.Directory | None = None
     """sbom.cdx.json and sbom.spdx.json of the image (the same files as in `reports`)."""
+    summary: str = ""
+    """summary.md of the reports (the verdict first)."""
 
 
 async def load_exceptions_for(source: dagger.Directory, cfg: Config) -> tuple[Exception_, ...]:
@@ -269,9 +271,9 @@ async def ship(
         }
     )
     config_digests = tuple(f.config_digest for f in facts)
+    summary = files["summary.md"]
+    text = summary.decode() if isinstance(summary, bytes) else summary
     if not verdict.passed:
-        summary = files["summary.md"]
-        text = summary.decode() if isinstance(summary, bytes) else summary
         denied = ", ".join(r.rule_id for r in verdict.denials)
         message = (
             f"the policy gate denied the release ({denied}); nothing was published. Fix the reasons below or "
@@ -283,6 +285,7 @@ async def ship(
             message,
             config_digests=config_digests,
             sbom=report_stage.sbom_directory(pair),
+            summary=text,
         )
 
     # --- release: only after a pass -----------------------------------------------------------------
@@ -388,6 +391,7 @@ async def ship(
             target.public(pushed.ref),
             config_digests=config_digests,
             sbom=report_stage.sbom_directory(pair),
+            summary=text,
         )
     finally:
         if own is not None:

@@ -190,7 +190,7 @@ def kms_credential_names(uri: str) -> tuple[str, ...]:
     return _KMS_FORMS[kms_provider(uri)][2]
 
 
-def parse_credentials_env(text: str, *, what: str = "--kms-credentials") -> dict[str, str]:
+def parse_credentials_env(text: str, *, what: str = "with-kms --credentials") -> dict[str, str]:
     """`NAME=value` lines (a dotenv file: comments, blank lines and `export ` allowed) -> {NAME: value}.
 
     The values are secrets: errors name the line number and the variable, never the value.
@@ -672,7 +672,7 @@ def read_verify_attestation(predicate_type: str, exit_code: int, stdout: str, st
 
 # pkg/cosign/keys.go LoadPrivateKey: `fmt.Errorf("decrypt: %w", err)` around go-securesystemslib
 # encrypted.Decrypt's `errors.New("encrypted: decryption failed")`: a wrong password, or an encrypted key
-# given an empty one (cosign reads COSIGN_PASSWORD; Seaworthy passes "" when --key-password is absent).
+# given an empty one (cosign reads COSIGN_PASSWORD; Seaworthy passes "" when with-cosign-key has no --password).
 # Reached through cmd/cosign/cli/signcommon/common.go signerFromKeyRef: "reading key: %w".
 _WRONG_PASSWORD = ("decrypt: encrypted: decryption failed", "encrypted: decryption failed")
 # pkg/cosign/keys.go LoadPrivateKey: `errors.New("invalid pem block")` (not PEM at all) and
@@ -741,7 +741,7 @@ _KMS_DENIED = (
 )
 _KMS_HINTS = {
     "awskms": "kms:GetPublicKey, kms:DescribeKey and kms:Sign on the key (AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)",
-    "gcpkms": "roles/cloudkms.signerVerifier on the key (a service-account JSON key as --kms-credentials)",
+    "gcpkms": "roles/cloudkms.signerVerifier on the key (a service-account JSON key as with-kms --credentials)",
     "azurekms": "the get, sign and verify key permissions (AZURE_TENANT_ID/AZURE_CLIENT_ID/AZURE_CLIENT_SECRET)",
     "hashivault": "a VAULT_TOKEN whose policy allows transit/sign and transit/keys for the key",
 }
@@ -876,9 +876,9 @@ def classify_failure(stderr: str, *, ref: str, action: str) -> SeaworthyError | 
 def _key_failure(stderr: str, low: str, what: str) -> InputError | None:
     if any(m in low for m in _WRONG_PASSWORD):
         return InputError(
-            f"{what} could not decrypt the signing key: --key-password is wrong, or missing for an encrypted "
-            "--key; pass the password the key was created with (--key=file://cosign.key "
-            "--key-password=env://COSIGN_PASSWORD) or make a new pair with `cosign generate-key-pair`"
+            f"{what} could not decrypt the signing key: the key's password (with-cosign-key --password) is wrong, or "
+            "missing for an encrypted key; chain the password the key was created with (with-cosign-key "
+            "--key=file:./cosign.key --password=env:COSIGN_PASSWORD) or make a new pair with `cosign generate-key-pair`"
         )
     pem = _PEM_TYPE.search(stderr)
     if pem is not None:
@@ -891,18 +891,19 @@ def _key_failure(stderr: str, low: str, what: str) -> InputError | None:
         else:
             problem, fix = f"is a {pem_type} PEM, not a cosign private key", "pass cosign.key"
         return InputError(
-            f"{what}: --key {problem}; {fix} (--key=file://cosign.key --key-password=env://COSIGN_PASSWORD), "
-            "made by `cosign generate-key-pair`"
+            f"{what}: the signing key (with-cosign-key --key) {problem}; {fix} (with-cosign-key "
+            "--key=file:./cosign.key --password=env:COSIGN_PASSWORD), made by `cosign generate-key-pair`"
         )
     if any(m in low for m in _NOT_A_KEY):
         return InputError(
-            f"{what}: --key is not a cosign private key (not an encrypted PEM key); pass the cosign.key that "
-            "`cosign generate-key-pair` wrote: --key=file://cosign.key --key-password=env://COSIGN_PASSWORD"
+            f"{what}: the signing key (with-cosign-key --key) is not a cosign private key (not an encrypted PEM key); "
+            "chain the cosign.key that `cosign generate-key-pair` wrote: with-cosign-key --key=file:./cosign.key "
+            "--password=env:COSIGN_PASSWORD"
         )
     if _KEY_ENV_MISSING.search(stderr):
         return InputError(
-            f"{what}: no signing key reached cosign; pass --key=file://cosign.key "
-            "--key-password=env://COSIGN_PASSWORD (or --kms-key, or a keyless token)"
+            f"{what}: no signing key reached cosign; chain with-cosign-key --key=file:./cosign.key "
+            "--password=env:COSIGN_PASSWORD (or with-kms, or with-keyless)"
         )
     if _BAD_PUBLIC_KEY in low:
         return InputError(
@@ -923,8 +924,8 @@ def _kms_failure(stderr: str, low: str, what: str) -> InputError | None:
         )
     needs = _KMS_HINTS.get(provider, "permission to read the public key and to sign with the key")
     return InputError(
-        f"{what}: the KMS refused the credentials in --kms-credentials for --kms-key (missing, expired or "
-        f"without permission); give them {needs}"
+        f"{what}: the KMS refused the credentials (with-kms --credentials) for the key (with-kms --key): missing, "
+        f"expired or without permission; give them {needs}"
     )
 
 
@@ -932,9 +933,9 @@ def _token_failure(stderr: str, low: str, what: str) -> InputError | None:
     if not any(m in low for m in _NO_TOKEN):
         return None
     return InputError(
-        f"{what}: keyless signing got no usable OIDC identity token; pass --identity-token=env://SIGSTORE_ID_TOKEN, "
-        "or in GitHub Actions grant `id-token: write` and pass --oidc-request-url/--oidc-request-token "
-        "(or sign with --key or --kms-key)"
+        f"{what}: keyless signing got no usable OIDC identity token; chain with-keyless "
+        "--identity-token=env:SIGSTORE_ID_TOKEN, or in GitHub Actions grant `id-token: write` and chain with-keyless "
+        "--oidc-request-url/--oidc-request-token (or sign with with-cosign-key or with-kms)"
     )
 
 
@@ -969,8 +970,8 @@ def _sigstore_failure(stderr: str, low: str, what: str) -> SigstoreUnavailable |
         service,
         host,
         kind,
-        f"{what} could not use the {service} ({host}: {kind.value}); for a private registry sign with --key or "
-        "--kms-key and --tlog=false (keyless signing needs the public Sigstore services), or retry later",
+        f"{what} could not use the {service} ({host}: {kind.value}); for a private registry sign with with-cosign-key "
+        "or with-kms and --tlog=false (keyless signing needs the public Sigstore services), or retry later",
         _error_line(stderr),
     )
 
@@ -978,7 +979,7 @@ def _sigstore_failure(stderr: str, low: str, what: str) -> SigstoreUnavailable |
 _REGISTRY_FIXES: Mapping[FailureKind, tuple[str, str]] = {
     FailureKind.UNAUTHORIZED: (
         "unauthorized (HTTP 401): the registry credentials are missing or wrong",
-        "pass --registry-username and --registry-password (a secret, e.g. env://REGISTRY_TOKEN) valid for {reg}",
+        "chain with-registry-auth --address={reg} --username=NAME --secret=env:REGISTRY_TOKEN (valid for {reg})",
     ),
     FailureKind.DENIED: (
         "access denied (HTTP 403)",
@@ -993,7 +994,8 @@ _REGISTRY_FIXES: Mapping[FailureKind, tuple[str, str]] = {
     FailureKind.UNKNOWN_HOST: ("the host name does not resolve", "check the registry name in --ref"),
     FailureKind.TLS: (
         "TLS verification failed",
-        "for a plain-HTTP local registry pass --insecure-registry; otherwise fix the registry's certificate",
+        "for a plain-HTTP local registry chain with-insecure-registry --address=HOST:PORT; otherwise fix the "
+        "registry's certificate",
     ),
     FailureKind.UNREACHABLE: (
         "the registry is unreachable",

@@ -816,7 +816,8 @@ def classify_failure(stderr: str, *, registry: str, action: str = "push to") -> 
         return fail(
             FailureKind.UNAUTHORIZED,
             "unauthorized (HTTP 401): the credentials are missing or wrong",
-            f"pass a username and a password/token secret valid for {registry}",
+            f"chain with-registry-auth --address={registry} --username=NAME --secret=env:REGISTRY_TOKEN (valid for "
+            f"{registry})",
         )
     if status == 403 or "denied:" in low or "access to the resource is denied" in low:
         return fail(

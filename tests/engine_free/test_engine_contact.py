@@ -17,7 +17,7 @@ from dagger import dag
 
 from pipeline.config import Config, TrivyConfig
 from pipeline.errors import ConfigError, InputError, ToolFailed
-from pipeline.main import Seaworthy
+from pipeline.main import Image, Release, Seaworthy
 from pipeline.model import ToolRun
 from pipeline.stages import image as image_stage
 from pipeline.stages import release, runner, trivydb
@@ -33,9 +33,14 @@ def selections(obj: Any, name: str) -> list[dict[str, Any]]:
     return [dict(s.args) for s in obj._ctx.selections if s.name == name]
 
 
-def functions() -> dict[str, Any]:
-    ot = Seaworthy.__dagger_object_type__  # pyright: ignore[reportAttributeAccessIssue]
+def functions(cls: Any = Seaworthy) -> dict[str, Any]:
+    ot = cls.__dagger_object_type__
     return {name: fn for name, fn in ot.functions.items() if name}
+
+
+def every_function() -> dict[str, Any]:
+    """Every function of the main object and of the result objects that have functions, as `Object.name`."""
+    return {f"{cls.__name__}.{name}": fn for cls in (Seaworthy, Image, Release) for name, fn in functions(cls).items()}
 
 
 class Stop(Exception):
@@ -47,8 +52,15 @@ class Stop(Exception):
 _GO_DURATION = re.compile(r"^(\d+(h|m|s))+$")
 _UNIT = {"h": 3600, "m": 60, "s": 1}
 MAX_TTL_SECONDS = 7 * 24 * 60 * 60  # dagger core/modfunc.go MaxFunctionCacheTTLSeconds
-LIVE_DATA = {"scan", "semgrep", "gitleaks", "trivy_fs", "hadolint", "scan_image", "build", "sbom", "facts"}
-SIDE_EFFECTS = {"registry", "publish", "sign", "attest", "verify", "ship"}
+LIVE_DATA = {
+    *(f"Seaworthy.{n}" for n in ("scan", "semgrep", "gitleaks", "trivy_fs", "hadolint", "bandit", "njsscan", "build")),
+    *(f"Image.{n}" for n in ("scan", "sbom", "facts")),
+}
+SIDE_EFFECTS = {
+    *(f"Seaworthy.{n}" for n in ("registry", "sign", "attest", "verify", "ship")),
+    "Image.publish",
+    "Release.verify",
+}
 
 
 def _seconds(ttl: str) -> int:
@@ -60,7 +72,7 @@ def test_every_function_states_its_cache_policy_and_why() -> None:
 
     Engine case: `scan_is_fresh_per_call` (the engine accepts every stated policy when it loads the module;
     freshness across sessions cannot be observed from inside one session)."""
-    fns = functions()
+    fns = every_function()
     assert fns, "no functions registered"
     for name, fn in fns.items():
         policy = fn.cache_policy
@@ -73,7 +85,7 @@ def test_every_function_states_its_cache_policy_and_why() -> None:
 
 
 def test_live_data_is_never_cached_beyond_the_session_and_side_effects_never() -> None:
-    fns = functions()
+    fns = every_function()
     for name in LIVE_DATA:
         assert fns[name].cache_policy == "session", name
     for name in SIDE_EFFECTS:
@@ -367,12 +379,16 @@ def test_secret_ids_must_name_each_secret_once(ids: list[str], count: int, words
         image_stage.secret_ids(ids, count)
 
 
-def test_build_and_ship_take_secret_ids() -> None:
-    fns = functions()
-    for name in ("build", "ship"):
-        params = fns[name].parameters
-        assert "secrets" in params and "secret_ids" in params, name
-        assert "str" in str(params["secret_ids"].resolved_type)
+def test_build_secrets_are_chained_under_their_dockerfile_id() -> None:
+    params = functions()["with_build_secret"].parameters
+    assert "str" in str(params["id"].resolved_type) and "Secret" in str(params["secret"].resolved_type)
+    one, two, three = dag.set_secret("a", "1"), dag.set_secret("b", "2"), dag.set_secret("c", "3")
+    sw = Seaworthy().with_build_secret("npm", one).with_build_secret("pip", two)
+    again = sw.with_build_secret("npm", three)
+    assert sw._secrets() == {"npm": one, "pip": two}  # pyright: ignore[reportPrivateUsage]
+    assert again._secrets() == {"pip": two, "npm": three}  # pyright: ignore[reportPrivateUsage]
+    with pytest.raises(InputError, match="not a Dockerfile secret id"):
+        sw.with_build_secret("a b", one)
 
 
 # --- item 5: a registry the caller runs -------------------------------------------------------------------
@@ -404,10 +420,13 @@ def test_the_service_is_bound_to_the_push_container_over_plain_http() -> None:
     assert "--dest-tls-verify=false" in exec_args["args"]
 
 
-def test_publish_ship_sign_attest_verify_take_a_registry_service() -> None:
-    fns = functions()
-    for name in ("publish", "ship", "sign", "attest", "verify"):
-        assert "Service" in str(fns[name].parameters["registry_service"].resolved_type), name
+def test_the_registry_service_is_chained_and_reaches_publish_ship_sign_attest_verify() -> None:
+    assert "Service" in str(functions()["with_registry_service"].parameters["service"].resolved_type)
+    svc = dag.container().from_("registry:3.0.0").as_service()
+    sw = Seaworthy().with_registry_service(svc)
+    assert sw._registries().for_ref(f"localhost:5000/a@{DIGEST}").service is svc  # pyright: ignore[reportPrivateUsage]
+    image = sw.image(dag.container())
+    assert image.registry_service is svc  # Image.publish pushes there
 
 
 def test_a_registry_service_without_a_repository_is_refused() -> None:
@@ -415,7 +434,7 @@ def test_a_registry_service_without_a_repository_is_refused() -> None:
 
     svc = dag.container().from_("registry:3.0.0").as_service()
     signing = release.Signing.from_args(ephemeral=True)
-    with pytest.raises(InputError, match="--registry-service needs --repository"):
+    with pytest.raises(InputError, match="with-registry-service needs --repository"):
         ship_stage.Plan.from_args(
             repository="", tag="1", username="", password=None, insecure=False, signing=signing, service=svc
         )
@@ -428,10 +447,22 @@ def test_the_engine_test_module_calls_every_function_and_runs_every_case() -> No
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[1] / "dagger" / "src" / "seaworthy_tests" / "main.py").read_text()
-    for name in functions():
-        assert re.search(rf"\.{name}\(", text), f"tests/dagger never calls {name}"
+    for qualified in every_function():
+        name = qualified.split(".", 1)[1]
+        assert re.search(rf"\.{name}\(", text), f"tests/dagger never calls {qualified}"
+    for cls in (Image, Release):
+        for name in functions(cls):
+            assert re.search(rf"(image|release|alpine|anonymous)\.{name}\(", text), (
+                f"tests/dagger never calls {cls.__name__}.{name}"
+            )
     cases = set(re.findall(r"async def (\w+)\(self", text)) - {"all"}
     in_all = set(re.findall(r"self\.(\w+)", text[text.index("async def all(") :]))
     assert cases <= in_all, f"cases `all` does not run: {sorted(cases - in_all)}"
-    for failure_path in ("pushes_nothing", "build_failure", "verify(ref=unsigned", "offline_db_too_old_is_refused"):
+    for failure_path in (
+        "pushes_nothing",
+        "build_failure",
+        "verify(ref=unsigned",
+        "offline_db_too_old_is_refused",
+        "one way to sign",
+    ):
         assert failure_path in text, failure_path

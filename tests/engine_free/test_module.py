@@ -25,7 +25,7 @@ from dagger.mod._converter import to_typedef  # pyright: ignore[reportPrivateUsa
 from pipeline import log
 from pipeline.config import BuildConfig, Config, SemgrepConfig
 from pipeline.errors import PolicyError, ToolFailed, ToolOutputError
-from pipeline.main import GateResult, ScanResult, Seaworthy
+from pipeline.main import GateResult, Image, Release, ScanResult, Seaworthy
 from pipeline.policy.config import GateConfig
 from pipeline.policy.input import build_input
 from pipeline.stages import gate as gate_stage
@@ -37,8 +37,10 @@ from pipeline.tools.base import IN, OUT, SRC
 
 ROOT = Path(__file__).resolve().parents[2]
 
-SIDE_EFFECTS = {"publish", "sign", "attest", "verify", "ship"}
+SIDE_EFFECTS = {"sign", "attest", "verify", "ship"}
 NEVER_CACHED = SIDE_EFFECTS | {"registry"}  # a fresh ephemeral registry per call, not last week's
+RESULT_OBJECTS = (ScanResult, GateResult, Image, Release)
+MAX_ARGUMENTS = 10
 
 
 def ops(obj: Any) -> list[tuple[str, str]]:
@@ -79,44 +81,72 @@ def test_module_layout_matches_dagger_json_and_pyproject() -> None:
 def test_every_function_and_argument_is_registrable() -> None:
     ot = object_type()
     assert set(ot.functions) >= {
-        "scan", "semgrep", "gitleaks", "trivy_fs", "hadolint", "build", "sbom", "scan_image", "facts",
-        "gate", "publish", "sign", "attest", "verify", "ship", "registry", "version",
+        "scan", "semgrep", "gitleaks", "trivy_fs", "hadolint", "bandit", "njsscan", "build", "image", "gate",
+        "sign", "attest", "verify", "ship", "registry", "version",
+        "with_config", "with_exceptions", "with_policy", "with_log_format", "with_registry_auth",
+        "with_insecure_registry", "with_registry_service", "with_cosign_key", "with_keyless", "with_kms",
+        "with_build_arg", "with_build_secret", "with_provenance",
     }  # fmt: skip
-    for fn in [*ot.functions.values(), ot.get_constructor()]:
-        to_typedef(fn.return_type)
-        for p in fn.parameters.values():
-            to_typedef(p.resolved_type)
-    for cls in (ScanResult, GateResult):
+    assert not ot.get_constructor().parameters, "configuration is chained (with-…), never constructor flags"
+    for cls in (Seaworthy, *RESULT_OBJECTS):
         sub = cls.__dagger_object_type__  # pyright: ignore[reportAttributeAccessIssue]
+        for fn in sub.functions.values():
+            to_typedef(fn.return_type)
+            for p in fn.parameters.values():
+                to_typedef(p.resolved_type)
         hints = typing.get_type_hints(cls)
-        assert sub.fields, cls
         for name in sub.fields:
             to_typedef(hints[name])
+    assert set(Image.__dagger_object_type__.functions) >= {"facts", "sbom", "scan", "publish"}  # pyright: ignore[reportAttributeAccessIssue]
+    assert set(Image.__dagger_object_type__.fields) == {"container", "tarball", "platforms"}  # pyright: ignore[reportAttributeAccessIssue]
+    assert set(Release.__dagger_object_type__.functions) >= {"verify"}  # pyright: ignore[reportAttributeAccessIssue]
+    assert set(Release.__dagger_object_type__.fields) == {  # pyright: ignore[reportAttributeAccessIssue]
+        "ref", "passed", "verdict", "reasons", "summary", "reports", "sbom", "config_digests",
+    }  # fmt: skip
+    assert set(ScanResult.__dagger_object_type__.fields) == {  # pyright: ignore[reportAttributeAccessIssue]
+        "findings", "count", "passed", "verdict", "summary", "reports",
+    }  # fmt: skip
+    assert set(GateResult.__dagger_object_type__.fields) == {"passed", "verdict", "reasons", "summary"}  # pyright: ignore[reportAttributeAccessIssue]
+
+
+def test_no_function_of_any_object_takes_more_than_ten_arguments() -> None:
+    for cls in (Seaworthy, *RESULT_OBJECTS):
+        for name, fn in cls.__dagger_object_type__.functions.items():  # pyright: ignore[reportAttributeAccessIssue]
+            assert len(fn.parameters) <= MAX_ARGUMENTS, f"{cls.__name__}.{name or 'constructor'}: {len(fn.parameters)}"
 
 
 def test_side_effecting_functions_are_never_cached() -> None:
     ot = object_type()
     for name in NEVER_CACHED:
         assert ot.functions[name].cache_policy == "never", name
-    for name in ("scan", "build", "sbom", "facts", "gate", "version"):
+    for cls, name in ((Image, "publish"), (Release, "verify")):
+        assert cls.__dagger_object_type__.functions[name].cache_policy == "never", f"{cls.__name__}.{name}"  # pyright: ignore[reportAttributeAccessIssue]
+    for name in ("scan", "build", "gate", "version"):
         assert ot.functions[name].cache_policy != "never", name
+    for name in (n for n in ot.functions if n.startswith("with_")):
+        assert ot.functions[name].cache_policy == "session", name  # pure, but carries the session's secrets
 
 
 def test_source_defaults_to_the_bundled_example_and_ignores_vcs_and_venvs() -> None:
     ot = object_type()
-    for name in ("scan", "semgrep", "gitleaks", "trivy_fs", "hadolint", "build", "sbom", "scan_image", "ship"):
+    for name in ("scan", "semgrep", "gitleaks", "trivy_fs", "hadolint", "bandit", "njsscan", "build", "ship"):
         p = ot.functions[name].parameters["source"]
         assert p.default_path == "examples/app", name
         assert ".git" in p.ignore and "**/.venv" in p.ignore, name
 
 
 def test_secrets_are_only_ever_secret_typed() -> None:
-    ot = object_type()
-    secretish = ("password", "key", "token", "oidc_request_url")
-    for fn in ot.functions.values():
-        for p in fn.parameters.values():
-            if any(w in p.name for w in secretish) and p.name not in ("kms_key", "public_key"):
-                assert "Secret" in str(p.resolved_type), f"{fn.name}.{p.name} must be a dagger.Secret"
+    secretish = ("password", "key", "token", "oidc_request_url", "secret", "credentials")
+    for cls in (Seaworthy, *RESULT_OBJECTS):
+        for fn in cls.__dagger_object_type__.functions.values():  # pyright: ignore[reportAttributeAccessIssue]
+            for p in fn.parameters.values():
+                plain = (fn.name == "with_kms" and p.name == "key") or p.name == "public_key"  # a URI, a file
+                if any(w in p.name for w in secretish) and not plain:
+                    assert "Secret" in str(p.resolved_type), f"{fn.name}.{p.name} must be a dagger.Secret"
+        # no exposed field is a secret: state that holds one stays private
+        hints = typing.get_type_hints(cls)
+        for name in cls.__dagger_object_type__.fields:  # pyright: ignore[reportAttributeAccessIssue]
+            assert "Secret" not in str(hints[name]), f"{cls.__name__}.{name} exposes a secret"
 
 
 def test_version_runs_without_an_engine() -> None:
@@ -266,13 +296,13 @@ def test_out_dir_is_writable_for_non_root_tools() -> None:
 
 
 def test_signing_arguments_are_checked_before_anything_runs() -> None:
-    with pytest.raises(release.InputError, match="pass one way to sign"):
+    with pytest.raises(release.InputError, match="chain one way to sign"):
         release.Signing.from_args(key=dag.set_secret("k", "x"), kms_key="awskms:///alias/a")
     with pytest.raises(release.InputError, match="no way to sign was given"):
         release.Signing.from_args()
     eph = release.Signing.from_args(ephemeral=True)
     assert eph.generate_key and not eph.tlog
-    with pytest.raises(release.InputError, match="needs both --oidc-request-url"):
+    with pytest.raises(release.InputError, match="needs both with-keyless --oidc-request-url"):
         release.Signing.from_args(oidc_request_url=dag.set_secret("u", "x"))
 
 
@@ -584,8 +614,8 @@ async def test_check_source_names_the_missing_dockerfile_and_the_fix(monkeypatch
 async def test_config_comes_from_the_source_root_and_bad_config_fails_in_one_line(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from pipeline.api import load_config
     from pipeline.errors import ConfigError
-    from pipeline.main import load_config
 
     src = _stub_source(monkeypatch, {"seaworthy.toml": "[scan]\nscanners = ['trivy']\n"})
     cfg = await load_config(src, None)

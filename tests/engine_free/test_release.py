@@ -116,7 +116,7 @@ async def test_a_401_stops_at_once_with_the_classified_error(monkeypatch: pytest
         await release.sign(REF, key_signing(), release.RegistryAccess())
     assert info.value.kind is FailureKind.UNAUTHORIZED and not info.value.retryable
     assert info.value.registry == REGISTRY
-    assert "--registry-username" in str(info.value).splitlines()[0]
+    assert "with-registry-auth" in str(info.value).splitlines()[0]
     assert len(awaited) == 1
 
 
@@ -126,7 +126,7 @@ async def test_a_wrong_key_password_is_an_input_error_and_attest_does_not_report
 ) -> None:
     awaited = stub_cosign(monkeypatch, lambda _attempt: (1, WRONG_PASSWORD))
     predicate = release.predicate_file("p.json", {"a": 1})
-    with pytest.raises(InputError, match="--key-password"):
+    with pytest.raises(InputError, match="with-cosign-key --password"):
         await release.attest(REF, predicate, intoto.VERDICT_V1, key_signing(), release.RegistryAccess())
     assert len(awaited) == 1 and argv_of(awaited[0])[:2] == ["cosign", "attest"]
 
@@ -161,5 +161,5 @@ async def test_public_key_is_read_once_and_must_be_a_public_key(monkeypatch: pyt
     key = await release.public_key_of(key_signing())
     assert isinstance(key, dagger.File) and len(awaited) == 1
     stub_cosign(monkeypatch, lambda _attempt: (1, WRONG_PASSWORD))
-    with pytest.raises(InputError, match="--key-password"):
+    with pytest.raises(InputError, match="with-cosign-key --password"):
         await release.public_key_of(key_signing())

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
+from pipeline import api
 from pipeline.config import Config
 from pipeline.main import Seaworthy, _scan_result  # pyright: ignore[reportPrivateUsage]
 from pipeline.model import Category, Coverage, Severity, ToolRun, merge_findings
@@ -68,9 +69,12 @@ def test_scan_reports_say_failed_with_the_reasons() -> None:
     junit = ET.fromstring(files["junit.xml"])
     failures = sum(int(s.get("failures", "0")) for s in junit.iter("testsuite")) or int(junit.get("failures", "0"))
     assert failures >= 1
-    result = _scan_result(rs, verdict, {"gate-input.json": json.dumps(doc)})
+    scanned = api.scanned(rs, verdict, {"gate-input.json": json.dumps(doc)})
+    assert not scanned.passed and "gate-input.json" in scanned.files
+    result = _scan_result(scanned)
     assert "threshold.secret" in result.summary
     assert result.count == 2
+    assert not result.passed and json.loads(result.verdict)["passed"] is False
 
 
 def test_scan_takes_strict_and_today_like_ship() -> None:

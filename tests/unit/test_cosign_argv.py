@@ -469,7 +469,7 @@ def test_kms_credentials_file_parses_without_echoing_values() -> None:
         "AWS_ACCESS_KEY_ID": "AKIAQYLPMN5HHHFPZAM2",
         "AWS_SECRET_ACCESS_KEY": "s3cr3t=x",
     }
-    with pytest.raises(c.InputError, match=r"--kms-credentials: line 2 is not NAME=value") as info:
+    with pytest.raises(c.InputError, match=r"with-kms --credentials: line 2 is not NAME=value") as info:
         c.parse_credentials_env("A=1\nthis-is-the-secret-value\n")
     assert "this-is-the-secret-value" not in str(info.value)
     assert c.kms_credential_names("awskms:///alias/release") == ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")

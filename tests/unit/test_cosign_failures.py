@@ -43,8 +43,8 @@ def test_a_wrong_or_missing_key_password_names_the_flags_and_the_fix() -> None:
     err = classify(WRONG_PASSWORD)
     assert isinstance(err, InputError)
     line = first_line(err)
-    assert "--key-password" in line and "--key" in line
-    assert "--key=file://cosign.key --key-password=env://COSIGN_PASSWORD" in line
+    assert "with-cosign-key --password" in line
+    assert "with-cosign-key --key=file:./cosign.key --password=env:COSIGN_PASSWORD" in line
     assert "cosign generate-key-pair" in line
     assert REF in line and "\n" not in str(err)
 
@@ -67,7 +67,7 @@ def test_a_wrong_or_missing_key_password_names_the_flags_and_the_fix() -> None:
 def test_a_file_that_is_not_a_cosign_key_is_an_input_error(chain: str, expect: str) -> None:
     err = classify(cosign_error(chain))
     assert isinstance(err, InputError)
-    assert "--key" in first_line(err) and expect in first_line(err)
+    assert "with-cosign-key --key" in first_line(err) and expect in first_line(err)
     assert "cosign generate-key-pair" in first_line(err)
 
 
@@ -144,7 +144,7 @@ def test_kms_permission_errors_name_the_kms_flags(chain: str, hint: str) -> None
     err = classify(cosign_error(chain))
     assert isinstance(err, InputError)
     line = first_line(err)
-    assert "--kms-key" in line and "--kms-credentials" in line and hint in line
+    assert "with-kms --key" in line and "with-kms --credentials" in line and hint in line
 
 
 def test_keyless_without_a_token_names_the_token_flags() -> None:
@@ -155,7 +155,8 @@ def test_keyless_without_a_token_names_the_token_flags() -> None:
     )
     err = classify(stderr)
     assert isinstance(err, InputError)
-    assert "--identity-token=env://SIGSTORE_ID_TOKEN" in first_line(err) and "id-token: write" in first_line(err)
+    line = first_line(err)
+    assert "with-keyless --identity-token=env:SIGSTORE_ID_TOKEN" in line and "id-token: write" in line
 
 
 # --- Sigstore's services ------------------------------------------------------------------------------------
@@ -194,7 +195,7 @@ def test_sigstore_services_unreachable_suggest_no_tlog_with_a_key(stderr: str, s
     assert err.service == service and err.kind is kind
     assert err.retryable == (kind is not FailureKind.UNKNOWN_HOST)
     line = first_line(err)
-    assert "--tlog=false" in line and "--key" in line and "--kms-key" in line
+    assert "--tlog=false" in line and "with-cosign-key" in line and "with-kms" in line
 
 
 # --- the registry (go-containerregistry transport errors) --------------------------------------------------
@@ -208,7 +209,7 @@ def test_sigstore_services_unreachable_suggest_no_tlog_with_a_key(stderr: str, s
             "[map[Action:pull Class: Name:team/app Type:repository]]",
             FailureKind.UNAUTHORIZED,
             False,
-            "--registry-username",
+            "with-registry-auth --address=registry.example.com --username=",
         ),
         (
             f"PUT https://{REGISTRY}/v2/team/app/manifests/sha256-{'a' * 64}.sig: DENIED: requested access to "
@@ -222,7 +223,7 @@ def test_sigstore_services_unreachable_suggest_no_tlog_with_a_key(stderr: str, s
             "(HEAD responses have no body, use GET for details)",
             FailureKind.UNAUTHORIZED,
             False,
-            "--registry-password",
+            "--secret=env:REGISTRY_TOKEN",
         ),
         (
             f"accessing image: GET {MANIFEST_URL}: unexpected status code 503 Service Unavailable",
@@ -252,7 +253,7 @@ def test_sigstore_services_unreachable_suggest_no_tlog_with_a_key(stderr: str, s
             f'accessing image: Get "https://{REGISTRY}/v2/": http: server gave HTTP response to HTTPS client',
             FailureKind.TLS,
             False,
-            "--insecure-registry",
+            "with-insecure-registry",
         ),
         (
             f"accessing image: GET {MANIFEST_URL}: MANIFEST_UNKNOWN: manifest unknown; unknown tag=sha256",

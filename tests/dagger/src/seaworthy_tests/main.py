@@ -3,11 +3,12 @@
     dagger call -m tests/dagger all
 
 Each case calls the real module (`dag.seaworthy()`), which runs the real tool images. Nothing is mocked.
-Every function of the module is called at least once, and every failure path the issue names is checked:
-the gate fails → nothing is pushed; a broken Dockerfile → the build's own error text; an unsigned image →
-`verify` fails; a trivy DB older than allowed in offline mode → refused. Registry cases publish to an
-in-engine registry service of the case (`own_registry`, passed as `--registry-service`) and sign with a
-throwaway key: no account, no public registry. The engine-free suite (tests/engine_free) checks the query
+Every function of the module and of its result objects (Image, Release) is called at least once, and every
+failure path the issue names is checked: the gate fails → nothing is pushed; a broken Dockerfile → the
+build's own error text; an unsigned image → `verify` fails; a trivy DB older than allowed in offline mode →
+refused. Registry cases publish to an in-engine registry service of the case (`own_registry`, chained with
+`with_registry_service`) and sign with a throwaway key (`with_cosign_key`): no account, no public registry.
+Other engineers' module cases live in files of their own next to this one. The engine-free suite (tests/engine_free) checks the query
 chains these calls build; each of its issue-10 tests names the case here that would catch the same mistake.
 """
 
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 import dagger
@@ -76,8 +77,8 @@ async def catalog(registry: dagger.Service) -> list[str]:
 def own_registry(case: str) -> dagger.Service:
     """A plain-HTTP registry service for one case, its storage in a volume of its own.
 
-    One definition, passed to several calls, is one service with one storage (the module's `registry`
-    function is never cached, so a lazy `dag.seaworthy().registry()` evaluated twice could be two)."""
+    One definition, chained once, is one service with one storage (the module's `registry` function is
+    never cached, so a lazy `dag.seaworthy().registry()` evaluated twice could be two)."""
     return (
         dag.container()
         .from_("registry:3.1.1")
@@ -92,6 +93,11 @@ def offline_config(max_age_hours: int) -> dagger.File:
     return dag.directory().with_new_file("seaworthy.toml", text).file("seaworthy.toml")
 
 
+def signer(registry: dagger.Service, key: dagger.Secret) -> Any:
+    """The module configured for a case's registry service and throwaway key (no transparency log)."""
+    return dag.seaworthy().with_registry_service(service=registry).with_cosign_key(key=key, tlog=False)
+
+
 @object_type
 class SeaworthyTests:
     """End-to-end cases for Seaworthy."""
@@ -101,10 +107,18 @@ class SeaworthyTests:
     @function(cache="never")  # type: ignore[call-overload]
     async def ship_example_publishes_signs_and_verifies(self) -> str:
         """`ship` with no flags: the bundled example passes the gate, is pushed to the ephemeral registry,
-        signed with a throwaway key, attested and verified."""
-        reports = dag.seaworthy().ship(today=TODAY)
+        signed with a throwaway key, attested and verified; the Release carries the ref, digests and SBOM."""
+        release = dag.seaworthy().ship(today=TODAY)
+        reports = release.reports()
         published = json.loads(await reports.file("published.json").contents())
         check("@sha256:" in published["ref"], f"not published by digest: {published}")
+        check(await release.ref() == published["ref"], "Release.ref is not the published ref")
+        check(await release.passed() is True and await release.reasons() == [], "the example must pass")
+        digests = await release.config_digests()
+        check(bool(digests) and all(d.startswith("sha256:") for d in digests), str(digests))
+        check(sorted(published["config_digests"].values()) == sorted(digests), "config digests differ")
+        cdx = json.loads(await release.sbom().file("sbom.cdx.json").contents())
+        check(cdx.get("bomFormat") == "CycloneDX", "Release.sbom")
         verification = json.loads(await reports.file("verification.json").contents())
         check(verification["passed"] is True, f"verification failed: {verification}")
         names = {c["name"] for c in verification["checks"]}
@@ -114,6 +128,9 @@ class SeaworthyTests:
         check(report["verdict"]["passed"] is True, "the example must pass the gate")
         sarif = json.loads(await reports.file("seaworthy.sarif").contents())
         check(sarif["version"] == "2.1.0", "SARIF version")
+        check("passed" in (await release.summary()).lower(), "Release.summary")
+        # the ephemeral registry ended with ship: verify later says so instead of failing on the network
+        await expect_failure(release.verify(), "ephemeral")
         return published["ref"]
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -124,17 +141,9 @@ class SeaworthyTests:
         """The bad project fails the gate with a reason per broken rule, and the registry it was to be pushed
         to (a registry service of this test) holds no repository afterwards."""
         registry = own_registry("ship-bad")
+        sw = signer(registry, (await throwaway_keys())[0])
         text = await expect_failure(
-            dag.seaworthy()
-            .ship(
-                source=bad,
-                today=TODAY,
-                repository="registry:5000/e2e/bad",
-                registry_service=registry,
-                key=(await throwaway_keys())[0],
-                tlog=False,
-            )
-            .sync(),
+            sw.ship(source=bad, today=TODAY, repository="registry:5000/e2e/bad").ref(),
             "threshold.secret",
             "threshold.sast",
             "threshold.dependency",
@@ -150,26 +159,37 @@ class SeaworthyTests:
         self,
         bad: Annotated[dagger.Directory, DefaultPath("../fixtures/bad-project")],
     ) -> str:
-        """--strict=false returns the reports of a failing gate, without publishing."""
-        reports = dag.seaworthy().ship(source=bad, strict=False, today=TODAY)
-        entries = await reports.entries()
+        """--strict=false returns the release of a failing gate: no ref, the reasons, the reports."""
+        release = dag.seaworthy().ship(source=bad, strict=False, today=TODAY)
+        check(await release.ref() == "", "a failing gate published")
+        check(await release.passed() is False, "Release.passed of a failing gate")
+        reasons = await release.reasons()
+        check(any(r.startswith("threshold.secret: ") for r in reasons), str(reasons))
+        check(json.loads(await release.verdict())["passed"] is False, "Release.verdict")
+        entries = await release.reports().entries()
         check("published.json" not in entries, f"a failing gate published: {entries}")
-        verdict = json.loads(await reports.file("verdict.json").contents())
+        verdict = json.loads(await release.reports().file("verdict.json").contents())
         check(verdict["passed"] is False, "verdict should fail")
+        await expect_failure(release.verify(), "nothing was published")
         return "ok"
 
     @function(cache="never")  # type: ignore[call-overload]
     async def ship_to_a_registry_service(self) -> str:
-        """ship --repository on a registry the caller runs (--registry-service): published there, by digest."""
+        """ship --repository on a registry the caller runs (with-registry-service): published there, by
+        digest, with the provenance chained; Release.verify checks it again with the chained key's public key."""
         registry = own_registry("ship-service")
         key, _ = await throwaway_keys()
-        reports = dag.seaworthy().ship(
-            today=TODAY, repository="registry:5000/e2e/app", registry_service=registry, key=key, tlog=False
+        release = (
+            signer(registry, key)
+            .with_provenance(source_repository="https://example.com/e2e/app", revision="0" * 40)
+            .ship(today=TODAY, repository="registry:5000/e2e/app")
         )
-        published = json.loads(await reports.file("published.json").contents())
-        check(published["ref"].startswith("registry:5000/e2e/app@sha256:"), str(published))
+        ref = await release.ref()
+        check(ref.startswith("registry:5000/e2e/app@sha256:"), ref)
         check("e2e/app" in await catalog(registry), "the image is not in the caller's registry")
-        return published["ref"]
+        again = json.loads(await release.verify(require=["sbom", "provenance"], tlog=False))
+        check(again["passed"] is True, str(again)[:2000])
+        return ref
 
     # --- scanners -----------------------------------------------------------------------------------------
 
@@ -180,7 +200,7 @@ class SeaworthyTests:
     ) -> str:
         """scan gates: the bad project fails the call (no image rules), and --strict=false reports "failed"."""
         try:
-            await dag.seaworthy().scan(source=bad, today="2026-11-27").sync()
+            await dag.seaworthy().scan(source=bad, today="2026-11-27").count()
         except dagger.QueryError as exc:
             text = str(exc)
             for rule in ("threshold.secret", "threshold.sast", "threshold.dependency"):
@@ -191,8 +211,24 @@ class SeaworthyTests:
         result = dag.seaworthy().scan(source=bad, strict=False, today="2026-11-27")
         summary = await result.summary()
         check("failed" in summary and "✅ passed" not in summary, summary[:2000])
+        check(await result.passed() is False, "ScanResult.passed")
+        check(json.loads(await result.verdict())["passed"] is False, "ScanResult.verdict")
         verdict = json.loads(await result.reports().file("verdict.json").contents())
         check(verdict["passed"] is False, "scan verdict should fail")
+        return "ok"
+
+    @function(cache="never")  # type: ignore[call-overload]
+    async def scan_with_a_bad_exception_file_names_it(
+        self,
+        bad: Annotated[dagger.Directory, DefaultPath("../fixtures/bad-project")],
+    ) -> str:
+        """with-exceptions: a file that is not an exception file fails in one line naming it."""
+        wrong = dag.directory().with_new_file("waivers.toml", "[scan]\nscanners = []\n").file("waivers.toml")
+        await expect_failure(
+            dag.seaworthy().with_exceptions(file=wrong).scan(source=bad, today=TODAY).count(),
+            "waivers.toml",
+            "unexpected top-level key",
+        )
         return "ok"
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -230,9 +266,32 @@ class SeaworthyTests:
 
     @function(cache="never")  # type: ignore[call-overload]
     async def scan_is_fresh_per_call(self) -> str:
-        """scan is cached per session only (issue 10, item 1): the function says so to the engine."""
-        summary = await dag.seaworthy().scan().summary()
+        """scan is cached per session only (issue 10, item 1): the function says so to the engine; JSON logs."""
+        summary = await dag.seaworthy().with_log_format(format="json").scan().summary()
         check(bool(summary.strip()), "empty summary")
+        await expect_failure(dag.seaworthy().with_log_format(format="xml").version(), "console or json")
+        return "ok"
+
+    # --- chained configuration errors ---------------------------------------------------------------------
+
+    @function(cache="never")  # type: ignore[call-overload]
+    async def chained_signing_and_registry_errors_are_one_line(self) -> str:
+        """Two signing modes, keyless without a token, a KMS key that is no URI, a bad registry address and an
+        unexpanded CI variable in a repository each fail in one line naming the input."""
+        key, _ = await throwaway_keys()
+        sw = dag.seaworthy()
+        await expect_failure(sw.with_cosign_key(key=key).with_kms(key="awskms:///alias/x").version(), "one way to sign")
+        await expect_failure(sw.with_keyless(identity="me").version(), "needs an OIDC token")
+        await expect_failure(sw.with_kms(key="alias/x").version(), "not a KMS key URI")
+        await expect_failure(
+            sw.with_registry_auth(address="ghcr.io/org", username="me", secret=key).version(), "not a registry address"
+        )
+        await expect_failure(
+            sw.with_insecure_registry(address="registry:5000")
+            .image(container=dag.container().from_(ALPINE))
+            .publish(repository="ghcr.io/$OWNER/app"),
+            "not expanded",
+        )
         return "ok"
 
     # --- image --------------------------------------------------------------------------------------------
@@ -241,21 +300,26 @@ class SeaworthyTests:
     async def build_failure_carries_the_build_message(self) -> str:
         """A broken Dockerfile fails `build` with the build's own error text."""
         broken = dag.directory().with_new_file("Dockerfile", "FROM alpine:3.22\nRUN /does-not-exist\n")
-        await expect_failure(dag.seaworthy().build(source=broken).sync(), "does not build", "/does-not-exist")
+        await expect_failure(dag.seaworthy().build(source=broken).platforms(), "does not build", "/does-not-exist")
         return "ok"
 
     @function(cache="never")  # type: ignore[call-overload]
-    async def build_with_a_named_secret(self) -> str:
-        """--secrets with --secret-ids: an unnamed secret reaches the Dockerfile under its id (item 3)."""
+    async def build_with_a_named_secret_and_a_build_arg(self) -> str:
+        """with-build-secret: an unnamed secret reaches the Dockerfile under its id (item 3); with-build-arg
+        reaches ARG; an id the Dockerfile cannot mount is refused."""
         src = dag.directory().with_new_file(
             "Dockerfile",
             "FROM alpine:3.22\n"
+            "ARG GREETING\n"
+            'RUN test "$GREETING" = "hello"\n'
             'RUN --mount=type=secret,id=npm test "$(cat /run/secrets/npm)" = "s3cret-value"\n'
             "USER 65532\n",
         )
         secret = dag.set_secret("unrelated-name", "s3cret-value")
-        await dag.seaworthy().build(source=src, secrets=[secret], secret_ids=["npm"]).sync()
-        await expect_failure(dag.seaworthy().build(source=src, secrets=[secret]).sync(), "--secret-ids")
+        sw = dag.seaworthy().with_build_arg(name="GREETING", value="hello")
+        await sw.with_build_secret(id="npm", secret=secret).build(source=src).platforms()
+        await expect_failure(sw.build(source=src).platforms(), "does not build")
+        await expect_failure(sw.with_build_secret(id="a b", secret=secret).version(), "not a Dockerfile secret id")
         return "ok"
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -289,8 +353,9 @@ class SeaworthyTests:
         def policy(text: str) -> dagger.Directory:
             return dag.directory().with_new_file("m.rego", "package seaworthy.rules.m\n\nimport rego.v1\n\n" + text)
 
-        passed = await dag.seaworthy().gate(input=doc(valid)).passed()
-        check(passed is True, "an empty valid document must pass")
+        result = dag.seaworthy().gate(input=doc(valid))
+        check(await result.passed() is True, "an empty valid document must pass")
+        check(await result.reasons() == [] and bool(await result.summary()), "GateResult of a pass")
         secret = {
             "category": "Secret",
             "rule_id": "github-pat",
@@ -314,8 +379,9 @@ class SeaworthyTests:
             (doc(valid), policy("a := b\n\nb := a\n"), "--policy/m.rego"),
         ]
         for input_file, folder, expected in cases:
+            sw = dag.seaworthy() if folder is None else dag.seaworthy().with_policy(directory=folder)
             try:
-                await dag.seaworthy().gate(input=input_file, policy=folder).passed()
+                await sw.gate(input=input_file).passed()
             except dagger.QueryError as exc:
                 check(expected in str(exc), f"expected {expected!r} in: {str(exc)[:2000]}")
                 continue
@@ -324,26 +390,29 @@ class SeaworthyTests:
 
     @function(cache="never")  # type: ignore[call-overload]
     async def sbom_facts_and_image_scan_of_the_example(self) -> str:
-        """sbom (trivy and syft), facts and scan-image of the example; scan-image of a given --image."""
-        sw = dag.seaworthy()
-        sboms = sw.sbom()
+        """Image.sbom (trivy and syft), facts and scan of the example; scan of the caller's own container."""
+        image = dag.seaworthy().build()
+        sboms = image.sbom()
         cdx = json.loads(await sboms.file("sbom.cdx.json").contents())
         check(cdx.get("bomFormat") == "CycloneDX" and cdx.get("components"), "CycloneDX SBOM is empty")
-        spdx = json.loads(await sw.sbom(generator="syft").file("sbom.spdx.json").contents())
+        spdx = json.loads(await image.sbom(generator="syft").file("sbom.spdx.json").contents())
         check(spdx.get("spdxVersion", "").startswith("SPDX-2."), "SPDX SBOM")
-        facts = await sw.facts()
+        facts = await image.facts()
         check("sha256:" in facts and "config_digest" in facts, facts[:500])
-        scanned = sw.scan_image()
-        check(await scanned.count() >= 0 and bool(await scanned.summary()), "scan-image summary")
-        other = await sw.scan_image(image=dag.container().from_(ALPINE)).count()
-        check(other >= 0, "scan-image --image")
+        scanned = image.scan()
+        check(await scanned.count() >= 0 and bool(await scanned.summary()), "Image.scan summary")
+        check(await scanned.verdict() == "" and await scanned.passed() is True, "an image scan is not gated")
+        check(await image.tarball().size() > 0 and bool(await image.container().id()), "Image fields")
+        other = await dag.seaworthy().image(container=dag.container().from_(ALPINE)).scan().count()
+        check(other >= 0, "Image.scan of a given container")
         return "ok"
 
     @function(cache="never")  # type: ignore[call-overload]
     async def offline_db_too_old_is_refused(self) -> str:
         """Offline mode with max_db_age_hours=1 refuses the cached trivy DB (trivy-db is published every
         6 h, so the cached one is older than an hour; a fresh engine has none, which is refused too)."""
-        text = await expect_failure(dag.seaworthy().scan_image(config=offline_config(1)).count())
+        image = dag.seaworthy().with_config(file=offline_config(1)).image(container=dag.container().from_(ALPINE))
+        text = await expect_failure(image.scan().count())
         check(
             "older than the allowed 1 h" in text or "offline mode cannot update it" in text,
             f"not refused for its age or absence: {text[:2000]}",
@@ -360,8 +429,8 @@ class SeaworthyTests:
             "z.writestr('META-INF/MANIFEST.MF', 'Manifest-Version: 1.0\\\\n'); z.close()\"\n"
             "USER 65532\n",
         )
-        count = await dag.seaworthy().scan_image(source=src).count()
-        check(count >= 0, "scan-image of an image with a JAR")
+        count = await dag.seaworthy().build(source=src).scan().count()
+        check(count >= 0, "Image.scan of an image with a JAR")
         return "ok"
 
     # --- gate ---------------------------------------------------------------------------------------------
@@ -372,40 +441,38 @@ class SeaworthyTests:
         bad: Annotated[dagger.Directory, DefaultPath("../fixtures/bad-project")],
     ) -> str:
         """`gate` on the gate-input.json of a passing and of a failing ship gives the same verdicts."""
-        good_input = dag.seaworthy().ship(today=TODAY).file("gate-input.json")
-        bad_input = dag.seaworthy().ship(source=bad, strict=False, today=TODAY).file("gate-input.json")
+        good_input = dag.seaworthy().ship(today=TODAY).reports().file("gate-input.json")
+        bad_input = dag.seaworthy().ship(source=bad, strict=False, today=TODAY).reports().file("gate-input.json")
         check(await dag.seaworthy().gate(input=good_input).passed(), "the example's saved input must pass")
-        check(not await dag.seaworthy().gate(input=bad_input).passed(), "the bad project's saved input must fail")
+        failed = dag.seaworthy().gate(input=bad_input)
+        check(not await failed.passed(), "the bad project's saved input must fail")
+        check(any(r.startswith("threshold.") for r in await failed.reasons()), "GateResult.reasons")
         return "ok"
 
     # --- release functions on their own -------------------------------------------------------------------
 
     @function(cache="never")  # type: ignore[call-overload]
     async def publish_sign_attest_verify(self) -> str:
-        """publish → sign → attest → verify on a registry service with a throwaway key; then an unsigned
-        image fails verify (a second image published to the same registry, never signed)."""
-        sw = dag.seaworthy()
+        """Image.publish → sign → attest → verify on a registry service with a throwaway key (verify with the
+        public key given, and with the chained key's own); a mixed-case repository is lower-cased; then an
+        unsigned image fails verify (a second image published to the same registry, never signed)."""
         registry = own_registry("release")
         key, public = await throwaway_keys()
-        ref = await sw.publish(repository="registry:5000/e2e/signed", tag="1", registry_service=registry)
-        check("@sha256:" in ref, ref)
-        await sw.sign(ref=ref, key=key, tlog=False, registry_service=registry)
-        await sw.attest(
-            ref=ref,
-            predicate=sw.sbom().file("sbom.cdx.json"),
-            type="cyclonedx",
-            key=key,
-            tlog=False,
-            registry_service=registry,
-        )
-        report = await sw.verify(ref=ref, public_key=public, require=["sbom"], tlog=False, registry_service=registry)
+        sw = signer(registry, key)
+        image = sw.build()
+        ref = await image.publish(repository="registry:5000/e2e/signed", tag="1")
+        check(ref.startswith("registry:5000/e2e/signed@sha256:"), ref)
+        await sw.sign(ref=ref)
+        await sw.attest(ref=ref, predicate=image.sbom().file("sbom.cdx.json"), type="cyclonedx")
+        report = await sw.verify(ref=ref, public_key=public, require=["sbom"], tlog=False)
         check(json.loads(report)["passed"] is True, report[:2000])
-        unsigned = await sw.publish(
-            repository="registry:5000/e2e/unsigned", image=dag.container().from_(ALPINE), registry_service=registry
-        )
-        await expect_failure(
-            sw.verify(ref=unsigned, public_key=public, tlog=False, registry_service=registry), "signature"
-        )
+        report = await sw.verify(ref=ref, require=["sbom"], tlog=False)
+        check(json.loads(report)["passed"] is True, report[:2000])
+        alpine = sw.image(container=dag.container().from_(ALPINE))
+        mixed = await alpine.publish(repository="registry:5000/E2E/Mixed-Case")
+        check(mixed.startswith("registry:5000/e2e/mixed-case@sha256:"), mixed)
+        unsigned = await alpine.publish(repository="registry:5000/e2e/unsigned")
+        await expect_failure(sw.verify(ref=unsigned, public_key=public, tlog=False), "signature")
         return ref
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -430,19 +497,16 @@ class SeaworthyTests:
             .as_service(use_entrypoint=True)
         )
         password = dag.set_secret("e2e-registry-password", "e2e-password")
-        sw = dag.seaworthy()
         key, public = await throwaway_keys()
-        ref = await sw.publish(
-            repository="registry:5000/e2e/auth", username="ab", password=password, registry_service=registry
-        )
-        auth = {"registry_username": "ab", "registry_password": password, "registry_service": registry}
-        await sw.sign(ref=ref, key=key, tlog=False, **auth)
-        await sw.attest(
-            ref=ref, predicate=sw.sbom().file("sbom.cdx.json"), type="cyclonedx", key=key, tlog=False, **auth
-        )
-        report = await sw.verify(ref=ref, public_key=public, require=["sbom"], tlog=False, **auth)
+        sw = signer(registry, key).with_registry_auth(address="registry:5000", username="ab", secret=password)
+        image = sw.build()
+        ref = await image.publish(repository="registry:5000/e2e/auth")
+        await sw.sign(ref=ref)
+        await sw.attest(ref=ref, predicate=image.sbom().file("sbom.cdx.json"), type="cyclonedx")
+        report = await sw.verify(ref=ref, public_key=public, require=["sbom"], tlog=False)
         check(json.loads(report)["passed"] is True, report[:2000])
-        await expect_failure(sw.publish(repository="registry:5000/e2e/anon", registry_service=registry))
+        anonymous = dag.seaworthy().with_registry_service(service=registry).build()
+        await expect_failure(anonymous.publish(repository="registry:5000/e2e/anon"))
         return ref
 
     @function(cache="never")  # type: ignore[call-overload]
@@ -478,8 +542,10 @@ class SeaworthyTests:
             "scanners_each": lambda: self.each_scanner_finds_the_bad_projects_problems(bad, express),
             "scan_fresh": self.scan_is_fresh_per_call,
             "scan_bad": lambda: self.scan_bad_project_fails_like_ship(bad),
+            "scan_bad_exceptions": lambda: self.scan_with_a_bad_exception_file_names_it(bad),
+            "chain_errors": self.chained_signing_and_registry_errors_are_one_line,
             "build_failure": self.build_failure_carries_the_build_message,
-            "build_secret": self.build_with_a_named_secret,
+            "build_secret": self.build_with_a_named_secret_and_a_build_arg,
             "image_stages": self.sbom_facts_and_image_scan_of_the_example,
             "image_with_jar": self.scan_image_of_an_image_with_a_jar,
             "offline_db_refused": self.offline_db_too_old_is_refused,
