@@ -7,13 +7,13 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import dagger
-from dagger import dag
 
 from pipeline.errors import ToolFailed, ToolOutputError
 from pipeline.model import Verdict
 from pipeline.policy.engine import DATA_FILE_PATTERNS, check_no_data_files, check_user_policy_texts
 from pipeline.policy.schema import load_gate_input, validate_gate_input
 from pipeline.policy.verdict import read_verdict
+from pipeline.stages.bundled import directory as bundled_directory
 from pipeline.stages.runner import Mountable, collect, file_of, tool_container
 from pipeline.tools import opa
 
@@ -23,7 +23,7 @@ OPA_USER = opa.USER
 
 
 def bundled_policy() -> dagger.Directory:
-    return dag.current_module().source().directory(BUNDLED_POLICY)
+    return bundled_directory(BUNDLED_POLICY.removeprefix("pipeline/"))
 
 
 async def check_user_policy(policy: dagger.Directory, where: str) -> None:

@@ -28,6 +28,7 @@ from pipeline.formats import sbom_pair
 from pipeline.model import ToolRun
 from pipeline.stages import image as image_stage
 from pipeline.stages import trivydb
+from pipeline.stages.bundled import directory as bundled_directory
 from pipeline.stages.runner import Mountable, collect_fresh, day_buster, tool_container, unwrap
 from pipeline.tools import bandit, dockerfile_rules, gitleaks, hadolint, languages, njsscan, semgrep, trivy
 from pipeline.tools.base import IN, SRC, Invocation
@@ -40,12 +41,12 @@ IGNOREFILE = f"{IN}/trivyignore.yaml"
 
 def bundled_rules() -> dagger.Directory:
     """The semgrep rules shipped with Seaworthy (offline by default)."""
-    return dag.current_module().source().directory("pipeline/rules/semgrep")
+    return bundled_directory("rules/semgrep")
 
 
 def bundled_trivy_checks() -> dagger.Directory:
     """Seaworthy's own trivy checks (Rego, ``SW-DS-…``)."""
-    return dag.current_module().source().directory("pipeline/rules/trivy")
+    return bundled_directory("rules/trivy")
 
 
 DOCKERIGNORE_GLOBS = ("**/.dockerignore", "**/*.dockerignore", ".dockerignore", "*.dockerignore")
@@ -90,7 +91,7 @@ async def trivy_check_data(source: dagger.Directory, cfg: Config) -> dagger.Dire
 
 def inventory_rules() -> dagger.Directory:
     """semgrep's coverage inventory rules (one never-matching rule per language: see `semgrep`)."""
-    return dag.current_module().source().directory("pipeline/rules/inventory")
+    return bundled_directory("rules/inventory")
 
 
 def invocation(

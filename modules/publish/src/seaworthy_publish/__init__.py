@@ -1,0 +1,1 @@
+"""Push your container (every platform variant as one index) and get back repo@sha256:…, with Seaworthy."""
