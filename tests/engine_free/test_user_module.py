@@ -432,8 +432,11 @@ def _tree(root: Path) -> dict[str, str]:
 
 def test_the_runtime_environment_loads_this_module_with_the_repositorys_pipeline(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
+    # --reinstall-package rebuilds the wheel: uv reuses its cached build of a path project while the project's
+    # own files are unchanged, and the wheel takes in ../../pipeline, which uv does not watch
+    rebuild = ("--reinstall-package", "my-pipeline")
     sync = subprocess.run(
-        [_uv(), "sync", "--no-sources", "--locked", "--no-dev", "--python", sys.executable, "-q"],
+        [_uv(), "sync", "--no-sources", "--locked", "--no-dev", *rebuild, "--python", sys.executable, "-q"],
         cwd=EXAMPLE,
         env=_clean_env(UV_PROJECT_ENVIRONMENT=str(venv)),
         capture_output=True,
@@ -459,4 +462,4 @@ def test_the_runtime_environment_loads_this_module_with_the_repositorys_pipeline
         f.removeprefix("pipeline/"): hashlib.sha256((ROOT / f).read_bytes()).hexdigest()
         for f in files.stdout.splitlines()
     }
-    assert _tree(Path(got["pipeline"]).parent) == shared, "the installed pipeline is not the repository's pipeline/"
+    assert _tree(Path(got["pipeline"]).parent) == shared, f"{got['pipeline']} is not the repository's pipeline/"
