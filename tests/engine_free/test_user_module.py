@@ -105,6 +105,13 @@ def test_layout_matches_dagger_json_and_pyproject() -> None:
     assert default.startswith("/") and (ROOT / default.lstrip("/") / "app.py").is_file()
 
 
+def test_the_root_module_leaves_the_example_out_of_its_context() -> None:
+    # an edit here must not change the root module's digest (and invalidate its function caches)
+    include = json.loads((ROOT / "dagger.json").read_text())["include"]
+    assert "!examples/user-module/**" in include
+    assert not any(p.startswith("!examples/**") or p == "!examples/app/**" for p in include)  # the default source
+
+
 def test_every_function_and_field_is_registrable_and_small() -> None:
     ot = object_type()
     assert set(ot.functions) == {"build", "check"}
