@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import attrs
 import pytest
 from markdown_it import MarkdownIt
 
@@ -122,6 +123,14 @@ def test_every_public_function_of_the_api_is_documented() -> None:
     text = DOC.read_text(encoding="utf-8")
     types = sorted(n for n in api.__all__ if inspect.isclass(getattr(api, n)) and f"`{n}`" not in text)
     assert not types, f"types of pipeline.api missing from {DOC.name}: {types}"
+
+
+def test_the_types_table_names_every_field() -> None:
+    rows = [line for line in DOC.read_text(encoding="utf-8").splitlines() if line.startswith("| `")]
+    for name in ("Scanned", "Built", "Registries", "RegistryAccess", "Outcome"):
+        (row,) = [r for r in rows if f"`{name}`" in r.split("|")[1]]
+        missing = [f.name for f in attrs.fields(getattr(api, name)) if f"`{f.name}`" not in row]
+        assert not missing, f"{DOC.name}: the {name} row does not name {missing}"
 
 
 # --- examples ------------------------------------------------------------------------------------------
