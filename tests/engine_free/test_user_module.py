@@ -10,6 +10,7 @@ is the real policy set.
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import importlib
 import json
@@ -470,3 +471,27 @@ def test_the_runtime_environment_loads_this_module_with_the_repositorys_pipeline
         for f in files.stdout.splitlines()
     }
     assert _tree(Path(got["pipeline"]).parent) == shared, f"{got['pipeline']} is not the repository's pipeline/"
+
+
+# --- the engine test module calls it ---------------------------------------------------------------------
+
+
+def test_the_engine_test_module_depends_on_the_example_and_calls_what_it_has() -> None:
+    deps = json.loads((ROOT / "tests" / "dagger" / "dagger.json").read_text())["dependencies"]
+    assert {"name": "my-pipeline", "source": "../../examples/user-module"} in deps
+    calls = ROOT / "tests" / "dagger" / "src" / "seaworthy_tests" / "example_calls.py"
+    tree = ast.parse(calls.read_text())
+    check_params = set(object_type().functions["check"].parameters)
+    fields = set(main.Checked.__dagger_object_type__.fields)
+    used: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "check":
+            assert {k.arg for k in node.keywords} <= check_params, ast.unparse(node)
+        if isinstance(node, ast.Name) and node.id in ("checked", "relaxed"):
+            used.add(node.id)
+    read = {
+        n.attr
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in ("checked", "relaxed")
+    }
+    assert used and read and read <= fields, read - fields
