@@ -475,8 +475,26 @@ async def ship(
     `outcome.failure_message` says why.
     """
     return await ship_stage.ship(
-        source, cfg, plan, secrets=await build_secrets(secrets), user_policy=policy, today=on or today()
+        source,
+        transport_relaxed(cfg, plan),
+        plan,
+        secrets=await build_secrets(secrets),
+        user_policy=policy,
+        today=on or today(),
     )
+
+
+def transport_relaxed(cfg: Config, plan: Plan) -> Config:
+    """`cfg` with a `config.relaxed` warning when the release goes to an insecure registry (plain HTTP or no
+    TLS verification, `with-insecure-registry`): the verdict says what was pushed unprotected in transit."""
+    if not plan.insecure or not plan.repository:
+        return cfg
+    host = _host_of(plan.repository)
+    what = (
+        f"{host} is reached over plain HTTP / without TLS verification: the image, its signature and "
+        "attestations travel unprotected (the config digests are still compared after the push)"
+    )
+    return attrs.evolve(cfg, relaxed=(*cfg.relaxed, ("with-insecure-registry", what)))
 
 
 __all__ = [
@@ -510,6 +528,7 @@ __all__ = [
     "ship",
     "sign",
     "today",
+    "transport_relaxed",
     "verdict_json",
     "verdict_summary",
     "verify",

@@ -119,6 +119,9 @@ class Config:
     arguments: tuple[str, ...] = ()
     """Fields set by function arguments (`override`), so that messages name who asked: `--scanners`, not
     `scan.scanners`."""
+    relaxed: tuple[tuple[str, str], ...] = ()
+    """Relaxations the caller chose outside seaworthy.toml (who asked, what it relaxed), e.g. a registry
+    reached without TLS; `relaxations` lists them after the file's."""
 
     def override(self, **changes: Any) -> Config:
         """Apply function arguments over the file. `None` and empty values mean "not given"."""
@@ -180,6 +183,7 @@ class Config:
                     f"(default {DEFAULT_MAX_DB_AGE_HOURS})",
                 )
             )
+        out.extend(self.relaxed)
         return tuple(out)
 
 

@@ -66,13 +66,6 @@ MaxAgeArg = Annotated[int, Doc("The vulnerability attestation must be younger th
 VerifyTlogArg = Annotated[bool, Doc("Require the transparency log entry")]
 StrictArg = Annotated[bool, Doc("Fail the call when the gate fails (false: return the result and reports anyway)")]
 
-LIVE_DATA = (
-    "Cache: per session. The findings depend on live data (the vulnerability DB, rule packs, tool tags that move "
-    "until locked), so a new `dagger call` always scans again; the engine's default would keep them up to 7 days "
-    "(dagger core/modfunc.go MaxFunctionCacheTTLSeconds)."
-)
-
-
 # --- state carried from the chained configuration into the result objects -----------------------------
 
 
@@ -142,11 +135,13 @@ async def _verifying(
     issuer: str,
     tlog: bool,
 ) -> api.Verifying:
-    """How to verify: the arguments given, else what the chained signing mode implies (its public key)."""
+    """How to verify: the arguments given, else what the chained signing mode implies (the public key of a
+    chained cosign key, the chained KMS key)."""
     kms_key = ""
-    if public_key is None and signing.mode == "key":
+    chosen = public_key is not None or bool(identity or identity_regexp)
+    if not chosen and signing.mode == "key":
         public_key = await release_stage.public_key_of(signing.signing())
-    elif public_key is None and signing.mode == "kms":
+    elif not chosen and signing.mode == "kms":
         kms_key = signing.kms_key
     if public_key is None and not kms_key and not (identity or identity_regexp):
         raise InputError(
@@ -164,15 +159,10 @@ async def _verifying(
     )
 
 
-async def _load(
-    source: dagger.Directory | None,
-    config: dagger.File | None,
-    exceptions: dagger.File | None = None,
-) -> Config:
-    if source is None:
-        # the caller's own container: no source tree, so the configuration is --config's or the defaults
-        return await api.load_config(dag.directory(), config, exceptions=exceptions)
-    return await api.load_config(source, config, exceptions=exceptions)
+async def _load(source: dagger.Directory | None, config: dagger.File | None) -> Config:
+    """The configuration of an Image's own steps (SBOM generator, trivy settings): with-config's file, else the
+    source's seaworthy.toml; for the caller's own container (no source) with-config's or the defaults."""
+    return await api.load_config(source if source is not None else dag.directory(), config)
 
 
 # --- result objects -------------------------------------------------------------------------------------
@@ -382,9 +372,9 @@ class Release:
         verifying = await _verifying(
             signing,
             public_key=public_key,
-            identity=identity or (self.keyless_identity if not identity_regexp else ""),
+            identity=identity or (self.keyless_identity if public_key is None and not identity_regexp else ""),
             identity_regexp=identity_regexp,
-            issuer=issuer or self.keyless_issuer,
+            issuer=issuer or (self.keyless_issuer if public_key is None else ""),
             tlog=tlog and self.tlog,
         )
         registries = _registries(
@@ -935,9 +925,9 @@ class Seaworthy:
         verifying = await _verifying(
             self._signing_state(),
             public_key=public_key,
-            identity=identity or (self.keyless_identity if not identity_regexp else ""),
+            identity=identity or (self.keyless_identity if public_key is None and not identity_regexp else ""),
             identity_regexp=identity_regexp,
-            issuer=issuer or self.keyless_issuer,
+            issuer=issuer or (self.keyless_issuer if public_key is None else ""),
             tlog=tlog,
         )
         return await api.verify(

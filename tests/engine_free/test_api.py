@@ -248,3 +248,23 @@ async def test_an_exception_file_replaces_the_configured_one(monkeypatch: pytest
     assert [e["target"] for e in cfg.exceptions] == ["CVE-2026-0001"]
     with pytest.raises(ConfigError, match=r"bad\.toml: unexpected top-level key"):
         await api.load_config(src, exceptions=src.file("bad.toml"))
+
+
+def test_an_insecure_release_registry_is_a_relaxation_the_verdict_shows() -> None:
+    from pipeline.config import Config
+    from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
+    from pipeline.policy.verdict import read_verdict
+    from pipeline.stages.scan_gate import source_gate_input
+
+    regs = api.Registries().with_insecure("registry.local:5000")
+    signing = api.Signing.from_args(key=_secret("k"))
+    insecure = api.plan("registry.local:5000/team/app", "1", regs, signing)
+    secure = api.plan("ghcr.io/team/app", "1", regs, signing)
+    assert api.transport_relaxed(Config(), secure) == Config()
+    cfg = api.transport_relaxed(Config(), insecure)
+    ((key, what),) = cfg.relaxations()
+    assert key == "with-insecure-registry" and what.startswith("registry.local:5000 is reached over plain HTTP")
+    doc = source_gate_input((), (), cfg, exceptions=(), today=datetime.date(2026, 6, 1), dockerfile_text=None)
+    verdict = read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc))
+    relaxed = [r for r in verdict.warnings if r.rule_id == "config.relaxed"]
+    assert any("with-insecure-registry" in r.message for r in relaxed), verdict.warnings

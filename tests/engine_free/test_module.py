@@ -115,6 +115,21 @@ def test_no_function_of_any_object_takes_more_than_ten_arguments() -> None:
             assert len(fn.parameters) <= MAX_ARGUMENTS, f"{cls.__name__}.{name or 'constructor'}: {len(fn.parameters)}"
 
 
+def _lower_camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p.capitalize() for p in rest)
+
+
+def test_no_object_has_a_field_or_function_the_engine_reserves() -> None:
+    """The engine refuses to load a module with a field or function named `id` (dagger core/module.go,
+    "cannot define field/function with reserved name"); an argument may be named id (dagger#6912), as
+    with_build_secret's is. Python accepts all of them, so only the engine would notice, at load time."""
+    for cls in (Seaworthy, *RESULT_OBJECTS):
+        sub = cls.__dagger_object_type__  # pyright: ignore[reportAttributeAccessIssue]
+        assert "id" not in {_lower_camel(n) for n in sub.fields}, cls.__name__
+        assert "id" not in {_lower_camel(n) for n in sub.functions}, cls.__name__
+
+
 def test_side_effecting_functions_are_never_cached() -> None:
     ot = object_type()
     for name in NEVER_CACHED:

@@ -263,3 +263,26 @@ def test_ship_checks_the_plan_before_anything_runs() -> None:
         anyio.run(lambda: go(Seaworthy().with_registry_service(dag.container().as_service())))
     with pytest.raises(InputError, match="not expanded"):
         anyio.run(lambda: go(Seaworthy().with_cosign_key(secret("k")), repository="ghcr.io/${OWNER}/app"))
+
+
+@pytest.mark.anyio
+async def test_verify_with_a_public_key_does_not_mix_in_the_chained_keyless_identity(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    seen: list[Invocation] = []
+
+    async def capture(ctr: Any, inv: Invocation, **_: Any) -> Any:
+        seen.append(inv)
+        raise Stop
+
+    monkeypatch.setattr(release, "collect", capture)
+    sw = Seaworthy().with_keyless(identity_token=secret("t"), identity="me@example.com", issuer="https://gitlab.com")
+    with pytest.raises(Stop):
+        await sw.verify(f"ghcr.io/org/app@{DIGEST}", public_key=dag.directory().file("cosign.pub"))
+    argv = list(seen[0].argv)
+    assert "--key" in argv and "--certificate-identity" not in argv and "--certificate-oidc-issuer" not in argv
+    seen.clear()
+    with pytest.raises(Stop):
+        await sw.verify(f"ghcr.io/org/app@{DIGEST}")
+    argv = list(seen[0].argv)
+    assert argv[argv.index("--certificate-identity") + 1] == "me@example.com" and "--key" not in argv

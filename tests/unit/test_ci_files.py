@@ -101,8 +101,9 @@ def test_the_engine_job_installs_dagger_0_21_11_and_runs_every_check() -> None:
     script = "\n".join(s.get("run", "") for s in job["steps"])
     for needed in (
         "call -m tests/dagger all",
-        "call ship export",
-        "call ship --source=tests/fixtures/bad-project;",
+        "call ship reports export",
+        "call ship --source=tests/fixtures/bad-project ref;",
+        "reports export --path=reports/bad",
         "test ! -e reports/bad/published.json",
         "scripts/lock-images.py --check",
     ):
@@ -112,7 +113,7 @@ def test_the_engine_job_installs_dagger_0_21_11_and_runs_every_check() -> None:
     triggers: dict[object, Any] = yaml.safe_load(WORKFLOW.read_text())
     assert "v*" in triggers[True]["push"]["tags"]  # YAML 1.1 reads the key `on` as True
     # the bad fixture's strict ship must fail the step if it passes
-    assert re.search(r"if dagger .*bad-project; then\s+echo .*\s+exit 1", script)
+    assert re.search(r"if dagger .*bad-project ref; then\s+echo .*\s+exit 1", script)
 
 
 def test_the_test_job_runs_the_readme_test_command() -> None:
@@ -133,7 +134,7 @@ def test_gitlab_runs_the_same_with_the_dagger_cli_and_dind() -> None:
     assert "dl.dagger.io/dagger/install.sh" in install and 'DAGGER_VERSION="v${DAGGER_VERSION}"' in install
     script = "\n".join(engine["script"])
     assert "CI_COMMIT_TAG" in script and "--require-digests" in script
-    for needed in ("call -m tests/dagger all", "call ship export", "bad-project", "lock-images.py --check"):
+    for needed in ("call -m tests/dagger all", "call ship reports export", "bad-project", "lock-images.py --check"):
         assert needed in script, needed
 
 
