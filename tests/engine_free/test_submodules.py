@@ -192,6 +192,13 @@ def test_pyproject_carries_the_core_package_and_one_entry_point(name: str) -> No
     assert wheel["force-include"][source] == "pipeline"
     assert (MODULES / name / source).resolve() == ROOT / "pipeline"
     assert (MODULES / name / "src" / pkg / "main.py").is_file()
+    # uv (here, and in a developer's module folder) rebuilds the wheel whenever any file of the core changes;
+    # by default it would only watch pyproject.toml and keep installing a stale copy of pipeline/
+    keys = [k["file"] for k in py["tool"]["uv"]["cache-keys"]]
+    assert "pyproject.toml" in keys
+    watched = [glob_regex(k) for k in rebase(keys, f"modules/{name}")]
+    unwatched = [f for f in shared_files() if not any(w.fullmatch(f) for w in watched)]
+    assert not unwatched, f"modules/{name}: [tool.uv] cache-keys miss {unwatched}"
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -596,3 +603,21 @@ out["config"] = [base.config is None, chained.config is f]
 """,
         )
         assert got["config"] == [True, True], name
+
+
+# --- the engine test module calls every module ------------------------------------------------------------
+
+
+def test_the_engine_test_module_depends_on_and_calls_every_module_function() -> None:
+    tests_module = ROOT / "tests" / "dagger"
+    deps = {d["name"]: d["source"] for d in json.loads((tests_module / "dagger.json").read_text())["dependencies"]}
+    text = (tests_module / "src" / "seaworthy_tests" / "modules_calls.py").read_text()
+    for name in NAMES:
+        assert deps[f"seaworthy-{name}"] == f"../../modules/{name}"
+        assert (tests_module / deps[f"seaworthy-{name}"] / "dagger.json").resolve() == MODULES / name / "dagger.json"
+        assert f"dag.seaworthy_{name}()" in text, name
+        for fn in FUNCTIONS[name]:
+            assert re.search(rf"\.{fn}\(", text), f"tests/dagger never calls seaworthy-{name}'s {fn}"
+    cases = set(re.findall(r"^async def (\w+)\(", text, flags=re.M)) - {"expect_failure", "throwaway_keys"}
+    listed = text[text.index("def module_cases(") :]
+    assert cases and all(c in listed for c in cases), "module_cases does not run every case"

@@ -42,15 +42,29 @@ async def expect_failure(call: Awaitable[object], *needles: str) -> str:
     raise ModuleCaseFailed(f"expected a failure naming {needles}, but the call succeeded")
 
 
-def registry_service(case: str) -> dagger.Service:
-    """A plain-HTTP registry of this case only, reached as localhost:5000 through with_registry_service."""
-    return (
+def registry_service(case: str, *, user: str = "", password: str = "") -> dagger.Service:
+    """A plain-HTTP registry of this case only (basic auth when `user` is given), reached as localhost:5000
+    through with_registry_service."""
+    ctr = (
         dag.container()
         .from_("registry:3.1.1")
         .with_mounted_cache("/var/lib/registry", dag.cache_volume(f"e2e-modules-{case}-{uuid.uuid4().hex}"))
         .with_exposed_port(5000)
-        .as_service(use_entrypoint=True)
     )
+    if user:
+        htpasswd = (
+            dag.container()
+            .from_("httpd:2.4-alpine")
+            .with_exec(["htpasswd", "-Bbn", user, password], redirect_stdout="/tmp/htpasswd")
+            .file("/tmp/htpasswd")
+        )
+        ctr = (
+            ctr.with_mounted_file("/auth/htpasswd", htpasswd)
+            .with_env_variable("REGISTRY_AUTH", "htpasswd")
+            .with_env_variable("REGISTRY_AUTH_HTPASSWD_REALM", "e2e")
+            .with_env_variable("REGISTRY_AUTH_HTPASSWD_PATH", "/auth/htpasswd")
+        )
+    return ctr.as_service(use_entrypoint=True)
 
 
 async def throwaway_keys() -> tuple[dagger.Secret, dagger.File]:
@@ -123,15 +137,25 @@ async def gate_module_reevaluates_the_scan_modules_input(bad: dagger.Directory) 
 
 
 async def publish_and_sign_modules_release_a_pulled_container() -> str:
-    """seaworthy-publish pushes a pulled container to the case's registry; seaworthy-sign signs it, attests
-    an SBOM from seaworthy-sbom, and verifies both; an unsigned image fails verification."""
-    registry = registry_service("release")
+    """seaworthy-publish pushes a pulled container to the case's registry (basic auth: refused without
+    with_registry_auth); seaworthy-sign signs it, attests an SBOM from seaworthy-sbom, and verifies both; an
+    unsigned image fails verification."""
+    registry = registry_service("release", user="ab", password="e2e-password")
+    password = dag.set_secret("e2e-modules-registry-password", "e2e-password")
     ctr = dag.container().from_(ALPINE)
-    publisher = dag.seaworthy_publish().with_registry_service(registry)
+    anonymous = dag.seaworthy_publish().with_registry_service(registry).with_insecure_registry("localhost:5000")
+    await expect_failure(anonymous.publish(ctr, "localhost:5000/e2e/anonymous"))
+    publisher = anonymous.with_registry_auth("localhost:5000", "ab", password)
     ref = await publisher.publish(ctr, "localhost:5000/e2e/modules", tag="1")
     check("@sha256:" in ref and ref.startswith("localhost:5000/e2e/modules"), f"not by digest: {ref}")
     key, public = await throwaway_keys()
-    signer = dag.seaworthy_sign().with_registry_service(registry).with_cosign_key(key, tlog=False)
+    signer = (
+        dag.seaworthy_sign()
+        .with_registry_service(registry)
+        .with_insecure_registry("localhost:5000")
+        .with_registry_auth("localhost:5000", "ab", password)
+        .with_cosign_key(key, tlog=False)
+    )
     check(await signer.sign(ref) == ref, "sign did not return the reference")
     sbom = dag.seaworthy_sbom().sbom(ctr).file("sbom.cdx.json")
     await signer.attest(ref, sbom, "cyclonedx")
@@ -141,8 +165,48 @@ async def publish_and_sign_modules_release_a_pulled_container() -> str:
     await expect_failure(signer.verify(unsigned, public_key=public, require=["sbom"], tlog=False), "signature")
     await expect_failure(signer.with_kms("awskms:///alias/x").sign(ref), "chain one way to sign")
     await expect_failure(dag.seaworthy_sign().with_registry_service(registry).sign(ref), "no way to sign")
+    await expect_failure(dag.seaworthy_sign().with_keyless().sign(ref), "needs an OIDC token")
     await expect_failure(publisher.publish(ctr, "localhost:5000/e2e/x:tag"), "--tag")
     return ref
+
+
+def text_file(name: str, text: str) -> dagger.File:
+    return dag.directory().with_new_file(name, text).file(name)
+
+
+ALWAYS_DENY = (
+    "package seaworthy.rules.e2e_modules\n\nimport rego.v1\n\n"
+    'deny contains data.seaworthy.lib.reason("e2e.always", "always denied", "Nothing to do.", []) if { true }\n'
+)
+
+
+async def scan_and_gate_modules_take_their_chained_configuration(bad: dagger.Directory) -> str:
+    """with_config narrows the scanners, with_policy adds a rule to the verdict (scan and gate modules alike),
+    with_exceptions reads the caller's exception file (a wrong one fails naming it)."""
+    only_gitleaks = text_file("seaworthy.toml", '[scan]\nscanners = ["gitleaks"]\n')
+    scanned = dag.seaworthy_scan().with_config(only_gitleaks).scan(bad, today=TODAY)
+    findings = json.loads(await scanned.findings())
+    check(findings and all(f["tools"] == ["gitleaks"] for f in findings), "with_config did not narrow the scanners")
+    policy = dag.directory().with_new_file("e2e.rego", ALWAYS_DENY)
+    ids = {
+        d["rule_id"] for d in json.loads(await dag.seaworthy_scan().with_policy(policy).scan(bad).verdict())["denials"]
+    }
+    check("e2e.always" in ids, f"with_policy's rule is not in the scan verdict: {sorted(ids)}")
+    gate_input = scanned.reports().file("gate-input.json")
+    reasons = await dag.seaworthy_gate().with_policy(policy).gate(gate_input).reasons()
+    check(any(r.startswith("e2e.always: ") for r in reasons), f"with_policy's rule is not a gate reason: {reasons}")
+    wrong = text_file("waivers.toml", "[scan]\nscanners = []\n")
+    await expect_failure(dag.seaworthy_scan().with_exceptions(wrong).scan(bad, today=TODAY).count(), "waivers.toml")
+    syft = text_file("seaworthy.toml", '[sbom]\ngenerator = "syft"\n')
+    cdx = (
+        await dag.seaworthy_sbom()
+        .with_config(syft)
+        .sbom(dag.container().from_(ALPINE))
+        .file("sbom.cdx.json")
+        .contents()
+    )
+    check("syft" in cdx.lower(), "with_config's sbom generator was not used")
+    return "ok"
 
 
 def module_cases(bad: dagger.Directory) -> dict[str, Callable[[], Awaitable[str]]]:
@@ -152,4 +216,5 @@ def module_cases(bad: dagger.Directory) -> dict[str, Callable[[], Awaitable[str]
         "module_sbom": sbom_module_describes_a_pulled_container,
         "module_gate": lambda: gate_module_reevaluates_the_scan_modules_input(bad),
         "module_release": publish_and_sign_modules_release_a_pulled_container,
+        "module_chains": lambda: scan_and_gate_modules_take_their_chained_configuration(bad),
     }
