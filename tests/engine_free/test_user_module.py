@@ -11,6 +11,7 @@ is the real policy set.
 from __future__ import annotations
 
 import ast
+import fnmatch
 import hashlib
 import importlib
 import json
@@ -101,6 +102,15 @@ def test_layout_matches_dagger_json_and_pyproject() -> None:
     differ = {k: (v, root_lock[k]) for k, v in lock_versions(EXAMPLE / "uv.lock").items() if root_lock.get(k, v) != v}
     assert not differ, f"examples/user-module/uv.lock differs from the root's: {differ}"
     assert not (EXAMPLE / "pipeline").exists() and not (EXAMPLE / "src" / "pipeline").exists(), "no copy committed"
+    # uv must rebuild the wheel when any file of the package changes (it watches only what cache-keys name)
+    watched = [k["file"] for k in py["tool"]["uv"]["cache-keys"]]
+    tracked = subprocess.run(["git", "ls-files", "pipeline"], cwd=ROOT, capture_output=True, text=True, check=True)
+    unwatched = [
+        f
+        for f in tracked.stdout.splitlines()
+        if not any(fnmatch.fnmatch("../../" + f, w.replace("**/", "*")) for w in watched)
+    ]
+    assert not unwatched, f"pipeline files uv does not watch: {unwatched}"
     # the default source is the bundled example app, named from the context root
     default = object_type().functions["check"].parameters["source"].default_path
     assert default.startswith("/") and (ROOT / default.lstrip("/") / "app.py").is_file()
