@@ -23,6 +23,7 @@ import anyio
 import dagger
 from dagger import DefaultPath, dag, function, object_type
 
+from seaworthy_tests.example_calls import example_cases
 from seaworthy_tests.modules_calls import module_cases
 
 TODAY = "2026-11-27"
@@ -540,6 +541,7 @@ class SeaworthyTests:
         self,
         bad: Annotated[dagger.Directory, DefaultPath("../fixtures/bad-project")],
         express: Annotated[dagger.Directory, DefaultPath("../fixtures/express-api")],
+        app: Annotated[dagger.Directory, DefaultPath("../../examples/app")],
     ) -> str:
         """Run every case concurrently; fail with the names of the failing ones."""
         cases: dict[str, Callable[[], Awaitable[str]]] = {
@@ -566,6 +568,7 @@ class SeaworthyTests:
             "gate_hostile": self.gate_refuses_malformed_input_and_hostile_policies,
         }
         cases.update(module_cases(bad))
+        cases.update(example_cases(app, bad))
         failures: dict[str, str] = {}
 
         async def one(name: str) -> None:
