@@ -206,6 +206,8 @@ def lower_camel(name: str) -> str:
 def problems(name: str, *, argument: bool) -> list[str]:
     gql = lower_camel(name)
     out = []
+    if not argument and gql == "id":
+        out.append("the engine (a field or function named id is refused at load, core/module.go)")
     if gql in GO_KEYWORDS or (argument and gql in GO_PREDECLARED):
         out.append("Go (engine v0.21's generated client does not compile)")
     if keyword.iskeyword(name) or name in PY_RESERVED_BUILTINS:
@@ -239,6 +241,7 @@ def test_the_checks_know_the_names_the_generators_rename() -> None:
     assert problems("from_", argument=True) == []  # the SDK strips the `_`: API name "from", Python's from_
     assert problems("input", argument=True) == problems("format", argument=True) == problems("id", argument=True)
     assert problems("id", argument=True) == []
+    assert problems("id", argument=False)[0].startswith("the engine")
     assert problems("predicate_type", argument=True) == []
 
 
