@@ -495,8 +495,8 @@ def predicate_type_uri(value: str) -> str:
         return PREDICATE_TYPES[value.lower()]
     except KeyError:
         raise InputError(
-            f"--type {value!r} is not a known predicate type; use one of {', '.join(sorted(PREDICATE_TYPES))} "
-            "or a full URI"
+            f"--predicate-type {value!r} is not a known predicate type; use one of "
+            f"{', '.join(sorted(PREDICATE_TYPES))} or a full URI"
         ) from None
 
 

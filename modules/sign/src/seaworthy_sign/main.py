@@ -206,13 +206,15 @@ class SeaworthySign:
         self,
         ref: RefArg,
         predicate: Annotated[dagger.File, Doc("The predicate document (JSON)")],
-        type: Annotated[str, Doc("Predicate type: cyclonedx, spdxjson, vuln, slsaprovenance1, verdict, or a URI")],
+        predicate_type: Annotated[
+            str, Doc("Predicate type: cyclonedx, spdxjson, vuln, slsaprovenance1, verdict, or a URI")
+        ],
     ) -> str:
         """Attach a signed in-toto attestation (SBOM, vulnerabilities, provenance, verdict…) to the image.
 
         Cache: never. It changes a registry; a cached result would report an attestation that did not happen.
         """
-        return await api.attest(ref, predicate, type, self.signing(), self.registries())
+        return await api.attest(ref, predicate, predicate_type, self.signing(), self.registries())
 
     @function(cache="never")  # type: ignore[call-overload]
     async def verify(
