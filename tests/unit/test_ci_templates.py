@@ -502,28 +502,76 @@ def _permissions(path: Path) -> dict[str, dict[str, str]]:
     return {name: job.get("permissions") for name, job in wf["jobs"].items()}
 
 
-def test_the_reusable_workflow_asks_each_job_for_the_least_it_needs() -> None:
-    perms = _permissions(REUSABLE)
-    assert perms == {
-        "check": {"contents": "read", "security-events": "write"},
-        "check-and-comment": {"contents": "read", "security-events": "write", "pull-requests": "write"},
-        "release": {"contents": "read", "packages": "write", "security-events": "write"},
-        "release-keyless": {"contents": "read", "packages": "write", "security-events": "write", "id-token": "write"},
-    }
-    jobs = load(REUSABLE)["jobs"]
-    conditions = {name: job["if"] for name, job in jobs.items()}
-    # exactly one job runs for any inputs: the conditions split on repository, comment and signing
-    assert conditions == {
-        "check": "inputs.repository == '' && !inputs.comment",
-        "check-and-comment": "inputs.repository == '' && inputs.comment",
-        "release": "inputs.repository != '' && inputs.signing != 'keyless'",
-        "release-keyless": "inputs.repository != '' && inputs.signing == 'keyless'",
-    }
-    for name, job in jobs.items():
-        (step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("seaworthy-dev/seaworthy@")]
-        assert ("comment" in step["with"]) == (name == "check-and-comment")
-        pushes = "repository" in step["with"]
-        assert pushes == name.startswith("release"), name
+_LEVEL = {"none": 0, "read": 1, "write": 2}
+
+
+def _granted(permissions: object) -> dict[str, int]:
+    """A `permissions:` value as scope -> level (read-all / write-all expanded, absent scopes none)."""
+    if permissions in ("read-all", "write-all"):
+        level = 1 if permissions == "read-all" else 2
+        return dict.fromkeys(("contents", "packages", "security-events", "pull-requests", "id-token"), level)
+    assert isinstance(permissions, dict), permissions
+    return {str(k): _LEVEL[str(v)] for k, v in permissions.items()}  # pyright: ignore[reportUnknownVariableType]
+
+
+def nested_permission_errors(caller_job: Mapping[str, Any], called: Mapping[str, Any]) -> list[str]:
+    """GitHub's check when a job calls a reusable workflow, as the runner's workflow parser does it
+    (actions/runner src/Sdk/WorkflowParser/Conversion/WorkflowTemplateConverter.cs: every job of the called
+    workflow that declares `permissions`, and the called workflow's top-level `permissions`, is checked
+    against what the calling job grants by PermissionsHelper.ValidateEmbeddedPermissions, while the file is
+    parsed, before any `if:` is evaluated; actions/runner#4151). An error here is an "Invalid workflow file"."""
+    allowed = _granted(caller_job["permissions"])
+    requests = [("the workflow", called.get("permissions"))]
+    requests += [(f"the nested job '{name}'", job.get("permissions")) for name, job in called["jobs"].items()]
+    errors: list[str] = []
+    for who, requested in requests:
+        if requested is None:
+            continue
+        for scope, level in _granted(requested).items():
+            if level > allowed.get(scope, 0):
+                errors.append(f"{who} is requesting '{scope}' above what the caller allows")
+    return errors
+
+
+def test_the_nested_permission_check_can_fail() -> None:
+    called = {"jobs": {"a": {"if": "false", "permissions": {"id-token": "write"}}}}
+    assert nested_permission_errors({"permissions": {"contents": "read"}}, called)  # a skipped job counts too
+    assert nested_permission_errors({"permissions": {"id-token": "write"}}, called) == []
+    assert nested_permission_errors({"permissions": {}}, {"permissions": {"contents": "read"}, "jobs": {}})
+
+
+def test_every_example_that_calls_the_reusable_workflow_can_start() -> None:
+    called = load(REUSABLE)
+    callers = [
+        (path, job)
+        for path in WORKFLOWS
+        for job in load(path)["jobs"].values()
+        if str(job.get("uses", "")).startswith("seaworthy-dev/seaworthy/.github/workflows/seaworthy.yml@")
+    ]
+    assert callers
+    for path, job in callers:
+        assert nested_permission_errors(job, called) == [], path
+
+
+def test_the_reusable_workflow_runs_with_what_its_caller_grants() -> None:
+    # a job's permissions cannot depend on inputs, and GitHub checks every nested job's `permissions` against
+    # the caller's before `if:` (above): the called workflow declares none, so its one job gets exactly what
+    # the calling job grants (docs: "the GITHUB_TOKEN permissions passed from the caller workflow can be only
+    # downgraded"), and each caller grants what its mode needs (docs/ci.md)
+    wf = load(REUSABLE)
+    assert "permissions" not in wf
+    (job,) = wf["jobs"].values()
+    assert "permissions" not in job and "if" not in job
+    (step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("seaworthy-dev/seaworthy@")]
+    inputs = wf[True]["workflow_call"]["inputs"]  # YAML 1.1 reads the key `on` as True
+    secrets = wf[True]["workflow_call"]["secrets"]
+    # every input and secret reaches the action under the same name
+    assert step["with"]["signing"] == "${{ inputs.repository == '' && 'none' || inputs.signing }}"
+    for name in set(inputs) - {"signing"}:
+        assert step["with"][name] == "${{ inputs." + name + " }}", name
+    for name in secrets:
+        assert f"secrets.{name}" in step["with"][name], name
+    assert set(load(ACTION)["inputs"]) >= set(step["with"])
 
 
 def test_the_examples_grant_what_their_jobs_need_and_no_more() -> None:
