@@ -449,6 +449,26 @@ def test_the_component_interpolates_only_inputs_it_declares() -> None:
         assert set(include["inputs"]) <= set(spec["spec"]["inputs"]), include["inputs"]
 
 
+def test_the_gitlab_example_runs_its_check_in_merge_request_pipelines() -> None:
+    # GitLab creates a merge request pipeline only for jobs whose own `rules` (or `workflow: rules`) match
+    # CI_PIPELINE_SOURCE == "merge_request_event" (docs.gitlab.com/ci/pipelines/merge_request_pipelines,
+    # "Prerequisites"); a job without rules runs in branch and tag pipelines only. `include: rules` decides
+    # whether the file is included, not which pipelines its jobs join: an include guarded by the merge
+    # request rule and a job without rules is a check that never runs. The example includes the component
+    # unconditionally and gives each job its rules (GitLab merges a job of the same name into the included one).
+    example = load(GITLAB_EXAMPLE)
+    assert all("rules" not in include for include in example["include"])
+    names = {include["inputs"]["job_name"] for include in example["include"]}
+    assert names == {"seaworthy-check", "seaworthy-release"}
+    assert example["seaworthy-check"] == {"rules": [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]}
+    release_rules = example["seaworthy-release"]["rules"]
+    assert {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"} in release_rules
+    assert {"if": "$CI_COMMIT_TAG"} in release_rules
+    assert not any("merge_request_event" in str(rule) for rule in release_rules)  # a merge request never pushes
+    _, job = component_docs()
+    assert "rules" not in job  # nothing in the component to merge with or override
+
+
 # --- pins, permissions, secrets --------------------------------------------------------------------------
 
 
