@@ -668,6 +668,86 @@ def test_the_comment_is_one_comment_found_by_its_marker_and_updated() -> None:
     assert "inputs.comment == 'true'" in comment["if"] and "pull_request" in comment["if"]
 
 
+COMMENT_HARNESS = """
+const fs = require("fs");
+const [scriptFile, stateFile] = process.argv.slice(2);
+const state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
+const calls = [];
+const warnings = [];
+function api(name) {
+  return async (params) => {
+    calls.push([name, params]);
+    if (state.fail && state.fail.call === name) {
+      const error = new Error(state.fail.message);
+      error.status = state.fail.status;
+      throw error;
+    }
+    return { data: {} };
+  };
+}
+// a stand-in for GitHub's REST API (octokit's surface as github-script hands it to the script)
+const github = {
+  rest: { issues: { listComments: api("listComments"), updateComment: api("updateComment"), createComment: api("createComment") } },
+  paginate: async (fn, params) => { await fn(params); return state.pages.flat(); },
+};
+const context = { repo: { owner: "octo-org", repo: "my-app" }, issue: { number: 7 } };
+const core = { warning: (m) => warnings.push(m) };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction("require", "github", "context", "core", fs.readFileSync(scriptFile, "utf8"))(require, github, context, core)
+  .then(() => console.log(JSON.stringify({ calls, warnings })))
+  .catch((e) => { console.log(JSON.stringify({ calls, warnings, thrown: e.message })); });
+"""
+
+
+def _comment(tmp: Path, pages: list[list[dict[str, Any]]], fail: dict[str, Any] | None = None) -> dict[str, Any]:
+    node = shutil.which("node")
+    assert node, "node is not installed; run scripts/setup.sh"
+    (comment,) = [s for s in _action_steps() if "actions/github-script@" in str(s.get("uses", ""))]
+    reports_dir = tmp / "r"
+    reports_dir.mkdir(parents=True)
+    (reports_dir / "verdict.json").write_text(json.dumps({"passed": False}))
+    (reports_dir / "summary.md").write_text("## Seaworthy\n\ndenied: 1 critical\n")
+    (tmp / "script.js").write_text(comment["with"]["script"])
+    (tmp / "state.json").write_text(json.dumps({"pages": pages, "fail": fail}))
+    (tmp / "harness.js").write_text(COMMENT_HARNESS)
+    done = subprocess.run(
+        [node, str(tmp / "harness.js"), str(tmp / "script.js"), str(tmp / "state.json")],
+        env={"SW_REPORTS": str(reports_dir), "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_comment_is_created_once_then_updated_in_place(tmp_path: Path) -> None:
+    first = _comment(tmp_path / "1", [[{"id": 1, "user": {"type": "User"}, "body": "LGTM"}]])
+    (create,) = [params for name, params in first["calls"] if name == "createComment"]
+    assert create["issue_number"] == 7
+    assert create["body"].startswith("<!-- seaworthy-verdict -->\n**Seaworthy: gate FAILED**")
+    assert "denied: 1 critical" in create["body"]
+    # on a later push: the marker comment (on the second page of comments) is updated, none is added
+    ours = {"id": 42, "user": {"type": "Bot"}, "body": create["body"]}
+    someone = {"id": 43, "user": {"type": "User"}, "body": "<!-- seaworthy-verdict --> quoted by a person"}
+    later = _comment(tmp_path / "2", [[someone], [ours]])
+    names = [name for name, _ in later["calls"]]
+    assert names == ["listComments", "updateComment"]
+    assert later["calls"][1][1]["comment_id"] == 42
+
+
+def test_a_read_only_token_warns_instead_of_failing_the_job(tmp_path: Path) -> None:
+    # a pull request from a fork (or by Dependabot) gets a read-only token whatever the job grants
+    forbidden = {"call": "createComment", "status": 403, "message": "Resource not accessible by integration"}
+    done = _comment(tmp_path / "1", [[]], forbidden)
+    assert "thrown" not in done
+    (warning,) = done["warnings"]
+    assert "Resource not accessible by integration" in warning and "job summary" in warning
+    # anything else still fails the step
+    broken = {"call": "listComments", "status": 500, "message": "Server Error"}
+    assert _comment(tmp_path / "2", [[]], broken)["thrown"] == "Server Error"
+
+
 def test_shellcheck_passes_on_the_action_and_component_scripts() -> None:
     shellcheck = shutil.which("shellcheck")
     assert shellcheck, "shellcheck is not installed; run scripts/setup.sh"
