@@ -498,6 +498,13 @@ def _run_scripts(doc: Any) -> Iterator[str]:
             yield from _run_scripts(item)
 
 
+def test_the_action_finds_its_module_by_the_variable_not_the_context() -> None:
+    # ${{ github.action_path }} is the host's path in a container job (actions/runner#2185, #716, open);
+    # the runner sets GITHUB_ACTION_PATH right in both
+    assert "github.action_path" not in ACTION.read_text()
+    assert '-m "$GITHUB_ACTION_PATH" call' in _ship_script()
+
+
 def test_no_expression_or_secret_is_ever_expanded_into_a_script() -> None:
     # inputs and secrets reach scripts through env only: no script injection, no secret on a command line
     for path in (ACTION, *WORKFLOWS):
@@ -819,7 +826,7 @@ def _run_action(tmp: Path, **env: str) -> subprocess.CompletedProcess[str]:
         "SW_COSIGN_PASSWORD": "",
         "SW_KMS_KEY": "",
         "SW_KMS_CREDENTIALS": "",
-        "SW_MODULE": "/action",
+        "GITHUB_ACTION_PATH": "/action",
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_REPOSITORY": "Octo-Org/My-App",
         "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
