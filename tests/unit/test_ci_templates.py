@@ -171,6 +171,29 @@ SURFACE: Signatures = {
 }
 
 
+Flags = Mapping[str, tuple[frozenset[str], frozenset[str]]]
+"""`Type.function` -> (its boolean arguments, its required arguments). The Dagger CLI registers a boolean
+argument as a pflag Bool (cmd/dagger/flags.go, modFunctionArg.AddFlag: `flags.Bool`), which takes no separate
+value: `--strict=false` sets false, `--strict false` sets true and makes `false` the next function of the chain.
+A required argument (no default, not optional) left out is refused ("required flag(s) ... not set")."""
+
+SURFACE_FLAGS: Flags = {
+    "Directory.export": (frozenset({"wipe"}), frozenset({"path"})),
+    "File.export": (frozenset(), frozenset({"path"})),
+    "Service.up": (frozenset({"random"}), frozenset()),
+    "Seaworthy.with_keyless": (frozenset({"tlog"}), frozenset()),
+    "Seaworthy.with_cosign_key": (frozenset({"tlog"}), frozenset({"key"})),
+    "Seaworthy.with_kms": (frozenset({"tlog"}), frozenset({"key"})),
+    "Seaworthy.with_registry_auth": (frozenset(), frozenset({"address", "username", "secret"})),
+    "Seaworthy.with_provenance": (frozenset(), frozenset({"source_repository", "revision"})),
+    "Seaworthy.scan": (frozenset({"strict"}), frozenset()),
+    "Seaworthy.ship": (frozenset({"strict"}), frozenset()),
+    "Seaworthy.verify": (frozenset({"tlog"}), frozenset({"ref"})),
+    "Seaworthy.image": (frozenset(), frozenset({"container"})),
+    "Release.verify": (frozenset({"tlog"}), frozenset()),
+}
+
+
 def _type_name(kind: object, namespace: Mapping[str, object]) -> str:
     """An object type's name (registered module object or core type), else SCALAR."""
     if isinstance(kind, str):
@@ -212,6 +235,27 @@ def registered() -> Signatures:
             if returns not in table and hasattr(nested, "__dagger_object_type__"):
                 todo.append(nested)  # type: ignore[arg-type]
     return table
+
+
+def registered_flags() -> Flags:
+    """The boolean and the required arguments of the root module's functions, from their registration."""
+    import pipeline.main as main
+
+    flags: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+        k: v for k, v in SURFACE_FLAGS.items() if k.split(".")[0] in CORE
+    }
+    namespace = vars(main)
+    for type_name in registered():
+        cls = namespace.get(type_name)
+        ot: Any = getattr(cls, "__dagger_object_type__", None)
+        if ot is None:
+            continue
+        for name, fn in ot.functions.items():
+            params = list(fn.parameters.values())
+            booleans = frozenset(p.name for p in params if p.resolved_type is bool)
+            required = frozenset(p.name for p in params if not p.is_optional)
+            flags[f"{type_name}.{name}"] = (booleans, required)
+    return flags
 
 
 # --- finding and parsing the `dagger call` lines --------------------------------------------------------------
@@ -256,8 +300,14 @@ def dagger_calls(text: str) -> list[tuple[str, list[str]]]:
     return found
 
 
-def check_words(words: list[str], table: Signatures, start: str = "Seaworthy") -> tuple[list[str], str]:
-    """Problems of one chain of words (empty: it parses), and the type it ends on."""
+def check_words(
+    words: list[str], table: Signatures, start: str = "Seaworthy", flags: Flags | None = None
+) -> tuple[list[str], str]:
+    """Problems of one chain of words (empty: it parses), and the type it ends on. Parsed as the Dagger CLI
+    does: each function takes the `--flags` that follow it (`--name=value` or `--name value`; a boolean only
+    `--name` or `--name=value`), and the next word that is not a flag is the next function, of the object
+    the previous one returned."""
+    flags = SURFACE_FLAGS if flags is None else flags
     problems: list[str] = []
     current = start
     i = 0
@@ -278,22 +328,28 @@ def check_words(words: list[str], table: Signatures, start: str = "Seaworthy") -
             problems.append(f"{word}: {current} has no such function")
             break
         args, returns = members[name]
+        booleans, required = flags.get(f"{current}.{name}", (frozenset[str](), frozenset[str]()))
+        given: set[str] = set()
         while i < len(words) and words[i].startswith("--"):
             flag = words[i][2:]
             i += 1
             arg, eq, _ = flag.partition("=")
-            if arg.replace("-", "_") not in args or "_" in arg:
+            key = arg.replace("-", "_")
+            given.add(key)
+            if key not in args or "_" in arg:
                 problems.append(f"--{arg}: not an argument of {current}.{word} (it takes {sorted(args)})")
-            if not eq and i < len(words):
+            if not eq and key not in booleans and i < len(words):
                 i += 1  # the value
+        for missing in sorted(required - given):
+            problems.append(f"{current}.{word} needs --{missing.replace('_', '-')}")
         current = returns
     return problems, current
 
 
-def check_template(text: str, table: Signatures) -> list[str]:
+def check_template(text: str, table: Signatures, flags: Flags | None = None) -> list[str]:
     problems: list[str] = []
     for kind, words in dagger_calls(text):
-        wrong, ends = check_words(words, table)
+        wrong, ends = check_words(words, table, flags=flags)
         if kind == "chain" and ends != "Seaworthy" and not wrong:
             wrong = [f"a chain part must configure the root object (it ends on {ends})"]
         problems += [f"{' '.join(words)}: {w}" for w in wrong]
@@ -310,6 +366,19 @@ def test_the_call_parser_rejects_a_wrong_function_a_wrong_flag_and_a_wrong_objec
     assert "returns a value" in check_words(["version", "export"], SURFACE)[0][0]
     text = 'chain="$chain ship --source ."\ndagger -m "$M" call $chain version\n'
     assert any("root object" in p for p in check_template(text, SURFACE))
+
+
+def test_the_call_parser_reads_boolean_and_required_flags_as_the_dagger_cli_does() -> None:
+    # a boolean takes no separate value: `--strict false` is strict=true and then a function named `false`
+    assert check_words(["ship", "--strict", "reports", "export", "--path", "r"], SURFACE) == ([], SCALAR)
+    assert "Release has no such function" in check_words(["ship", "--strict", "false", "reports"], SURFACE)[0][0]
+    assert check_words(["ship", "--strict=false", "reports", "export", "--path=r"], SURFACE) == ([], SCALAR)
+    # a string flag takes the next word, whatever it looks like
+    assert check_words(["ship", "--tag", "reports", "ref"], SURFACE) == ([], SCALAR)
+    # a required argument left out
+    assert check_words(["verify"], SURFACE)[0] == ["Seaworthy.verify needs --ref"]
+    assert check_words(["ship", "reports", "export"], SURFACE)[0] == ["Directory.export needs --path"]
+    assert check_words(["verify", "--ref", "r"], SURFACE) == ([], SCALAR)
 
 
 def test_the_templates_that_run_dagger_have_calls_to_check() -> None:
@@ -343,8 +412,8 @@ NEW_SURFACE = "with_registry_auth" in registered()["Seaworthy"]
     reason="the root module does not register issue 11's chained surface yet (engineer sdk's branch)",
 )
 def test_every_dagger_call_parses_against_the_registered_module() -> None:
-    table = registered()
-    problems = {str(p.relative_to(ROOT)): check_template(_text(p), table) for p in TEMPLATES}
+    table, flags = registered(), registered_flags()
+    problems = {str(p.relative_to(ROOT)): check_template(_text(p), table, flags) for p in TEMPLATES}
     assert {k: v for k, v in problems.items() if v} == {}
 
 
@@ -355,6 +424,12 @@ def test_the_registered_table_is_read_from_the_module() -> None:
     assert table["ScanResult"]["reports"][1] == "Directory"
     assert check_words(["scan", "--source", ".", "reports", "export", "--path", "r"], table) == ([], SCALAR)
     assert check_words(["scan", "--no-such-flag", "x"], table)[0]
+    flags = registered_flags()
+    assert flags["Seaworthy.ship"][0] >= {"strict"} and flags["Seaworthy.verify"][1] == {"ref"}
+    # the static table agrees with the module where both speak
+    for key, (booleans, required) in SURFACE_FLAGS.items():
+        if key in flags and not key.startswith(tuple(CORE)):
+            assert flags[key] == (booleans, required), key
 
 
 # --- linters and schemas ------------------------------------------------------------------------------------
