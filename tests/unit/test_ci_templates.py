@@ -725,7 +725,10 @@ def test_the_action_keeps_the_reports_uploads_one_sarif_and_fails_last() -> None
     assert action["inputs"]["dagger-version"]["default"] == DAGGER_VERSION
     assert {"key", "keyless", "kms", "none"} <= set(re.findall(r"\w+", action["inputs"]["signing"]["description"]))
     (sarif,) = [s for s in steps if "codeql-action/upload-sarif@" in str(s.get("uses", ""))]
-    assert sarif["with"]["sarif_file"] == "${{ inputs.reports }}/" + reports.SARIF
+    assert sarif["with"]["sarif_file"] == "${{ steps.sarif.outputs.file }}"
+    (prepare,) = [s for s in steps if s.get("id") == "sarif"]
+    assert prepare["env"]["SW_REPORTS"] == "${{ inputs.reports }}" and reports.SARIF in prepare["run"]
+    assert "inputs.upload-sarif == 'true'" in prepare["if"]
     assert sarif["with"]["category"] == "${{ inputs.sarif-category }}"
     (artifact,) = [s for s in steps if "actions/upload-artifact@" in str(s.get("uses", ""))]
     assert artifact["with"]["path"] == "${{ inputs.reports }}"
@@ -740,6 +743,71 @@ def test_the_action_keeps_the_reports_uploads_one_sarif_and_fails_last() -> None
     # the names the action reads are the ones ship writes
     ship_stage = (ROOT / "pipeline" / "stages" / "ship.py").read_text()
     assert '"verdict.json"' in ship_stage and '"published.json"' in ship_stage
+
+
+def _code_scanning_sarif(tmp: Path, source: str) -> tuple[dict[str, Any] | None, str]:
+    (step,) = [s for s in _action_steps() if s.get("id") == "sarif"]
+    workspace = tmp / "work"
+    (workspace / "r").mkdir(parents=True)
+    located = {"artifactLocation": {"uri": "app%20dir/main.py", "uriBaseId": "%SRCROOT%"}}
+    outside = {"artifactLocation": {"uri": "file:///usr/lib/python3/x.py"}}
+    log = {
+        "runs": [
+            {
+                "results": [{"locations": [{"physicalLocation": located}, {"physicalLocation": outside}]}],
+                "artifacts": [{"location": {"uri": "Dockerfile", "uriBaseId": "%SRCROOT%"}}],
+            }
+        ]
+    }
+    (workspace / "r" / reports.SARIF).write_text(json.dumps(log))
+    (tmp / "temp").mkdir()
+    out = tmp / "out"
+    out.write_text("")
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={
+            "SW_SOURCE": source,
+            "SW_REPORTS": "r",
+            "GITHUB_WORKSPACE": str(workspace),
+            "RUNNER_TEMP": str(tmp / "temp"),
+            "GITHUB_OUTPUT": str(out),
+            "PATH": os.environ["PATH"],
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=workspace,
+        timeout=60,
+    )
+    if not out.read_text():
+        return None, done.stdout
+    (line,) = out.read_text().splitlines()
+    return json.loads(Path(line.removeprefix("file=")).read_text()), done.stdout
+
+
+def _uris(log: dict[str, Any]) -> list[str]:
+    run = log["runs"][0]
+    return [loc["physicalLocation"]["artifactLocation"]["uri"] for loc in run["results"][0]["locations"]] + [
+        a["location"]["uri"] for a in run["artifacts"]
+    ]
+
+
+def test_code_scanning_gets_paths_relative_to_the_repository(tmp_path: Path) -> None:
+    # code scanning reads a relative URI from the repository's root; ship's are from the scanned source
+    same, _ = _code_scanning_sarif(tmp_path / "1", ".")
+    assert same is not None and _uris(same) == ["app%20dir/main.py", "file:///usr/lib/python3/x.py", "Dockerfile"]
+    sub, _ = _code_scanning_sarif(tmp_path / "2", "services/my api")
+    assert sub is not None
+    assert _uris(sub) == [
+        "services/my%20api/app%20dir/main.py",
+        "file:///usr/lib/python3/x.py",
+        "services/my%20api/Dockerfile",
+    ]
+    # the reports keep ship's own file
+    assert "services" not in (tmp_path / "2" / "work" / "r" / reports.SARIF).read_text()
+    # a source outside the repository: no upload, said so (the verdict does not depend on it)
+    none, stdout = _code_scanning_sarif(tmp_path / "3", "../elsewhere")
+    assert none is None and stdout.startswith("::warning::") and "outside the repository" in stdout
 
 
 def test_the_comment_is_one_comment_found_by_its_marker_and_updated() -> None:
