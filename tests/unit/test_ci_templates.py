@@ -692,6 +692,40 @@ def test_the_examples_grant_what_their_jobs_need_and_no_more() -> None:
     assert any(" verify --ref " in s for s in _run_scripts(nightly))
 
 
+def test_the_nightly_verify_pins_the_release_workflow_of_this_repository(tmp_path: Path) -> None:
+    steps = load(GITHUB_EXAMPLES / "nightly-verify.yml")["jobs"]["verify"]["steps"]
+    (step,) = [s for s in steps if " verify --ref " in s.get("run", "")]
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={
+            "GITHUB_REPOSITORY": "Octo-Org/my.app",
+            "GITHUB_ACTOR": "octocat",
+            "GH_TOKEN": "ghs_tokenvalue",
+            "REF": "ghcr.io/octo-org/my.app@sha256:" + "a" * 64,
+            **_recorder(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (argv,) = _recorded(tmp_path)
+    assert "ghs_tokenvalue" not in " ".join(argv)
+    words = _call_words(argv)
+    assert check_words(words, SURFACE) == ([], SCALAR)
+    pattern = re.compile(words[words.index("--identity-regexp") + 1])
+    signer = "https://github.com/Octo-Org/my.app/.github/workflows/release.yml@refs/tags/v1.2.0"
+    assert pattern.match(signer)
+    # a dot is a dot: another repository or workflow whose name differs only there does not match
+    for other in (
+        "https://github.com/Octo-Org/myxapp/.github/workflows/release.yml@refs/tags/v1.2.0",
+        "https://github.com/Octo-Org/my.app/.github/workflows/releasexyml@refs/tags/v1.2.0",
+        "https://github.com/Octo-Org/my.app/.github/workflows/release.yml@refs/heads/v1",
+    ):
+        assert not pattern.match(other), other
+
+
 def test_the_release_example_lower_cases_the_repository() -> None:
     steps = load(GITHUB_EXAMPLES / "release.yml")["jobs"]["ship"]["steps"]
     (name,) = [s for s in steps if s.get("id") == "name"]
