@@ -1293,6 +1293,23 @@ def test_the_component_signs_with_a_key_named_by_its_variable(tmp_path: Path) ->
     assert "--password" not in words[: words.index("with-provenance")]
 
 
+def test_the_component_signs_with_kms_and_its_credentials_by_name(tmp_path: Path) -> None:
+    job = _component_job(signing="kms", kms_key="awskms:///alias/app", kms_credentials_variable="KMS_CREDS")
+    done = _run_component(tmp_path, job, KMS_CREDS="AWS_SECRET_ACCESS_KEY=kms-credentials-value")
+    assert done.returncode == 0, done.stderr
+    (argv,) = _recorded(tmp_path)
+    assert "kms-credentials-value" not in " ".join(argv)
+    words = _call_words(argv)
+    assert check_words(words, SURFACE) == ([], SCALAR)
+    kms = words[words.index("with-kms") : words.index("with-provenance")]
+    assert kms == ["with-kms", "--key", "awskms:///alias/app", "--credentials", "env:KMS_CREDS"]
+    # no key: refused in one line before Dagger runs (an empty value would make the next word the key)
+    (tmp_path / "x").mkdir()
+    done = _run_component(tmp_path / "x", _component_job(signing="kms"))
+    assert done.returncode == 2 and "needs the kms_key input" in done.stdout
+    assert _recorded(tmp_path / "x") == []
+
+
 def test_the_component_without_a_repository_pushes_nowhere(tmp_path: Path) -> None:
     job = _component_job(repository="", signing="none")
     done = _run_component(tmp_path, job, CI_COMMIT_TAG="v1.0")
