@@ -1082,6 +1082,19 @@ def test_the_action_calls_ship_with_secrets_only_as_env_references(
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("signing", ["keyless", "key", "kms"])
+def test_a_check_signs_nothing_outside_the_engine_whatever_signing_says(tmp_path: Path, signing: str) -> None:
+    # no repository: the image lives in ship's ephemeral registry; a keyless check would need id-token: write
+    # (which a pull request from a fork never gets) and would ask Fulcio for a certificate for nothing
+    done = _run_action(tmp_path, SW_SIGNING=signing)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("::notice::no repository") and f"signing: {signing}" in done.stdout
+    (argv,) = _recorded(tmp_path)
+    words = _call_words(argv)
+    assert not {"with-keyless", "with-cosign-key", "with-kms"} & set(words)
+    assert words[words.index("--repository") + 1] == ""
+
+
 def test_the_action_without_a_repository_pushes_nowhere_and_needs_no_registry(tmp_path: Path) -> None:
     done = _run_action(tmp_path)
     assert done.returncode == 0, done.stderr
@@ -1095,9 +1108,9 @@ def test_the_action_without_a_repository_pushes_nowhere_and_needs_no_registry(tm
     ("env", "words"),
     [
         ({"SW_SIGNING": "cosign"}, "signing must be key, keyless, kms or none"),
-        ({"SW_SIGNING": "key"}, "needs the cosign-key input"),
-        ({"SW_SIGNING": "kms"}, "needs the kms-key input"),
-        ({"SW_SIGNING": "keyless"}, "id-token: write"),
+        ({"SW_SIGNING": "key", "SW_REPOSITORY": "ghcr.io/o/a"}, "needs the cosign-key input"),
+        ({"SW_SIGNING": "kms", "SW_REPOSITORY": "ghcr.io/o/a"}, "needs the kms-key input"),
+        ({"SW_SIGNING": "keyless", "SW_REPOSITORY": "ghcr.io/o/a"}, "id-token: write"),
         ({"SW_REPOSITORY": "ghcr.io/o/a", "SW_REGISTRY_PASSWORD": "x"}, "needs registry-username"),
     ],
 )
@@ -1144,6 +1157,7 @@ def test_keyless_verifies_the_identity_of_the_workflow_that_signs(tmp_path: Path
     done = _run_action(
         tmp_path,
         SW_SIGNING="keyless",
+        SW_REPOSITORY="ghcr.io/octo-org/my-app",
         ACTIONS_ID_TOKEN_REQUEST_URL=oidc_server,
         ACTIONS_ID_TOKEN_REQUEST_TOKEN=SECRETS["ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
     )
