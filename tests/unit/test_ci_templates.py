@@ -770,6 +770,7 @@ def test_the_action_keeps_the_reports_uploads_one_sarif_and_fails_last() -> None
         assert step["if"].startswith("always() && steps.ship.outcome == 'success'"), step["name"]
     (summary,) = [s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
     assert reports.SUMMARY in summary["run"]
+    assert summary["env"]["SW_REPORTS"] == "${{ inputs.reports }}"
     last = steps[-1]
     assert last["id"] == "verdict" and "verdict.json" in last["run"] and "exit 1" in last["run"]
     ship = next(s for s in steps if s.get("id") == "ship")
@@ -842,6 +843,34 @@ def test_code_scanning_gets_paths_relative_to_the_repository(tmp_path: Path) -> 
     # a source outside the repository: no upload, said so (the verdict does not depend on it)
     none, stdout = _code_scanning_sarif(tmp_path / "3", "../elsewhere")
     assert none is None and stdout.startswith("::warning::") and "outside the repository" in stdout
+
+
+def _summary_step(tmp: Path, text: str) -> bytes:
+    (step,) = [s for s in _action_steps() if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
+    (tmp / "r").mkdir(parents=True)
+    (tmp / "r" / reports.SUMMARY).write_text(text, encoding="utf-8")
+    target = tmp / "step-summary"
+    target.write_bytes(b"before\n")
+    subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={"SW_REPORTS": str(tmp / "r"), "GITHUB_STEP_SUMMARY": str(target), "PATH": os.environ["PATH"]},
+        check=True,
+        timeout=60,
+    )
+    return target.read_bytes()
+
+
+def test_the_job_summary_stays_under_githubs_limit(tmp_path: Path) -> None:
+    small = "## Seaworthy\n\nPASSED — ünïcode kept\n"
+    assert _summary_step(tmp_path / "1", small) == b"before\n" + small.encode()
+    # over 1024k GitHub drops the whole summary: cut at a line boundary, and say so
+    big = "".join(f"| finding {i} | é |\n" for i in range(80_000))
+    out = _summary_step(tmp_path / "2", big)
+    assert len(big.encode()) > 1_100_000 and len(out) < 1_000_100
+    body = out.removeprefix(b"before\n").decode("utf-8")  # still valid UTF-8
+    assert body.startswith("| finding 0 |") and "reports artifact" in body.splitlines()[-1]
+    kept = [line for line in body.splitlines() if line.startswith("| finding")]
+    assert kept == big.splitlines()[: len(kept)]  # whole lines only
 
 
 def test_the_comment_is_one_comment_found_by_its_marker_and_updated() -> None:
