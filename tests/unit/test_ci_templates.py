@@ -544,6 +544,20 @@ def test_the_gitlab_example_runs_its_check_in_merge_request_pipelines() -> None:
     assert "rules" not in job  # nothing in the component to merge with or override
 
 
+def test_the_component_is_included_by_the_release_tag() -> None:
+    # `include: component: <fqdn>/<project>/<component>@<version>` resolves <version> as a ref of the project
+    # (a tag, a branch, a SHA, or ~latest); the release tags are v-prefixed (ci.yml: tags "v*", and every
+    # GitHub reference @v<version>), so the component is referenced by the same tag
+    wanted = f"$CI_SERVER_FQDN/seaworthy-dev/seaworthy/seaworthy@v{VERSION}"
+    assert [include["component"] for include in load(GITLAB_EXAMPLE)["include"]] == [wanted, wanted]
+    for path in (COMPONENT, ROOT / "docs" / "ci.md", ROOT / "README.md"):
+        refs = re.findall(r"\$CI_SERVER_FQDN/\S+?@[\w.~-]+", path.read_text())
+        assert refs and set(refs) == {wanted}, path
+    spec, _ = component_docs()
+    assert spec["spec"]["inputs"]["module"]["default"] == f"github.com/seaworthy-dev/seaworthy@v{VERSION}"
+    assert "v*" in load(ROOT / ".github" / "workflows" / "ci.yml")[True]["push"]["tags"]
+
+
 # --- pins, permissions, secrets --------------------------------------------------------------------------
 
 
