@@ -587,6 +587,13 @@ def _run_scripts(doc: Any) -> Iterator[str]:
             yield from _run_scripts(item)
 
 
+def test_every_run_step_of_the_action_names_its_shell() -> None:
+    # a composite action has no default shell: a `run` step without `shell` is refused (GitHub's metadata
+    # syntax, runs.steps[*].shell "Required if run is set")
+    steps = _action_steps()
+    assert [s.get("shell") for s in steps if "run" in s] == ["bash"] * sum("run" in s for s in steps)
+
+
 def test_the_action_finds_its_module_by_the_variable_not_the_context() -> None:
     # ${{ github.action_path }} is the host's path in a container job (actions/runner#2185, #716, open);
     # the runner sets GITHUB_ACTION_PATH right in both
