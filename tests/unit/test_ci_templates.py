@@ -515,6 +515,19 @@ def test_the_component_spec_header_is_valid() -> None:
         jsonschema.Draft202012Validator(SPEC_SCHEMA).validate({"spec": {"inputs": {"x": {"type": "text"}}}})
 
 
+def test_the_component_scripts_read_inputs_only_from_variables() -> None:
+    # GitLab pastes an input's text where `$[[ inputs.x ]]` stands: in a script that is shell code chosen by
+    # whoever includes the component (GitLab's analogue of GitHub script injection); in `variables:` it is
+    # a value the script reads as "$SW_X"
+    _, doc = component_docs()
+    (job,) = doc.values()
+    for key in ("before_script", "script", "after_script"):
+        for line in job.get(key, []):
+            assert "$[[" not in line, (key, line[:80])
+    used = {v for v in job["variables"].values() if "$[[" in str(v)}
+    assert used and all(re.fullmatch(r"\$\[\[ inputs\.\w+ \]\]", str(v)) for v in used)
+
+
 def test_the_component_interpolates_only_inputs_it_declares() -> None:
     spec, _ = component_docs()
     used = set(re.findall(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]", COMPONENT.read_text()))
