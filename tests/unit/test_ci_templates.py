@@ -171,6 +171,29 @@ SURFACE: Signatures = {
 }
 
 
+Flags = Mapping[str, tuple[frozenset[str], frozenset[str]]]
+"""`Type.function` -> (its boolean arguments, its required arguments). The Dagger CLI registers a boolean
+argument as a pflag Bool (cmd/dagger/flags.go, modFunctionArg.AddFlag: `flags.Bool`), which takes no separate
+value: `--strict=false` sets false, `--strict false` sets true and makes `false` the next function of the chain.
+A required argument (no default, not optional) left out is refused ("required flag(s) ... not set")."""
+
+SURFACE_FLAGS: Flags = {
+    "Directory.export": (frozenset({"wipe"}), frozenset({"path"})),
+    "File.export": (frozenset(), frozenset({"path"})),
+    "Service.up": (frozenset({"random"}), frozenset()),
+    "Seaworthy.with_keyless": (frozenset({"tlog"}), frozenset()),
+    "Seaworthy.with_cosign_key": (frozenset({"tlog"}), frozenset({"key"})),
+    "Seaworthy.with_kms": (frozenset({"tlog"}), frozenset({"key"})),
+    "Seaworthy.with_registry_auth": (frozenset(), frozenset({"address", "username", "secret"})),
+    "Seaworthy.with_provenance": (frozenset(), frozenset({"source_repository", "revision"})),
+    "Seaworthy.scan": (frozenset({"strict"}), frozenset()),
+    "Seaworthy.ship": (frozenset({"strict"}), frozenset()),
+    "Seaworthy.verify": (frozenset({"tlog"}), frozenset({"ref"})),
+    "Seaworthy.image": (frozenset(), frozenset({"container"})),
+    "Release.verify": (frozenset({"tlog"}), frozenset()),
+}
+
+
 def _type_name(kind: object, namespace: Mapping[str, object]) -> str:
     """An object type's name (registered module object or core type), else SCALAR."""
     if isinstance(kind, str):
@@ -212,6 +235,27 @@ def registered() -> Signatures:
             if returns not in table and hasattr(nested, "__dagger_object_type__"):
                 todo.append(nested)  # type: ignore[arg-type]
     return table
+
+
+def registered_flags() -> Flags:
+    """The boolean and the required arguments of the root module's functions, from their registration."""
+    import pipeline.main as main
+
+    flags: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+        k: v for k, v in SURFACE_FLAGS.items() if k.split(".")[0] in CORE
+    }
+    namespace = vars(main)
+    for type_name in registered():
+        cls = namespace.get(type_name)
+        ot: Any = getattr(cls, "__dagger_object_type__", None)
+        if ot is None:
+            continue
+        for name, fn in ot.functions.items():
+            params = list(fn.parameters.values())
+            booleans = frozenset(p.name for p in params if p.resolved_type is bool)
+            required = frozenset(p.name for p in params if not p.is_optional)
+            flags[f"{type_name}.{name}"] = (booleans, required)
+    return flags
 
 
 # --- finding and parsing the `dagger call` lines --------------------------------------------------------------
@@ -256,8 +300,14 @@ def dagger_calls(text: str) -> list[tuple[str, list[str]]]:
     return found
 
 
-def check_words(words: list[str], table: Signatures, start: str = "Seaworthy") -> tuple[list[str], str]:
-    """Problems of one chain of words (empty: it parses), and the type it ends on."""
+def check_words(
+    words: list[str], table: Signatures, start: str = "Seaworthy", flags: Flags | None = None
+) -> tuple[list[str], str]:
+    """Problems of one chain of words (empty: it parses), and the type it ends on. Parsed as the Dagger CLI
+    does: each function takes the `--flags` that follow it (`--name=value` or `--name value`; a boolean only
+    `--name` or `--name=value`), and the next word that is not a flag is the next function, of the object
+    the previous one returned."""
+    flags = SURFACE_FLAGS if flags is None else flags
     problems: list[str] = []
     current = start
     i = 0
@@ -278,22 +328,28 @@ def check_words(words: list[str], table: Signatures, start: str = "Seaworthy") -
             problems.append(f"{word}: {current} has no such function")
             break
         args, returns = members[name]
+        booleans, required = flags.get(f"{current}.{name}", (frozenset[str](), frozenset[str]()))
+        given: set[str] = set()
         while i < len(words) and words[i].startswith("--"):
             flag = words[i][2:]
             i += 1
             arg, eq, _ = flag.partition("=")
-            if arg.replace("-", "_") not in args or "_" in arg:
+            key = arg.replace("-", "_")
+            given.add(key)
+            if key not in args or "_" in arg:
                 problems.append(f"--{arg}: not an argument of {current}.{word} (it takes {sorted(args)})")
-            if not eq and i < len(words):
+            if not eq and key not in booleans and i < len(words):
                 i += 1  # the value
+        for missing in sorted(required - given):
+            problems.append(f"{current}.{word} needs --{missing.replace('_', '-')}")
         current = returns
     return problems, current
 
 
-def check_template(text: str, table: Signatures) -> list[str]:
+def check_template(text: str, table: Signatures, flags: Flags | None = None) -> list[str]:
     problems: list[str] = []
     for kind, words in dagger_calls(text):
-        wrong, ends = check_words(words, table)
+        wrong, ends = check_words(words, table, flags=flags)
         if kind == "chain" and ends != "Seaworthy" and not wrong:
             wrong = [f"a chain part must configure the root object (it ends on {ends})"]
         problems += [f"{' '.join(words)}: {w}" for w in wrong]
@@ -310,6 +366,19 @@ def test_the_call_parser_rejects_a_wrong_function_a_wrong_flag_and_a_wrong_objec
     assert "returns a value" in check_words(["version", "export"], SURFACE)[0][0]
     text = 'chain="$chain ship --source ."\ndagger -m "$M" call $chain version\n'
     assert any("root object" in p for p in check_template(text, SURFACE))
+
+
+def test_the_call_parser_reads_boolean_and_required_flags_as_the_dagger_cli_does() -> None:
+    # a boolean takes no separate value: `--strict false` is strict=true and then a function named `false`
+    assert check_words(["ship", "--strict", "reports", "export", "--path", "r"], SURFACE) == ([], SCALAR)
+    assert "Release has no such function" in check_words(["ship", "--strict", "false", "reports"], SURFACE)[0][0]
+    assert check_words(["ship", "--strict=false", "reports", "export", "--path=r"], SURFACE) == ([], SCALAR)
+    # a string flag takes the next word, whatever it looks like
+    assert check_words(["ship", "--tag", "reports", "ref"], SURFACE) == ([], SCALAR)
+    # a required argument left out
+    assert check_words(["verify"], SURFACE)[0] == ["Seaworthy.verify needs --ref"]
+    assert check_words(["ship", "reports", "export"], SURFACE)[0] == ["Directory.export needs --path"]
+    assert check_words(["verify", "--ref", "r"], SURFACE) == ([], SCALAR)
 
 
 def test_the_templates_that_run_dagger_have_calls_to_check() -> None:
@@ -343,8 +412,8 @@ NEW_SURFACE = "with_registry_auth" in registered()["Seaworthy"]
     reason="the root module does not register issue 11's chained surface yet (engineer sdk's branch)",
 )
 def test_every_dagger_call_parses_against_the_registered_module() -> None:
-    table = registered()
-    problems = {str(p.relative_to(ROOT)): check_template(_text(p), table) for p in TEMPLATES}
+    table, flags = registered(), registered_flags()
+    problems = {str(p.relative_to(ROOT)): check_template(_text(p), table, flags) for p in TEMPLATES}
     assert {k: v for k, v in problems.items() if v} == {}
 
 
@@ -355,6 +424,12 @@ def test_the_registered_table_is_read_from_the_module() -> None:
     assert table["ScanResult"]["reports"][1] == "Directory"
     assert check_words(["scan", "--source", ".", "reports", "export", "--path", "r"], table) == ([], SCALAR)
     assert check_words(["scan", "--no-such-flag", "x"], table)[0]
+    flags = registered_flags()
+    assert flags["Seaworthy.ship"][0] >= {"strict"} and flags["Seaworthy.verify"][1] == {"ref"}
+    # the static table agrees with the module where both speak
+    for key, (booleans, required) in SURFACE_FLAGS.items():
+        if key in flags and not key.startswith(tuple(CORE)):
+            assert flags[key] == (booleans, required), key
 
 
 # --- linters and schemas ------------------------------------------------------------------------------------
@@ -440,6 +515,19 @@ def test_the_component_spec_header_is_valid() -> None:
         jsonschema.Draft202012Validator(SPEC_SCHEMA).validate({"spec": {"inputs": {"x": {"type": "text"}}}})
 
 
+def test_the_component_scripts_read_inputs_only_from_variables() -> None:
+    # GitLab pastes an input's text where `$[[ inputs.x ]]` stands: in a script that is shell code chosen by
+    # whoever includes the component (GitLab's analogue of GitHub script injection); in `variables:` it is
+    # a value the script reads as "$SW_X"
+    _, doc = component_docs()
+    (job,) = doc.values()
+    for key in ("before_script", "script", "after_script"):
+        for line in job.get(key, []):
+            assert "$[[" not in line, (key, line[:80])
+    used = {v for v in job["variables"].values() if "$[[" in str(v)}
+    assert used and all(re.fullmatch(r"\$\[\[ inputs\.\w+ \]\]", str(v)) for v in used)
+
+
 def test_the_component_interpolates_only_inputs_it_declares() -> None:
     spec, _ = component_docs()
     used = set(re.findall(r"\$\[\[\s*inputs\.([\w-]+)\s*\]\]", COMPONENT.read_text()))
@@ -447,6 +535,40 @@ def test_the_component_interpolates_only_inputs_it_declares() -> None:
     example = load(GITLAB_EXAMPLE)
     for include in example["include"]:
         assert set(include["inputs"]) <= set(spec["spec"]["inputs"]), include["inputs"]
+
+
+def test_the_gitlab_example_runs_its_check_in_merge_request_pipelines() -> None:
+    # GitLab creates a merge request pipeline only for jobs whose own `rules` (or `workflow: rules`) match
+    # CI_PIPELINE_SOURCE == "merge_request_event" (docs.gitlab.com/ci/pipelines/merge_request_pipelines,
+    # "Prerequisites"); a job without rules runs in branch and tag pipelines only. `include: rules` decides
+    # whether the file is included, not which pipelines its jobs join: an include guarded by the merge
+    # request rule and a job without rules is a check that never runs. The example includes the component
+    # unconditionally and gives each job its rules (GitLab merges a job of the same name into the included one).
+    example = load(GITLAB_EXAMPLE)
+    assert all("rules" not in include for include in example["include"])
+    names = {include["inputs"]["job_name"] for include in example["include"]}
+    assert names == {"seaworthy-check", "seaworthy-release"}
+    assert example["seaworthy-check"] == {"rules": [{"if": '$CI_PIPELINE_SOURCE == "merge_request_event"'}]}
+    release_rules = example["seaworthy-release"]["rules"]
+    assert {"if": "$CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH"} in release_rules
+    assert {"if": "$CI_COMMIT_TAG"} in release_rules
+    assert not any("merge_request_event" in str(rule) for rule in release_rules)  # a merge request never pushes
+    _, job = component_docs()
+    assert "rules" not in job  # nothing in the component to merge with or override
+
+
+def test_the_component_is_included_by_the_release_tag() -> None:
+    # `include: component: <fqdn>/<project>/<component>@<version>` resolves <version> as a ref of the project
+    # (a tag, a branch, a SHA, or ~latest); the release tags are v-prefixed (ci.yml: tags "v*", and every
+    # GitHub reference @v<version>), so the component is referenced by the same tag
+    wanted = f"$CI_SERVER_FQDN/seaworthy-dev/seaworthy/seaworthy@v{VERSION}"
+    assert [include["component"] for include in load(GITLAB_EXAMPLE)["include"]] == [wanted, wanted]
+    for path in (COMPONENT, ROOT / "docs" / "ci.md", ROOT / "README.md"):
+        refs = re.findall(r"\$CI_SERVER_FQDN/\S+?@[\w.~-]+", path.read_text())
+        assert refs and set(refs) == {wanted}, path
+    spec, _ = component_docs()
+    assert spec["spec"]["inputs"]["module"]["default"] == f"github.com/seaworthy-dev/seaworthy@v{VERSION}"
+    assert "v*" in load(ROOT / ".github" / "workflows" / "ci.yml")[True]["push"]["tags"]
 
 
 # --- pins, permissions, secrets --------------------------------------------------------------------------
@@ -478,6 +600,20 @@ def _run_scripts(doc: Any) -> Iterator[str]:
             yield from _run_scripts(item)
 
 
+def test_every_run_step_of_the_action_names_its_shell() -> None:
+    # a composite action has no default shell: a `run` step without `shell` is refused (GitHub's metadata
+    # syntax, runs.steps[*].shell "Required if run is set")
+    steps = _action_steps()
+    assert [s.get("shell") for s in steps if "run" in s] == ["bash"] * sum("run" in s for s in steps)
+
+
+def test_the_action_finds_its_module_by_the_variable_not_the_context() -> None:
+    # ${{ github.action_path }} is the host's path in a container job (actions/runner#2185, #716, open);
+    # the runner sets GITHUB_ACTION_PATH right in both
+    assert "github.action_path" not in ACTION.read_text()
+    assert '-m "$GITHUB_ACTION_PATH" call' in _ship_script()
+
+
 def test_no_expression_or_secret_is_ever_expanded_into_a_script() -> None:
     # inputs and secrets reach scripts through env only: no script injection, no secret on a command line
     for path in (ACTION, *WORKFLOWS):
@@ -502,28 +638,76 @@ def _permissions(path: Path) -> dict[str, dict[str, str]]:
     return {name: job.get("permissions") for name, job in wf["jobs"].items()}
 
 
-def test_the_reusable_workflow_asks_each_job_for_the_least_it_needs() -> None:
-    perms = _permissions(REUSABLE)
-    assert perms == {
-        "check": {"contents": "read", "security-events": "write"},
-        "check-and-comment": {"contents": "read", "security-events": "write", "pull-requests": "write"},
-        "release": {"contents": "read", "packages": "write", "security-events": "write"},
-        "release-keyless": {"contents": "read", "packages": "write", "security-events": "write", "id-token": "write"},
-    }
-    jobs = load(REUSABLE)["jobs"]
-    conditions = {name: job["if"] for name, job in jobs.items()}
-    # exactly one job runs for any inputs: the conditions split on repository, comment and signing
-    assert conditions == {
-        "check": "inputs.repository == '' && !inputs.comment",
-        "check-and-comment": "inputs.repository == '' && inputs.comment",
-        "release": "inputs.repository != '' && inputs.signing != 'keyless'",
-        "release-keyless": "inputs.repository != '' && inputs.signing == 'keyless'",
-    }
-    for name, job in jobs.items():
-        (step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("seaworthy-dev/seaworthy@")]
-        assert ("comment" in step["with"]) == (name == "check-and-comment")
-        pushes = "repository" in step["with"]
-        assert pushes == name.startswith("release"), name
+_LEVEL = {"none": 0, "read": 1, "write": 2}
+
+
+def _granted(permissions: object) -> dict[str, int]:
+    """A `permissions:` value as scope -> level (read-all / write-all expanded, absent scopes none)."""
+    if permissions in ("read-all", "write-all"):
+        level = 1 if permissions == "read-all" else 2
+        return dict.fromkeys(("contents", "packages", "security-events", "pull-requests", "id-token"), level)
+    assert isinstance(permissions, dict), permissions
+    return {str(k): _LEVEL[str(v)] for k, v in permissions.items()}  # pyright: ignore[reportUnknownVariableType]
+
+
+def nested_permission_errors(caller_job: Mapping[str, Any], called: Mapping[str, Any]) -> list[str]:
+    """GitHub's check when a job calls a reusable workflow, as the runner's workflow parser does it
+    (actions/runner src/Sdk/WorkflowParser/Conversion/WorkflowTemplateConverter.cs: every job of the called
+    workflow that declares `permissions`, and the called workflow's top-level `permissions`, is checked
+    against what the calling job grants by PermissionsHelper.ValidateEmbeddedPermissions, while the file is
+    parsed, before any `if:` is evaluated; actions/runner#4151). An error here is an "Invalid workflow file"."""
+    allowed = _granted(caller_job["permissions"])
+    requests = [("the workflow", called.get("permissions"))]
+    requests += [(f"the nested job '{name}'", job.get("permissions")) for name, job in called["jobs"].items()]
+    errors: list[str] = []
+    for who, requested in requests:
+        if requested is None:
+            continue
+        for scope, level in _granted(requested).items():
+            if level > allowed.get(scope, 0):
+                errors.append(f"{who} is requesting '{scope}' above what the caller allows")
+    return errors
+
+
+def test_the_nested_permission_check_can_fail() -> None:
+    called = {"jobs": {"a": {"if": "false", "permissions": {"id-token": "write"}}}}
+    assert nested_permission_errors({"permissions": {"contents": "read"}}, called)  # a skipped job counts too
+    assert nested_permission_errors({"permissions": {"id-token": "write"}}, called) == []
+    assert nested_permission_errors({"permissions": {}}, {"permissions": {"contents": "read"}, "jobs": {}})
+
+
+def test_every_example_that_calls_the_reusable_workflow_can_start() -> None:
+    called = load(REUSABLE)
+    callers = [
+        (path, job)
+        for path in WORKFLOWS
+        for job in load(path)["jobs"].values()
+        if str(job.get("uses", "")).startswith("seaworthy-dev/seaworthy/.github/workflows/seaworthy.yml@")
+    ]
+    assert callers
+    for path, job in callers:
+        assert nested_permission_errors(job, called) == [], path
+
+
+def test_the_reusable_workflow_runs_with_what_its_caller_grants() -> None:
+    # a job's permissions cannot depend on inputs, and GitHub checks every nested job's `permissions` against
+    # the caller's before `if:` (above): the called workflow declares none, so its one job gets exactly what
+    # the calling job grants (docs: "the GITHUB_TOKEN permissions passed from the caller workflow can be only
+    # downgraded"), and each caller grants what its mode needs (docs/ci.md)
+    wf = load(REUSABLE)
+    assert "permissions" not in wf
+    (job,) = wf["jobs"].values()
+    assert "permissions" not in job and "if" not in job
+    (step,) = [s for s in job["steps"] if str(s.get("uses", "")).startswith("seaworthy-dev/seaworthy@")]
+    inputs = wf[True]["workflow_call"]["inputs"]  # YAML 1.1 reads the key `on` as True
+    secrets = wf[True]["workflow_call"]["secrets"]
+    # every input and secret reaches the action under the same name
+    assert step["with"]["signing"] == "${{ inputs.repository == '' && 'none' || inputs.signing }}"
+    for name in set(inputs) - {"signing"}:
+        assert step["with"][name] == "${{ inputs." + name + " }}", name
+    for name in secrets:
+        assert f"secrets.{name}" in step["with"][name], name
+    assert set(load(ACTION)["inputs"]) >= set(step["with"])
 
 
 def test_the_examples_grant_what_their_jobs_need_and_no_more() -> None:
@@ -540,6 +724,40 @@ def test_the_examples_grant_what_their_jobs_need_and_no_more() -> None:
     nightly = load(GITHUB_EXAMPLES / "nightly-verify.yml")
     assert "schedule" in nightly[True]  # YAML 1.1 reads the key `on` as True
     assert any(" verify --ref " in s for s in _run_scripts(nightly))
+
+
+def test_the_nightly_verify_pins_the_release_workflow_of_this_repository(tmp_path: Path) -> None:
+    steps = load(GITHUB_EXAMPLES / "nightly-verify.yml")["jobs"]["verify"]["steps"]
+    (step,) = [s for s in steps if " verify --ref " in s.get("run", "")]
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={
+            "GITHUB_REPOSITORY": "Octo-Org/my.app",
+            "GITHUB_ACTOR": "octocat",
+            "GH_TOKEN": "ghs_tokenvalue",
+            "REF": "ghcr.io/octo-org/my.app@sha256:" + "a" * 64,
+            **_recorder(tmp_path),
+        },
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    (argv,) = _recorded(tmp_path)
+    assert "ghs_tokenvalue" not in " ".join(argv)
+    words = _call_words(argv)
+    assert check_words(words, SURFACE) == ([], SCALAR)
+    pattern = re.compile(words[words.index("--identity-regexp") + 1])
+    signer = "https://github.com/Octo-Org/my.app/.github/workflows/release.yml@refs/tags/v1.2.0"
+    assert pattern.match(signer)
+    # a dot is a dot: another repository or workflow whose name differs only there does not match
+    for other in (
+        "https://github.com/Octo-Org/myxapp/.github/workflows/release.yml@refs/tags/v1.2.0",
+        "https://github.com/Octo-Org/my.app/.github/workflows/releasexyml@refs/tags/v1.2.0",
+        "https://github.com/Octo-Org/my.app/.github/workflows/release.yml@refs/heads/v1",
+    ):
+        assert not pattern.match(other), other
 
 
 def test_the_release_example_lower_cases_the_repository() -> None:
@@ -575,7 +793,10 @@ def test_the_action_keeps_the_reports_uploads_one_sarif_and_fails_last() -> None
     assert action["inputs"]["dagger-version"]["default"] == DAGGER_VERSION
     assert {"key", "keyless", "kms", "none"} <= set(re.findall(r"\w+", action["inputs"]["signing"]["description"]))
     (sarif,) = [s for s in steps if "codeql-action/upload-sarif@" in str(s.get("uses", ""))]
-    assert sarif["with"]["sarif_file"] == "${{ inputs.reports }}/" + reports.SARIF
+    assert sarif["with"]["sarif_file"] == "${{ steps.sarif.outputs.file }}"
+    (prepare,) = [s for s in steps if s.get("id") == "sarif"]
+    assert prepare["env"]["SW_REPORTS"] == "${{ inputs.reports }}" and reports.SARIF in prepare["run"]
+    assert "inputs.upload-sarif == 'true'" in prepare["if"]
     assert sarif["with"]["category"] == "${{ inputs.sarif-category }}"
     (artifact,) = [s for s in steps if "actions/upload-artifact@" in str(s.get("uses", ""))]
     assert artifact["with"]["path"] == "${{ inputs.reports }}"
@@ -583,6 +804,7 @@ def test_the_action_keeps_the_reports_uploads_one_sarif_and_fails_last() -> None
         assert step["if"].startswith("always() && steps.ship.outcome == 'success'"), step["name"]
     (summary,) = [s for s in steps if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
     assert reports.SUMMARY in summary["run"]
+    assert summary["env"]["SW_REPORTS"] == "${{ inputs.reports }}"
     last = steps[-1]
     assert last["id"] == "verdict" and "verdict.json" in last["run"] and "exit 1" in last["run"]
     ship = next(s for s in steps if s.get("id") == "ship")
@@ -592,12 +814,185 @@ def test_the_action_keeps_the_reports_uploads_one_sarif_and_fails_last() -> None
     assert '"verdict.json"' in ship_stage and '"published.json"' in ship_stage
 
 
+def _code_scanning_sarif(tmp: Path, source: str) -> tuple[dict[str, Any] | None, str]:
+    (step,) = [s for s in _action_steps() if s.get("id") == "sarif"]
+    workspace = tmp / "work"
+    (workspace / "r").mkdir(parents=True)
+    located = {"artifactLocation": {"uri": "app%20dir/main.py", "uriBaseId": "%SRCROOT%"}}
+    outside = {"artifactLocation": {"uri": "file:///usr/lib/python3/x.py"}}
+    log = {
+        "runs": [
+            {
+                "results": [{"locations": [{"physicalLocation": located}, {"physicalLocation": outside}]}],
+                "artifacts": [{"location": {"uri": "Dockerfile", "uriBaseId": "%SRCROOT%"}}],
+            }
+        ]
+    }
+    (workspace / "r" / reports.SARIF).write_text(json.dumps(log))
+    (tmp / "temp").mkdir()
+    out = tmp / "out"
+    out.write_text("")
+    done = subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={
+            "SW_SOURCE": source,
+            "SW_REPORTS": "r",
+            "GITHUB_WORKSPACE": str(workspace),
+            "RUNNER_TEMP": str(tmp / "temp"),
+            "GITHUB_OUTPUT": str(out),
+            "PATH": os.environ["PATH"],
+        },
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=workspace,
+        timeout=60,
+    )
+    if not out.read_text():
+        return None, done.stdout
+    (line,) = out.read_text().splitlines()
+    return json.loads(Path(line.removeprefix("file=")).read_text()), done.stdout
+
+
+def _uris(log: dict[str, Any]) -> list[str]:
+    run = log["runs"][0]
+    return [loc["physicalLocation"]["artifactLocation"]["uri"] for loc in run["results"][0]["locations"]] + [
+        a["location"]["uri"] for a in run["artifacts"]
+    ]
+
+
+def test_code_scanning_gets_paths_relative_to_the_repository(tmp_path: Path) -> None:
+    # code scanning reads a relative URI from the repository's root; ship's are from the scanned source
+    same, _ = _code_scanning_sarif(tmp_path / "1", ".")
+    assert same is not None and _uris(same) == ["app%20dir/main.py", "file:///usr/lib/python3/x.py", "Dockerfile"]
+    sub, _ = _code_scanning_sarif(tmp_path / "2", "services/my api")
+    assert sub is not None
+    assert _uris(sub) == [
+        "services/my%20api/app%20dir/main.py",
+        "file:///usr/lib/python3/x.py",
+        "services/my%20api/Dockerfile",
+    ]
+    # the reports keep ship's own file
+    assert "services" not in (tmp_path / "2" / "work" / "r" / reports.SARIF).read_text()
+    # a source outside the repository: no upload, said so (the verdict does not depend on it)
+    none, stdout = _code_scanning_sarif(tmp_path / "3", "../elsewhere")
+    assert none is None and stdout.startswith("::warning::") and "outside the repository" in stdout
+
+
+def _summary_step(tmp: Path, text: str) -> bytes:
+    (step,) = [s for s in _action_steps() if "GITHUB_STEP_SUMMARY" in s.get("run", "")]
+    (tmp / "r").mkdir(parents=True)
+    (tmp / "r" / reports.SUMMARY).write_text(text, encoding="utf-8")
+    target = tmp / "step-summary"
+    target.write_bytes(b"before\n")
+    subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        env={"SW_REPORTS": str(tmp / "r"), "GITHUB_STEP_SUMMARY": str(target), "PATH": os.environ["PATH"]},
+        check=True,
+        timeout=60,
+    )
+    return target.read_bytes()
+
+
+def test_the_job_summary_stays_under_githubs_limit(tmp_path: Path) -> None:
+    small = "## Seaworthy\n\nPASSED — ünïcode kept\n"
+    assert _summary_step(tmp_path / "1", small) == b"before\n" + small.encode()
+    # over 1024k GitHub drops the whole summary: cut at a line boundary, and say so
+    big = "".join(f"| finding {i} | é |\n" for i in range(80_000))
+    out = _summary_step(tmp_path / "2", big)
+    assert len(big.encode()) > 1_100_000 and len(out) < 1_000_100
+    body = out.removeprefix(b"before\n").decode("utf-8")  # still valid UTF-8
+    assert body.startswith("| finding 0 |") and "reports artifact" in body.splitlines()[-1]
+    kept = [line for line in body.splitlines() if line.startswith("| finding")]
+    assert kept == big.splitlines()[: len(kept)]  # whole lines only
+
+
 def test_the_comment_is_one_comment_found_by_its_marker_and_updated() -> None:
     (comment,) = [s for s in _action_steps() if "actions/github-script@" in str(s.get("uses", ""))]
     script = comment["with"]["script"]
     assert "<!-- seaworthy-verdict -->" in script
     assert "updateComment" in script and "createComment" in script and "paginate" in script
     assert "inputs.comment == 'true'" in comment["if"] and "pull_request" in comment["if"]
+
+
+COMMENT_HARNESS = """
+const fs = require("fs");
+const [scriptFile, stateFile] = process.argv.slice(2);
+const state = JSON.parse(fs.readFileSync(stateFile, "utf8"));
+const calls = [];
+const warnings = [];
+function api(name) {
+  return async (params) => {
+    calls.push([name, params]);
+    if (state.fail && state.fail.call === name) {
+      const error = new Error(state.fail.message);
+      error.status = state.fail.status;
+      throw error;
+    }
+    return { data: {} };
+  };
+}
+// a stand-in for GitHub's REST API (octokit's surface as github-script hands it to the script)
+const github = {
+  rest: { issues: { listComments: api("listComments"), updateComment: api("updateComment"), createComment: api("createComment") } },
+  paginate: async (fn, params) => { await fn(params); return state.pages.flat(); },
+};
+const context = { repo: { owner: "octo-org", repo: "my-app" }, issue: { number: 7 } };
+const core = { warning: (m) => warnings.push(m) };
+const AsyncFunction = Object.getPrototypeOf(async function () {}).constructor;
+new AsyncFunction("require", "github", "context", "core", fs.readFileSync(scriptFile, "utf8"))(require, github, context, core)
+  .then(() => console.log(JSON.stringify({ calls, warnings })))
+  .catch((e) => { console.log(JSON.stringify({ calls, warnings, thrown: e.message })); });
+"""
+
+
+def _comment(tmp: Path, pages: list[list[dict[str, Any]]], fail: dict[str, Any] | None = None) -> dict[str, Any]:
+    node = shutil.which("node")
+    assert node, "node is not installed; run scripts/setup.sh"
+    (comment,) = [s for s in _action_steps() if "actions/github-script@" in str(s.get("uses", ""))]
+    reports_dir = tmp / "r"
+    reports_dir.mkdir(parents=True)
+    (reports_dir / "verdict.json").write_text(json.dumps({"passed": False}))
+    (reports_dir / "summary.md").write_text("## Seaworthy\n\ndenied: 1 critical\n")
+    (tmp / "script.js").write_text(comment["with"]["script"])
+    (tmp / "state.json").write_text(json.dumps({"pages": pages, "fail": fail}))
+    (tmp / "harness.js").write_text(COMMENT_HARNESS)
+    done = subprocess.run(
+        [node, str(tmp / "harness.js"), str(tmp / "script.js"), str(tmp / "state.json")],
+        env={"SW_REPORTS": str(reports_dir), "PATH": os.environ["PATH"]},
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    return json.loads(done.stdout)
+
+
+def test_the_comment_is_created_once_then_updated_in_place(tmp_path: Path) -> None:
+    first = _comment(tmp_path / "1", [[{"id": 1, "user": {"type": "User"}, "body": "LGTM"}]])
+    (create,) = [params for name, params in first["calls"] if name == "createComment"]
+    assert create["issue_number"] == 7
+    assert create["body"].startswith("<!-- seaworthy-verdict -->\n**Seaworthy: gate FAILED**")
+    assert "denied: 1 critical" in create["body"]
+    # on a later push: the marker comment (on the second page of comments) is updated, none is added
+    ours = {"id": 42, "user": {"type": "Bot"}, "body": create["body"]}
+    someone = {"id": 43, "user": {"type": "User"}, "body": "<!-- seaworthy-verdict --> quoted by a person"}
+    later = _comment(tmp_path / "2", [[someone], [ours]])
+    names = [name for name, _ in later["calls"]]
+    assert names == ["listComments", "updateComment"]
+    assert later["calls"][1][1]["comment_id"] == 42
+
+
+def test_a_read_only_token_warns_instead_of_failing_the_job(tmp_path: Path) -> None:
+    # a pull request from a fork (or by Dependabot) gets a read-only token whatever the job grants
+    forbidden = {"call": "createComment", "status": 403, "message": "Resource not accessible by integration"}
+    done = _comment(tmp_path / "1", [[]], forbidden)
+    assert "thrown" not in done
+    (warning,) = done["warnings"]
+    assert "Resource not accessible by integration" in warning and "job summary" in warning
+    # anything else still fails the step
+    broken = {"call": "listComments", "status": 500, "message": "Server Error"}
+    assert _comment(tmp_path / "2", [[]], broken)["thrown"] == "Server Error"
 
 
 def test_shellcheck_passes_on_the_action_and_component_scripts() -> None:
@@ -671,7 +1066,7 @@ def _run_action(tmp: Path, **env: str) -> subprocess.CompletedProcess[str]:
         "SW_COSIGN_PASSWORD": "",
         "SW_KMS_KEY": "",
         "SW_KMS_CREDENTIALS": "",
-        "SW_MODULE": "/action",
+        "GITHUB_ACTION_PATH": "/action",
         "GITHUB_SERVER_URL": "https://github.com",
         "GITHUB_REPOSITORY": "Octo-Org/My-App",
         "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
@@ -750,6 +1145,19 @@ def test_the_action_calls_ship_with_secrets_only_as_env_references(
     ]  # fmt: skip
 
 
+@pytest.mark.parametrize("signing", ["keyless", "key", "kms"])
+def test_a_check_signs_nothing_outside_the_engine_whatever_signing_says(tmp_path: Path, signing: str) -> None:
+    # no repository: the image lives in ship's ephemeral registry; a keyless check would need id-token: write
+    # (which a pull request from a fork never gets) and would ask Fulcio for a certificate for nothing
+    done = _run_action(tmp_path, SW_SIGNING=signing)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("::notice::no repository") and f"signing: {signing}" in done.stdout
+    (argv,) = _recorded(tmp_path)
+    words = _call_words(argv)
+    assert not {"with-keyless", "with-cosign-key", "with-kms"} & set(words)
+    assert words[words.index("--repository") + 1] == ""
+
+
 def test_the_action_without_a_repository_pushes_nowhere_and_needs_no_registry(tmp_path: Path) -> None:
     done = _run_action(tmp_path)
     assert done.returncode == 0, done.stderr
@@ -763,9 +1171,9 @@ def test_the_action_without_a_repository_pushes_nowhere_and_needs_no_registry(tm
     ("env", "words"),
     [
         ({"SW_SIGNING": "cosign"}, "signing must be key, keyless, kms or none"),
-        ({"SW_SIGNING": "key"}, "needs the cosign-key input"),
-        ({"SW_SIGNING": "kms"}, "needs the kms-key input"),
-        ({"SW_SIGNING": "keyless"}, "id-token: write"),
+        ({"SW_SIGNING": "key", "SW_REPOSITORY": "ghcr.io/o/a"}, "needs the cosign-key input"),
+        ({"SW_SIGNING": "kms", "SW_REPOSITORY": "ghcr.io/o/a"}, "needs the kms-key input"),
+        ({"SW_SIGNING": "keyless", "SW_REPOSITORY": "ghcr.io/o/a"}, "id-token: write"),
         ({"SW_REPOSITORY": "ghcr.io/o/a", "SW_REGISTRY_PASSWORD": "x"}, "needs registry-username"),
     ],
 )
@@ -812,6 +1220,7 @@ def test_keyless_verifies_the_identity_of_the_workflow_that_signs(tmp_path: Path
     done = _run_action(
         tmp_path,
         SW_SIGNING="keyless",
+        SW_REPOSITORY="ghcr.io/octo-org/my-app",
         ACTIONS_ID_TOKEN_REQUEST_URL=oidc_server,
         ACTIONS_ID_TOKEN_REQUEST_TOKEN=SECRETS["ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
     )
@@ -959,6 +1368,23 @@ def test_the_component_signs_with_a_key_named_by_its_variable(tmp_path: Path) ->
     assert done.returncode == 0, done.stderr
     words = _call_words(_recorded(tmp_path / "x")[0])
     assert "--password" not in words[: words.index("with-provenance")]
+
+
+def test_the_component_signs_with_kms_and_its_credentials_by_name(tmp_path: Path) -> None:
+    job = _component_job(signing="kms", kms_key="awskms:///alias/app", kms_credentials_variable="KMS_CREDS")
+    done = _run_component(tmp_path, job, KMS_CREDS="AWS_SECRET_ACCESS_KEY=kms-credentials-value")
+    assert done.returncode == 0, done.stderr
+    (argv,) = _recorded(tmp_path)
+    assert "kms-credentials-value" not in " ".join(argv)
+    words = _call_words(argv)
+    assert check_words(words, SURFACE) == ([], SCALAR)
+    kms = words[words.index("with-kms") : words.index("with-provenance")]
+    assert kms == ["with-kms", "--key", "awskms:///alias/app", "--credentials", "env:KMS_CREDS"]
+    # no key: refused in one line before Dagger runs (an empty value would make the next word the key)
+    (tmp_path / "x").mkdir()
+    done = _run_component(tmp_path / "x", _component_job(signing="kms"))
+    assert done.returncode == 2 and "needs the kms_key input" in done.stdout
+    assert _recorded(tmp_path / "x") == []
 
 
 def test_the_component_without_a_repository_pushes_nowhere(tmp_path: Path) -> None:
