@@ -105,7 +105,9 @@ def main() -> None:
     t1 = cpu_seconds()
     text = json.dumps(doc, sort_keys=True) + "\n"  # gate-input.json, as ship writes it
     t2 = cpu_seconds()
-    result = evaluate_with_regorus([BUNDLED_POLICY_DIR], text)
+    result = evaluate_with_regorus(
+        [BUNDLED_POLICY_DIR], doc, input_text=text
+    )  # as ship: the built document validated, its text evaluated
     t3 = cpu_seconds()
     verdict = read_verdict(result)
     t4 = cpu_seconds()

@@ -112,7 +112,7 @@ def rego_gate(merged: Any) -> Any:
         today=datetime.date(2026, 11, 27),
     )
     text = json.dumps(doc, sort_keys=True) + "\n"  # gate-input.json
-    return read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], text))
+    return read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc, input_text=text))  # as ship: validated once
 
 
 def main() -> None:

@@ -69,7 +69,8 @@ def seaworthy_path(report: Path) -> tuple[dict[str, float], int, int]:
     )
     input_text = json.dumps(doc, sort_keys=True) + "\n"  # the gate-input.json ship writes and hands to OPA
     lap("gate input")
-    verdict = read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], input_text))
+    # as ship: the built document validated as it is, its gate-input.json text handed to the engine
+    verdict = read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc, input_text=input_text))
     lap("rego gate")
     sarif = render_sarif([run], merged)
     lap("sarif")
