@@ -1,7 +1,8 @@
 """The Rego gate's hot paths (pipeline/policy/rego/lib.rego) give what their plain definitions give.
 
-`covered` (exceptions matched by target through `by_target`) and `over_threshold` (one pass, local
-values) were rewritten for speed at 100k findings; this checks them against the straightforward rules
+`covered` (exceptions matched by target through `by_target`), `over_threshold` (one pass, local
+values) and rules/licenses.rego's `_from_findings` (no function call per finding) were rewritten for speed
+at 100k findings; this checks them against the straightforward rules
 they replace, on generated inputs, with regorus.
 """
 
@@ -41,10 +42,26 @@ over_threshold := [f |
 _counts(f) if f.category in data.seaworthy.lib.always_counted
 
 _counts(f) if f.fixable
+
+# rules/licenses.rego's licence findings as components, as first written (a function call per finding)
+license_components := [c |
+	some f in data.seaworthy.lib.findings
+	data.seaworthy.lib.license_listed(f)
+	is_object(f.package)
+	not data.seaworthy.rules.licenses._in_sbom(f)
+	c := {
+		"name": f.package.name,
+		"version": f.package.version,
+		"licenses": [f.rule_id],
+		"license_alternatives": [[lower(f.rule_id)]],
+		"fingerprint": f.fingerprint,
+	}
+]
 """
 
 CATEGORIES = ["sast", "secret", "dependency", "misconfiguration", "image-vulnerability", "license"]
-RULES = ["r1", "r2", "CVE-1", "CVE-2"]
+LICENSES = ["GPL-3.0-only", "MIT", "agpl-3.0"]
+RULES = ["r1", "r2", "CVE-1", "CVE-2", *LICENSES]
 FINGERPRINTS = ["fp0", "fp1", "fp2", "fp3", "fp4", "fp5"]
 PATHS = ["src/a.py", "src/b/c.py", "tests/t.py", "image:usr/lib/x"]
 
@@ -95,9 +112,24 @@ def exception(draw: st.DrawFn, index: int) -> dict[str, Any]:
 def gate_input(draw: st.DrawFn) -> dict[str, Any]:
     n = draw(st.integers(0, len(FINGERPRINTS)))
     thresholds = {c: draw(st.sampled_from([None, "LOW", "HIGH", "UNKNOWN", "critical"])) for c in CATEGORIES}
+    licence_lists = {
+        "license_deny": draw(st.lists(st.sampled_from(LICENSES), max_size=2)),
+        "license_warn": draw(st.lists(st.sampled_from(LICENSES), max_size=2)),
+    }
+    if draw(st.booleans()):  # lists absent: both definitions must agree there too
+        licence_lists = {}
+    components = [
+        {
+            "name": name,
+            "version": "1.0",
+            "license_alternatives": [[lic.lower()] for lic in draw(st.lists(st.sampled_from(LICENSES), max_size=2))],
+        }
+        for name in draw(st.lists(st.sampled_from(["Jinja2", "requests"]), max_size=2, unique=True))
+    ]
     return {
         "today": "2026-06-01",
-        "config": {"thresholds": thresholds, "fixable_only": draw(st.booleans())},
+        "config": {"thresholds": thresholds, "fixable_only": draw(st.booleans()), **licence_lists},
+        "sbom": {"components": components},
         "findings": [draw(finding(i)) for i in range(n)],
         "exceptions": [draw(exception(i)) for i in range(draw(st.integers(0, 4)))],
         "build": {"image": draw(st.sampled_from(["registry.example/app", None]))},
@@ -127,3 +159,6 @@ def test_hot_paths_equal_their_plain_definitions(doc: dict[str, Any]) -> None:
     engine.set_input_json(json.dumps(doc))
     assert _eval(engine, "data.seaworthy.lib.covered") == _eval(engine, "data.seaworthy.naive.covered")
     assert _eval(engine, "data.seaworthy.lib.over_threshold") == _eval(engine, "data.seaworthy.naive.over_threshold")
+    assert _eval(engine, "data.seaworthy.rules.licenses._from_findings") == _eval(
+        engine, "data.seaworthy.naive.license_components"
+    )
