@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import json
 import os
 import statistics
 import subprocess
@@ -42,7 +41,7 @@ def seaworthy_path(report: Path) -> tuple[dict[str, float], int, int]:
     from pipeline.model import merge_findings
     from pipeline.policy.config import GateConfig
     from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
-    from pipeline.policy.input import build_input
+    from pipeline.policy.input import build_input, gate_input_text
     from pipeline.policy.verdict import read_verdict
     from pipeline.tools import trivy
 
@@ -69,7 +68,7 @@ def seaworthy_path(report: Path) -> tuple[dict[str, float], int, int]:
         exceptions=(),
         today=datetime.date(2026, 12, 1),
     )
-    input_text = json.dumps(doc, sort_keys=True) + "\n"  # the gate-input.json ship writes and hands to OPA
+    input_text = gate_input_text(doc)  # the gate-input.json ship writes and hands to the engine
     lap("gate input")
     # as ship: the built document validated as it is, its gate-input.json text handed to the engine
     verdict = read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc, input_text=input_text))
