@@ -113,7 +113,7 @@ def main() -> None:
     print(f"findings={n} exceptions={n_exc} components={len(comps)} input={len(text) / 1e6:.1f} MB (CPU seconds)")
     print(f"build_input      {t1 - t0:6.2f} s")
     print(f"json.dumps       {t2 - t1:6.2f} s")
-    print(f"regorus (load+eval, incl. its own JSON) {t3 - t2:6.2f} s")
+    print(f"gate: validate, regorus load + input + eval {t3 - t2:6.2f} s")
     print(f"read_verdict     {t4 - t3:6.2f} s")
     print(f"total            {t4 - t0:6.2f} s")
     print(f"denials={[r.rule_id for r in verdict.denials]} warnings={[r.rule_id for r in verdict.warnings]}")

@@ -162,3 +162,47 @@ def test_hot_paths_equal_their_plain_definitions(doc: dict[str, Any]) -> None:
     assert _eval(engine, "data.seaworthy.rules.licenses._from_findings") == _eval(
         engine, "data.seaworthy.naive.license_components"
     )
+
+
+def test_a_waived_licence_finding_is_no_component_and_an_unwaived_one_is() -> None:
+    """The case the generated inputs seldom reach: a listed licence finding with a package, waived or not."""
+    f = {
+        "category": "license",
+        "rule_id": "GPL-3.0-only",
+        "rank": 4,
+        "package": {"name": "x", "key": "x", "version": "1.0", "ecosystem": "npm"},
+        "locations": [],
+        "fingerprint": "fp0",
+    }
+    waiver = {
+        "index": 0,
+        "name": "exceptions[0]",
+        "targets": ["fp0"],
+        "package": "",
+        "package_keys": {},
+        "version": "",
+        "path": "",
+        "image": "",
+        "owner": "o",
+        "reason": "r",
+        "expires": "2030-01-01",
+    }
+    for exceptions, components in (([waiver], 0), ([], 1)):
+        doc = {
+            "today": "2026-06-01",
+            "config": {
+                "thresholds": dict.fromkeys(CATEGORIES, "HIGH"),
+                "fixable_only": False,
+                "license_deny": [],
+                "license_warn": ["GPL-3.0-only"],
+            },
+            "sbom": {"components": []},
+            "findings": [f],
+            "exceptions": exceptions,
+            "build": {"image": None},
+        }
+        engine = ENGINE.clone()
+        engine.set_input_json(json.dumps(doc))
+        got = _eval(engine, "data.seaworthy.rules.licenses._from_findings")
+        assert got == _eval(engine, "data.seaworthy.naive.license_components")
+        assert len(got) == components
