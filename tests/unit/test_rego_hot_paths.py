@@ -1,8 +1,9 @@
 """The Rego gate's hot paths (pipeline/policy/rego/lib.rego) give what their plain definitions give.
 
 `covered` (exceptions matched by target through `by_target`), `over_threshold` (one pass, local
-values) and rules/licenses.rego's `_from_findings` (no function call per finding) were rewritten for speed
-at 100k findings; this checks them against the straightforward rules
+values), rules/licenses.rego's `_from_findings` (no function call per finding) and
+rules/dev_dependencies.rego's `_dev_hits` (waived findings skipped by lookup) were rewritten for speed at
+100k findings; this checks them against the straightforward rules
 they replace, on generated inputs, with regorus.
 """
 
@@ -42,6 +43,15 @@ over_threshold := [f |
 _counts(f) if f.category in data.seaworthy.lib.always_counted
 
 _counts(f) if f.fixable
+
+# rules/dev_dependencies.rego's development dependencies over the threshold, as first written
+dev_hits := [f |
+	some f in data.seaworthy.lib.findings
+	f.category == "dependency"
+	object.get(f, "dev", false) == true
+	f.rank >= data.seaworthy.lib.limits.dependency
+	data.seaworthy.rules.dev_dependencies._fixable_ok(f)
+]
 
 # rules/licenses.rego's licence findings as components, as first written (a function call per finding)
 license_components := [c |
@@ -87,6 +97,9 @@ def finding(draw: st.DrawFn, index: int) -> dict[str, Any]:
     fixable = draw(st.sampled_from([True, False, None, "yes", "missing"]))
     if fixable != "missing":
         f["fixable"] = fixable
+    dev = draw(st.sampled_from([True, False, "missing"]))
+    if dev != "missing":
+        f["dev"] = dev
     return f
 
 
@@ -162,6 +175,9 @@ def test_hot_paths_equal_their_plain_definitions(doc: dict[str, Any]) -> None:
     assert _eval(engine, "data.seaworthy.rules.licenses._from_findings") == _eval(
         engine, "data.seaworthy.naive.license_components"
     )
+    assert _eval(engine, "data.seaworthy.rules.dev_dependencies._dev_hits") == _eval(
+        engine, "data.seaworthy.naive.dev_hits"
+    )
 
 
 def test_a_waived_licence_finding_is_no_component_and_an_unwaived_one_is() -> None:
@@ -206,3 +222,43 @@ def test_a_waived_licence_finding_is_no_component_and_an_unwaived_one_is() -> No
         got = _eval(engine, "data.seaworthy.rules.licenses._from_findings")
         assert got == _eval(engine, "data.seaworthy.naive.license_components")
         assert len(got) == components
+
+
+def test_a_waived_dev_dependency_finding_is_no_hit_and_an_unwaived_one_is() -> None:
+    """Likewise for rules/dev_dependencies.rego: a development dependency over the threshold, waived or not."""
+    f = {
+        "category": "dependency",
+        "rule_id": "CVE-1",
+        "rank": 5,
+        "fixable": True,
+        "dev": True,
+        "package": {"name": "x", "key": "x", "version": "1.0", "ecosystem": "npm"},
+        "locations": [],
+        "fingerprint": "fp0",
+    }
+    waiver = {
+        "index": 0,
+        "name": "exceptions[0]",
+        "targets": ["CVE-1"],
+        "package": "",
+        "package_keys": {},
+        "version": "",
+        "path": "",
+        "image": "",
+        "owner": "o",
+        "reason": "r",
+        "expires": "2030-01-01",
+    }
+    for exceptions, hits in (([waiver], 0), ([], 1)):
+        doc = {
+            "today": "2026-06-01",
+            "config": {"thresholds": dict.fromkeys(CATEGORIES, "HIGH"), "fixable_only": False},
+            "findings": [f],
+            "exceptions": exceptions,
+            "build": {"image": None},
+        }
+        engine = ENGINE.clone()
+        engine.set_input_json(json.dumps(doc))
+        got = _eval(engine, "data.seaworthy.rules.dev_dependencies._dev_hits")
+        assert got == _eval(engine, "data.seaworthy.naive.dev_hits")
+        assert len(got) == hits
