@@ -27,7 +27,7 @@ from pipeline.formats import cyclonedx
 from pipeline.model import merge_findings
 from pipeline.policy.config import GateConfig
 from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
-from pipeline.policy.input import build_input
+from pipeline.policy.input import build_input, gate_input_text
 from pipeline.policy.verdict import read_verdict
 from pipeline.tools import trivy
 
@@ -111,8 +111,8 @@ def rego_gate(merged: Any) -> Any:
         exceptions=(),
         today=datetime.date(2026, 11, 27),
     )
-    text = json.dumps(doc, sort_keys=True) + "\n"  # gate-input.json
-    return read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], text))
+    text = gate_input_text(doc)  # the gate-input.json ship writes and hands to the engine
+    return read_verdict(evaluate_with_regorus([BUNDLED_POLICY_DIR], doc, input_text=text))  # as ship: validated once
 
 
 def main() -> None:

@@ -45,10 +45,10 @@ from urllib.parse import quote, urlsplit
 import attrs
 
 from pipeline.formats._common import (
+    IMAGE_PREFIX,
     SEVERITIES_DESC,
     breakdown,
     clean_text,
-    image_path,
     is_image_path,
     severity_counts,
     sort_findings,
@@ -108,6 +108,7 @@ class SarifLimits:
 GITHUB_LIMITS = SarifLimits()
 
 _CATEGORY = {c: c.value for c in Category}
+_IMAGE_PREFIX_LEN = len(IMAGE_PREFIX)
 _SEVERITY = {s: s.name for s in Severity}
 
 
@@ -193,6 +194,7 @@ def render_sarif(
         data = _serialize(_document(tool_runs, by_tool, results, limits))
         if not _surely_fits(data, limits.max_gzip_bytes):
             data = _shrink(tool_runs, by_tool, results, limits, data, omit)
+        del results  # freed here, by reference counting: the collector's first pass then has nothing of it to walk
 
     truncated_locations = {
         tool: n
@@ -324,7 +326,8 @@ def _shrink(
 
 
 def _serialize(doc: object) -> bytes:
-    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    # check_circular=False: the document is a tree built here (no cycles); the check costs ~10 % of the time
+    text = json.dumps(doc, sort_keys=True, ensure_ascii=False, separators=(",", ":"), check_circular=False)
     return (text + "\n").encode("utf-8", errors="replace")
 
 
@@ -368,25 +371,35 @@ def _run(
 
 
 def _rules(items: list[Finding], limits: SarifLimits) -> list[dict[str, Any]]:
-    """The rules the results use, sorted by id, each described by its first (most severe) finding."""
-    rule_ids = sorted({f.rule_id for f in items})
-    worst: dict[str, Severity] = {}
-    title: dict[str, str] = {}
-    help_uri: dict[str, str] = {}
-    tags: dict[str, set[str]] = {}
-    severities: dict[str, set[Severity]] = {}
+    """The rules the results use, sorted by id, each described by its first (most severe) finding.
+
+    One pass over the results (hot: 25,000 per run): per rule id its worst severity, whether its results'
+    severities differ, its first title, its first absolute help URI and the union of categories and tags.
+    """
+    seen: dict[str, list[Any]] = {}  # rule id -> [worst, mixed, title, help URI, tags]
     for f in items:
-        worst[f.rule_id] = max(worst.get(f.rule_id, Severity.UNKNOWN), f.severity)
-        severities.setdefault(f.rule_id, set()).add(f.severity)
-        if f.title:
-            title.setdefault(f.rule_id, f.title)
-        if f.help_uri and f.rule_id not in help_uri and _is_absolute_uri(f.help_uri):
-            help_uri[f.rule_id] = f.help_uri
-        tags.setdefault(f.rule_id, set()).update((f.category.value, *f.tags))
-    return [
-        _rule(rule_id, worst[rule_id], title, help_uri, tags[rule_id], limits, mixed=len(severities[rule_id]) > 1)
-        for rule_id in rule_ids
-    ]
+        severity = f.severity
+        info = seen.get(f.rule_id)
+        if info is None:
+            uri = f.help_uri if f.help_uri and _is_absolute_uri(f.help_uri) else ""
+            seen[f.rule_id] = [severity, False, f.title, uri, {_CATEGORY[f.category], *f.tags}]
+            continue
+        if severity != info[0]:
+            info[1] = True
+            info[0] = max(info[0], severity)
+        if not info[2] and f.title:
+            info[2] = f.title
+        if not info[3] and f.help_uri and _is_absolute_uri(f.help_uri):
+            info[3] = f.help_uri
+        tags: set[str] = info[4]
+        tags.add(_CATEGORY[f.category])
+        if f.tags:
+            tags.update(f.tags)
+    rules: list[dict[str, Any]] = []
+    for rule_id in sorted(seen):
+        worst, mixed, title, uri, tags = seen[rule_id]
+        rules.append(_rule(rule_id, worst, mixed, title, uri, tags, limits))
+    return rules
 
 
 def _invocation(run: ToolRun) -> dict[str, Any]:
@@ -399,16 +412,9 @@ def _invocation(run: ToolRun) -> dict[str, Any]:
 
 
 def _rule(
-    rule_id: str,
-    worst: Severity,
-    titles: dict[str, str],
-    help_uris: dict[str, str],
-    tags: set[str],
-    limits: SarifLimits,
-    *,
-    mixed: bool = False,
+    rule_id: str, worst: Severity, mixed: bool, title_text: str, uri: str, tags: set[str], limits: SarifLimits
 ) -> dict[str, Any]:
-    title = clean_text(titles.get(rule_id, "") or rule_id)
+    title = clean_text(title_text or rule_id)
     properties: dict[str, Any] = {
         "tags": ["security", *sorted(tags - {"security"})][: limits.max_tags_per_rule],
     }
@@ -423,7 +429,6 @@ def _rule(
         "defaultConfiguration": {"level": LEVELS[worst]},
         "properties": properties,
     }
-    uri = help_uris.get(rule_id)
     if uri:
         rule["helpUri"] = uri
         rule["help"] = {"text": f"{title}\n{uri}"}
@@ -513,18 +518,32 @@ def _tree_locations(f: Finding) -> list[Location]:
 
 
 def _result(f: Finding, limits: SarifLimits, dockerfile: str) -> dict[str, Any]:
-    """One result; text is cleaned of lone surrogates when serialized (`_serialize`)."""
-    if all(_placeable(loc.path) for loc in f.locations):
-        tree, in_image, elsewhere = list(f.locations[: limits.max_locations_per_result]), [], []
+    """One result; text is cleaned of lone surrogates when serialized (`_serialize`).
+
+    Hot (one per finding, 100k in a large image): one pass over the locations sorts them into places in the
+    tree (`_placeable`), in-image paths and URIs of other schemes, as `_tree_locations` and the filters did.
+    """
+    tree: list[Location] = []
+    in_image: list[str] = []
+    elsewhere: list[str] = []
+    for loc in f.locations:
+        path = loc.path
+        other_scheme = ":" in path and _SCHEME.match(path) is not None
+        if path.startswith(IMAGE_PREFIX):
+            in_image.append(path[_IMAGE_PREFIX_LEN:])
+        elif path and not other_scheme:
+            tree.append(loc)
+        if other_scheme:
+            elsewhere.append(path)
+    if tree:
+        del tree[limits.max_locations_per_result :]
+        locations = [_physical(loc.path, loc) for loc in tree]
     else:
-        tree = _tree_locations(f)[: limits.max_locations_per_result]
-        in_image = [image_path(loc.path) for loc in f.locations if is_image_path(loc.path)]
-        elsewhere = [loc.path for loc in f.locations if ":" in loc.path and _SCHEME.match(loc.path)]
-    locations = [_physical(loc.path, loc) for loc in tree] or [_physical(dockerfile, None)]
+        locations = [_physical(dockerfile, None)]
 
     text = f.message or f.title or f.rule_id
-    if f.package is not None:
-        p = f.package
+    p = f.package
+    if p is not None:
         fix = f"fixed in {p.fixed_version}" if p.fixed_version else "no fixed version known"
         eco = f" ({p.ecosystem})" if p.ecosystem else ""
         text += f"\nPackage: {p.name} {p.version}{eco}; {fix}."
@@ -532,30 +551,32 @@ def _result(f: Finding, limits: SarifLimits, dockerfile: str) -> dict[str, Any]:
         shown = in_image[:10]
         more = f" and {len(in_image) - len(shown)} more" if len(in_image) > len(shown) else ""
         text += "\nIn the image: " + ", ".join(shown) + more + "."
+    severity = f.severity
     properties: dict[str, Any] = {
         "category": _CATEGORY[f.category],
-        "severity": _SEVERITY[f.severity],
+        "severity": _SEVERITY[severity],
         "tools": list(f.tools),
     }
-    if f.severity in SECURITY_SEVERITY:
-        properties["security-severity"] = SECURITY_SEVERITY[f.severity]
+    security = SECURITY_SEVERITY.get(severity)
+    if security is not None:
+        properties["security-severity"] = security
     outside = [loc.path for loc in tree if _is_absolute_path(loc.path)] + elsewhere
     if outside:
         properties["outsideScannedTree"] = outside
         text += "\nOutside the scanned tree: " + ", ".join(outside[:10]) + "."
-    if f.package is not None:
+    if p is not None:
         properties["package"] = {
-            "ecosystem": f.package.ecosystem,
-            "fixedVersion": f.package.fixed_version,
-            "name": f.package.name,
-            "purl": f.package.purl,
-            "version": f.package.version,
+            "ecosystem": p.ecosystem,
+            "fixedVersion": p.fixed_version,
+            "name": p.name,
+            "purl": p.purl,
+            "version": p.version,
         }
     if in_image:
         properties["imagePaths"] = in_image
     return {
         "ruleId": f.rule_id,
-        "level": LEVELS[f.severity],
+        "level": LEVELS[severity],
         "message": {"text": text},
         "locations": locations,
         "partialFingerprints": {FINGERPRINT_KEY: f.fingerprint},

@@ -118,13 +118,16 @@ def evaluate_with_regorus(
     policy_dirs: Sequence[str | Path],
     input_doc: Mapping[str, Any] | str,
     *,
+    input_text: str | None = None,
     query: str = GATE_QUERY,
     timeout: float = POLICY_TIMEOUT_SECONDS,
 ) -> dict[str, Any]:
     """Load every `.rego` file of `policy_dirs` (bundled first, then the user's) and evaluate the gate.
 
-    `input_doc` is the input document, or its JSON text (as `ship` writes gate-input.json: no second
-    serialization of a large input).
+    `input_doc` is the input document, or its JSON text (read back and validated). A caller that has both,
+    as `ship` has (the document it built and the gate-input.json text it writes), passes the document and
+    `input_text=` its `json.dumps`: the document is validated as it is, the text goes to regorus as it is,
+    and neither is parsed or serialized again (issue 8: 100k findings). The text must be the document's JSON.
 
     Returns the value of `data.seaworthy.gate` (the same document `pipeline.tools.opa.parse` returns).
     Fails closed with a one-line PolicyError: an input that does not match the gate input schema, a user
@@ -140,29 +143,31 @@ def evaluate_with_regorus(
         ) from None
     if not policy_dirs:
         raise PolicyError("no policy folder given; pass the bundled folder (BUNDLED_POLICY_DIR) at least.")
+    if input_text is not None and isinstance(input_doc, str):
+        raise TypeError("input_text= goes with an input document (a mapping), not with JSON text")
     if query == GATE_QUERY:
         if isinstance(input_doc, str):
             load_gate_input(input_doc, where="(in-process)")  # parsed and validated; regorus reads the text
         else:
             validate_gate_input(input_doc, where="(in-process)")
     user_texts = check_packages(policy_dirs)
-    engine: Any = regorus.Engine()
+    first = tuple((str(path), read_policy_text(path)) for path in policy_files(policy_dirs[0]))
+    engine: Any = _parsed_policies(regorus, first).clone()  # the bundled folder, parsed once per process
     user_files: set[str] = set()
-    for folder in policy_dirs:
+    for folder in policy_dirs[1:]:
         for path in policy_files(folder):
             text = user_texts.get(path)
-            if text is None:
+            if text is None:  # pragma: no cover - check_packages read every file of these folders
                 text = read_policy_text(path)
-            else:
-                user_files.add(str(path))
-            try:
-                engine.add_policy(str(path), text)
-            except RuntimeError as exc:
-                raise PolicyError(_syntax_message(path, str(exc))) from None
+            user_files.add(str(path))
+            _add_policy(engine, str(path), text)
     if user_files:  # the bundled policies alone have no cycle (tests/hostile/test_user_policies.py checks it)
         check_recursion(json.loads(engine.get_ast_as_json()), user_files)
     try:
-        text = input_doc if isinstance(input_doc, str) else json.dumps(input_doc, allow_nan=False)
+        if input_text is not None:
+            text = input_text
+        else:
+            text = input_doc if isinstance(input_doc, str) else json.dumps(input_doc, allow_nan=False)
         engine.set_input_json(text)
     except (ValueError, RuntimeError) as exc:  # NaN/Infinity, or text regorus refuses (a lone surrogate)
         raise PolicyError(
@@ -171,6 +176,30 @@ def evaluate_with_regorus(
         ) from None
     raw = _eval_bounded(engine, query, timeout)
     return _value(json.loads(raw), query)
+
+
+_PARSED: dict[tuple[tuple[str, str], ...], Any] = {}
+"""Engines holding a policy folder's files as parsed ({(name, text), …}: a changed file is a new key); each
+evaluation works on a clone (copy on write: microseconds), never on the cached engine itself."""
+
+
+def _parsed_policies(regorus: Any, sources: tuple[tuple[str, str], ...]) -> Any:
+    engine = _PARSED.get(sources)
+    if engine is None:
+        engine = regorus.Engine()
+        for name, text in sources:
+            _add_policy(engine, name, text)
+        if len(_PARSED) >= 8:  # a long-lived process that evaluates many edited folders: keep the newest
+            _PARSED.pop(next(iter(_PARSED)))
+        _PARSED[sources] = engine
+    return engine
+
+
+def _add_policy(engine: Any, name: str, text: str) -> None:
+    try:
+        engine.add_policy(name, text)
+    except RuntimeError as exc:
+        raise PolicyError(_syntax_message(Path(name), str(exc))) from None
 
 
 def _eval_bounded(engine: Any, query: str, timeout: float) -> str:

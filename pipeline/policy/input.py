@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import itertools
+import json
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -22,6 +23,16 @@ SCHEMA = "seaworthy.gate-input/v2"
 
 _MAX_ALTERNATIVES = 64
 """Cap on the alternatives one license expression expands to (AND of ORs multiplies them)."""
+
+
+def gate_input_text(doc: dict[str, Any]) -> str:
+    """The gate-input.json text of a document `build_input` made (what `ship` writes and hands to the engine).
+
+    Sorted keys, no indentation (`json.dumps` only uses its C encoder without one: 100k findings in 0.5 s
+    instead of 1.9 s), no check for reference cycles (the document is a tree of fresh dicts and lists),
+    one trailing newline.
+    """
+    return json.dumps(doc, sort_keys=True, check_circular=False) + "\n"
 
 
 def build_input(

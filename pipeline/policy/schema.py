@@ -254,7 +254,11 @@ class _Compiler:
         switch = None
         if table is not None:
             key, cases = table
-            switch = _switch(key, {value: self.compile(then) for value, then in cases.items()})
+            switch = _switch(
+                key,
+                {value: self.compile(then) for value, then in cases.items()},
+                {value: pin for value, then in cases.items() if (pin := _pinned(then)) is not None},
+            )
         if is_object:
             props = {k: (self.compile(v), _fast(v, self.root)) for k, v in schema.get("properties", {}).items()}
             extra = schema.get("additionalProperties", True)
@@ -273,7 +277,10 @@ class _Compiler:
             items = schema.get("items")
             checks.append(
                 _array(
-                    self.compile(items) if items is not None else None, schema.get("minItems", 0), typed=kind == "array"
+                    self.compile(items) if items is not None else None,
+                    schema.get("minItems", 0),
+                    typed=kind == "array",
+                    fast=_fast(items, self.root) if items is not None else None,
                 )
             )
         if "minLength" in schema or "pattern" in schema:
@@ -456,7 +463,11 @@ def _object(
     return check
 
 
-def _array(items: Check | None, min_items: int, *, typed: bool) -> Check:
+def _array(items: Check | None, min_items: int, *, typed: bool, fast: Fast = None) -> Check:
+    # a non-empty string item (tools, targets, labels) is accepted without a call; any other goes to `items`
+    strings = fast is not None and fast[0] == "string"
+    min_length: int = fast[1] if fast is not None and strings else 0
+
     def check(value: Any, path: Path_) -> None:
         if type(value) is not list:
             if typed:
@@ -467,6 +478,8 @@ def _array(items: Check | None, min_items: int, *, typed: bool) -> Check:
             raise _Invalid(path, f"has {len(seq)} item(s), needs at least {min_items}")
         if items is not None:
             for i, item in enumerate(seq):
+                if strings and type(item) is str and len(item) >= min_length:
+                    continue
                 items(item, (path, i))
 
     return check
@@ -517,17 +530,46 @@ def _const_table(subs: Any) -> tuple[str, dict[str, Mapping[str, Any]]] | None:
     return keys.pop(), cases
 
 
-def _switch(key: str, cases: dict[str, Check]) -> Check:
+def _pinned(then: Mapping[str, Any]) -> tuple[str, Any] | None:
+    """(member, value) when `then` only says `{"properties": {member: {"const": value}}}` with an int or str value."""
+    props = then.get("properties")
+    if set(then) != {"properties"} or not isinstance(props, dict) or len(cast(dict[str, Any], props)) != 1:
+        return None
+    ((member, test),) = cast(dict[str, Any], props).items()
+    if not isinstance(test, dict) or set(cast(dict[str, Any], test)) != {"const"}:
+        return None
+    expected: Any = cast(dict[str, Any], test)["const"]
+    if type(expected) not in (int, str):
+        return None
+    return str(member), expected
+
+
+def _switch(key: str, cases: dict[str, Check], pins: dict[str, tuple[str, Any]]) -> Check:
+    """`cases[doc[key]]` applies; `pins` holds the cases that pin one member to an int or str constant, which
+    a valid value passes by one lookup (hot: the rank of each of 100k findings). Anything else, and every
+    failure, goes through the compiled case for its message."""
+
     def check(value: Any, path: Path_) -> None:
         if type(value) is not dict:
             return
         doc: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
         selected: Any = doc.get(key)
-        then = cases.get(selected) if type(selected) is str else None
+        if type(selected) is not str:
+            return
+        pin = pins.get(selected)
+        if pin is not None:
+            member, expected = pin
+            got: Any = doc.get(member, _MISSING)
+            if got is _MISSING or (type(got) is type(expected) and got == expected):
+                return
+        then = cases.get(selected)
         if then is not None:
             _rank_message(then, value, path)
 
     return check
+
+
+_MISSING = object()
 
 
 def _rank_message(then: Check, value: Any, path: Path_) -> None:

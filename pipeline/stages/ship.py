@@ -27,7 +27,7 @@ from pipeline.model import ImageFacts, ToolRun, Verdict, as_scanned
 from pipeline.model_gate import BuildFacts, Exception_
 from pipeline.policy.config import gate_config_from
 from pipeline.policy.exceptions import load_exception_file, parse_exceptions
-from pipeline.policy.input import build_input
+from pipeline.policy.input import build_input, gate_input_text
 from pipeline.reports import merged_findings
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import image as image_stage
@@ -238,8 +238,7 @@ async def ship(
         runs=source_runs,
         dev=dev_install(dockerfile_text, path=cfg.build.dockerfile),
     )
-    # No indent: json.dumps only uses its C encoder without one (100k findings: 0.5 s instead of 1.9 s).
-    input_text = json.dumps(gate_input, sort_keys=True) + "\n"
+    input_text = gate_input_text(gate_input)
     verdict = await gate_stage.evaluate_built(gate_input, input_text, user_policies=user_policies)
     logger.info("gate decided", passed=verdict.passed, denials=len(verdict.denials))
 

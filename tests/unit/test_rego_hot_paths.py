@@ -1,7 +1,9 @@
 """The Rego gate's hot paths (pipeline/policy/rego/lib.rego) give what their plain definitions give.
 
-`covered` (exceptions matched by target through `by_target`) and `over_threshold` (one pass, local
-values) were rewritten for speed at 100k findings; this checks them against the straightforward rules
+`covered` (exceptions matched by target through `by_target`), `over_threshold` (one pass, local
+values), rules/licenses.rego's `_from_findings` (no function call per finding) and
+rules/dev_dependencies.rego's `_dev_hits` (waived findings skipped by lookup) were rewritten for speed at
+100k findings; this checks them against the straightforward rules
 they replace, on generated inputs, with regorus.
 """
 
@@ -41,10 +43,35 @@ over_threshold := [f |
 _counts(f) if f.category in data.seaworthy.lib.always_counted
 
 _counts(f) if f.fixable
+
+# rules/dev_dependencies.rego's development dependencies over the threshold, as first written
+dev_hits := [f |
+	some f in data.seaworthy.lib.findings
+	f.category == "dependency"
+	object.get(f, "dev", false) == true
+	f.rank >= data.seaworthy.lib.limits.dependency
+	data.seaworthy.rules.dev_dependencies._fixable_ok(f)
+]
+
+# rules/licenses.rego's licence findings as components, as first written (a function call per finding)
+license_components := [c |
+	some f in data.seaworthy.lib.findings
+	data.seaworthy.lib.license_listed(f)
+	is_object(f.package)
+	not data.seaworthy.rules.licenses._in_sbom(f)
+	c := {
+		"name": f.package.name,
+		"version": f.package.version,
+		"licenses": [f.rule_id],
+		"license_alternatives": [[lower(f.rule_id)]],
+		"fingerprint": f.fingerprint,
+	}
+]
 """
 
 CATEGORIES = ["sast", "secret", "dependency", "misconfiguration", "image-vulnerability", "license"]
-RULES = ["r1", "r2", "CVE-1", "CVE-2"]
+LICENSES = ["GPL-3.0-only", "MIT", "agpl-3.0"]
+RULES = ["r1", "r2", "CVE-1", "CVE-2", *LICENSES]
 FINGERPRINTS = ["fp0", "fp1", "fp2", "fp3", "fp4", "fp5"]
 PATHS = ["src/a.py", "src/b/c.py", "tests/t.py", "image:usr/lib/x"]
 
@@ -70,6 +97,9 @@ def finding(draw: st.DrawFn, index: int) -> dict[str, Any]:
     fixable = draw(st.sampled_from([True, False, None, "yes", "missing"]))
     if fixable != "missing":
         f["fixable"] = fixable
+    dev = draw(st.sampled_from([True, False, "missing"]))
+    if dev != "missing":
+        f["dev"] = dev
     return f
 
 
@@ -95,9 +125,24 @@ def exception(draw: st.DrawFn, index: int) -> dict[str, Any]:
 def gate_input(draw: st.DrawFn) -> dict[str, Any]:
     n = draw(st.integers(0, len(FINGERPRINTS)))
     thresholds = {c: draw(st.sampled_from([None, "LOW", "HIGH", "UNKNOWN", "critical"])) for c in CATEGORIES}
+    licence_lists = {
+        "license_deny": draw(st.lists(st.sampled_from(LICENSES), max_size=2)),
+        "license_warn": draw(st.lists(st.sampled_from(LICENSES), max_size=2)),
+    }
+    if draw(st.booleans()):  # lists absent: both definitions must agree there too
+        licence_lists = {}
+    components = [
+        {
+            "name": name,
+            "version": "1.0",
+            "license_alternatives": [[lic.lower()] for lic in draw(st.lists(st.sampled_from(LICENSES), max_size=2))],
+        }
+        for name in draw(st.lists(st.sampled_from(["Jinja2", "requests"]), max_size=2, unique=True))
+    ]
     return {
         "today": "2026-06-01",
-        "config": {"thresholds": thresholds, "fixable_only": draw(st.booleans())},
+        "config": {"thresholds": thresholds, "fixable_only": draw(st.booleans()), **licence_lists},
+        "sbom": {"components": components},
         "findings": [draw(finding(i)) for i in range(n)],
         "exceptions": [draw(exception(i)) for i in range(draw(st.integers(0, 4)))],
         "build": {"image": draw(st.sampled_from(["registry.example/app", None]))},
@@ -127,3 +172,93 @@ def test_hot_paths_equal_their_plain_definitions(doc: dict[str, Any]) -> None:
     engine.set_input_json(json.dumps(doc))
     assert _eval(engine, "data.seaworthy.lib.covered") == _eval(engine, "data.seaworthy.naive.covered")
     assert _eval(engine, "data.seaworthy.lib.over_threshold") == _eval(engine, "data.seaworthy.naive.over_threshold")
+    assert _eval(engine, "data.seaworthy.rules.licenses._from_findings") == _eval(
+        engine, "data.seaworthy.naive.license_components"
+    )
+    assert _eval(engine, "data.seaworthy.rules.dev_dependencies._dev_hits") == _eval(
+        engine, "data.seaworthy.naive.dev_hits"
+    )
+
+
+def test_a_waived_licence_finding_is_no_component_and_an_unwaived_one_is() -> None:
+    """The case the generated inputs seldom reach: a listed licence finding with a package, waived or not."""
+    f = {
+        "category": "license",
+        "rule_id": "GPL-3.0-only",
+        "rank": 4,
+        "package": {"name": "x", "key": "x", "version": "1.0", "ecosystem": "npm"},
+        "locations": [],
+        "fingerprint": "fp0",
+    }
+    waiver = {
+        "index": 0,
+        "name": "exceptions[0]",
+        "targets": ["fp0"],
+        "package": "",
+        "package_keys": {},
+        "version": "",
+        "path": "",
+        "image": "",
+        "owner": "o",
+        "reason": "r",
+        "expires": "2030-01-01",
+    }
+    for exceptions, components in (([waiver], 0), ([], 1)):
+        doc = {
+            "today": "2026-06-01",
+            "config": {
+                "thresholds": dict.fromkeys(CATEGORIES, "HIGH"),
+                "fixable_only": False,
+                "license_deny": [],
+                "license_warn": ["GPL-3.0-only"],
+            },
+            "sbom": {"components": []},
+            "findings": [f],
+            "exceptions": exceptions,
+            "build": {"image": None},
+        }
+        engine = ENGINE.clone()
+        engine.set_input_json(json.dumps(doc))
+        got = _eval(engine, "data.seaworthy.rules.licenses._from_findings")
+        assert got == _eval(engine, "data.seaworthy.naive.license_components")
+        assert len(got) == components
+
+
+def test_a_waived_dev_dependency_finding_is_no_hit_and_an_unwaived_one_is() -> None:
+    """Likewise for rules/dev_dependencies.rego: a development dependency over the threshold, waived or not."""
+    f = {
+        "category": "dependency",
+        "rule_id": "CVE-1",
+        "rank": 5,
+        "fixable": True,
+        "dev": True,
+        "package": {"name": "x", "key": "x", "version": "1.0", "ecosystem": "npm"},
+        "locations": [],
+        "fingerprint": "fp0",
+    }
+    waiver = {
+        "index": 0,
+        "name": "exceptions[0]",
+        "targets": ["CVE-1"],
+        "package": "",
+        "package_keys": {},
+        "version": "",
+        "path": "",
+        "image": "",
+        "owner": "o",
+        "reason": "r",
+        "expires": "2030-01-01",
+    }
+    for exceptions, hits in (([waiver], 0), ([], 1)):
+        doc = {
+            "today": "2026-06-01",
+            "config": {"thresholds": dict.fromkeys(CATEGORIES, "HIGH"), "fixable_only": False},
+            "findings": [f],
+            "exceptions": exceptions,
+            "build": {"image": None},
+        }
+        engine = ENGINE.clone()
+        engine.set_input_json(json.dumps(doc))
+        got = _eval(engine, "data.seaworthy.rules.dev_dependencies._dev_hits")
+        assert got == _eval(engine, "data.seaworthy.naive.dev_hits")
+        assert len(got) == hits

@@ -159,10 +159,13 @@ _set_aside := {f.fingerprint |
 	object.get(f, "dev", false) == true
 } | {f.fingerprint |
 	ids := _license_list_ids
-	some f in input.findings
-	f.category == "license"
+	some f in license_findings
 	lower(f.rule_id) in ids
 }
+
+# The licence findings (trivy's licence scanner), in input order, before exceptions: found in one pass for
+# the rules that read only these (_set_aside here, rules/licenses.rego).
+license_findings := [f | some f in input.findings; f.category == "license"]
 
 # A development-only dependency finding while the Dockerfile's final stage does not install them.
 # Unknown (no Dockerfile read, or an input without `dev_dependencies`) counts them.

@@ -11,10 +11,15 @@ _installed := object.get(input, ["dev_dependencies", "installed"], null)
 _evidence := object.get(input, ["dev_dependencies", "evidence"], "")
 
 # Development dependencies at or over the dependency threshold (after exceptions and fixable-only).
+# Hot path: one pass over input.findings, the waived ones skipped by lookup (those of lib.findings, in the
+# same order), so lib.findings is not built for this rule. tests/unit/test_rego_hot_paths.py checks it
+# against the plain definition.
 _dev_hits := [f |
-	some f in data.seaworthy.lib.findings
+	waived := data.seaworthy.lib.waived_fingerprints
+	some f in input.findings
 	f.category == "dependency"
 	object.get(f, "dev", false) == true
+	not f.fingerprint in waived
 	f.rank >= data.seaworthy.lib.limits.dependency
 	_fixable_ok(f)
 ]
