@@ -74,7 +74,7 @@ def main() -> None:
     c = time.process_time()
     validate_gate_input(doc)
     print(f"{'schema validation':60} {time.process_time() - c:6.3f}")
-    engine: Any = regorus.Engine()
+    engine: Any = regorus.Engine()  # pyright: ignore[reportAttributeAccessIssue]  (untyped extension module)
     for path in policy_files(BUNDLED_POLICY_DIR):
         engine.add_policy(str(path), read_policy_text(path))
     c = time.process_time()
