@@ -270,6 +270,12 @@ class SeaworthyTests:
         }
         for name, count in counts.items():
             check(count > 0, f"{name} found nothing in the bad project: {counts}")
+        # a single scanner decides nothing: not gated, so not passed, and its reports say so
+        alone = sw.gitleaks(source=bad)
+        check(await alone.gated() is False and await alone.passed() is False, "a single scanner passed ungated")
+        check((await alone.summary()).startswith("## Seaworthy: not gated\n"), "summary.md of a single scanner")
+        report = json.loads(await alone.reports().file("report.json").contents())
+        check(report["gated"] is False and report["verdict"] is None, "report.json of a single scanner")
         # njsscan runs only where there is JavaScript: the Express fixture app has its injections
         check(await sw.njsscan(source=express).count() > 0, "njsscan found nothing in the Express fixture app")
         return json.dumps(counts, sort_keys=True)
