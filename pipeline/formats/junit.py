@@ -122,7 +122,7 @@ def _gate_suite(verdict: Verdict) -> ET.Element:
 def _ungated_suite() -> ET.Element:
     case = _case("not gated", "seaworthy.gate")
     ET.SubElement(case, "skipped", {"message": NOT_GATED})
-    return _finish(_suite(GATE_SUITE), [case], ["No gate decided this run: its findings are listed, nothing was decided."])
+    return _finish(_suite(GATE_SUITE), [case], ["No gate was evaluated: the findings are listed, not judged."])
 
 
 def _finding_text(f: Finding) -> str:
