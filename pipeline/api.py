@@ -138,9 +138,14 @@ class Scanned:
     """seaworthy.sarif, junit.xml, summary.md, report.json (+ gate-input.json and verdict.json when gated)."""
 
     @property
+    def gated(self) -> bool:
+        """Whether a policy gate was evaluated (False for the single scanners and the image scan)."""
+        return self.verdict is not None
+
+    @property
     def passed(self) -> bool:
-        """The verdict; True when no gate was evaluated."""
-        return self.verdict.passed if self.verdict is not None else True
+        """True only when a gate was evaluated and passed: an ungated scan decided nothing, so it did not pass."""
+        return self.verdict.passed if self.verdict is not None else False
 
     @property
     def summary(self) -> str:

@@ -36,9 +36,10 @@ from pipeline.formats.markdown import render_markdown
 from pipeline.formats.sarif import render_sarif
 from pipeline.model import ToolRun, Verdict
 from pipeline.policy import engine
-from pipeline.policy.exceptions import RELAXATION_RULE_ID, Exception_, expired, load_exceptions, parse_exception
+from pipeline.policy.exceptions import Exception_, expired, load_exceptions, parse_exception
 from pipeline.policy.schema import load_gate_input
 from pipeline.policy.verdict import read_verdict
+from pipeline.reports import verdict_messages
 from pipeline.tools import opa
 from pipeline.tools.image_name import ci_image_name
 
@@ -262,13 +263,7 @@ def render(report: Report, fmt: str, args: argparse.Namespace) -> bytes:
         image=image,
         operating_system=args.operating_system or gitlab.UNKNOWN_OS,
         commit_sha=args.commit_sha or os.environ.get("CI_COMMIT_SHA", "") or gitlab.NO_COMMIT,
-        messages=(
-            # what made this scan see less than the defaults (scanners left out, skip_paths, …) stays visible
-            *(f"{w.rule_id}: {w.message}" for w in sorted(report.verdict.warnings) if w.rule_id == RELAXATION_RULE_ID),
-            *report.verdict.notes,
-            *report.notes,
-            *(n for r in report.runs for n in r.notes),
-        ),
+        messages=(*verdict_messages(report.verdict), *report.notes, *(n for r in report.runs for n in r.notes)),
     )
     kind = gitlab.ReportType(fmt.removeprefix("gitlab-").replace("-", "_"))
     return gitlab.render_gitlab(kind, report.findings, ctx)

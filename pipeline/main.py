@@ -176,8 +176,10 @@ class ScanResult:
     """The merged findings as JSON (the `findings` array of report.json)."""
     count: int = field()
     """How many merged findings."""
+    gated: bool = field()
+    """Whether a policy gate was evaluated (false for the single scanners and Image.scan)."""
     passed: bool = field()
-    """The gate's verdict; true when no gate was evaluated."""
+    """True only when a gate was evaluated and passed (false when not gated: an ungated scan passes nothing)."""
     verdict: str = field()
     """The verdict document (JSON); "" when no gate was evaluated."""
     summary: str = field()
@@ -190,6 +192,7 @@ def _scan_result(scanned: api.Scanned) -> ScanResult:
     return ScanResult(
         findings=scanned.findings_json(),
         count=len(scanned.findings),
+        gated=scanned.gated,
         passed=scanned.passed,
         verdict=api.verdict_json(scanned.verdict) if scanned.verdict is not None else "",
         summary=scanned.summary,

@@ -20,6 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 import attrs
 
 from pipeline.formats import gitlab
+from pipeline.formats._common import NOT_GATED
 from pipeline.formats.json_report import render_report
 from pipeline.formats.junit import render_junit
 from pipeline.formats.markdown import render_markdown
@@ -86,7 +87,7 @@ def gitlab_types(runs: Sequence[ToolRun], findings: Iterable[Finding]) -> tuple[
 def gitlab_reports(
     runs: Sequence[ToolRun],
     findings: Sequence[Finding],
-    verdict: Verdict,
+    verdict: Verdict | None,
     scan: GitlabScan,
     *,
     notes: Sequence[str] = (),
@@ -101,15 +102,20 @@ def gitlab_reports(
         image=image,
         operating_system=scan.operating_system or gitlab.UNKNOWN_OS,
         commit_sha=scan.commit_sha or gitlab.NO_COMMIT,
-        messages=(
-            # what made this scan see less than the defaults (scanners left out, skip_paths, …) stays visible
-            *(f"{w.rule_id}: {w.message}" for w in sorted(verdict.warnings) if w.rule_id == RELAXATION_RULE_ID),
-            *verdict.notes,
-            *notes,
-            *(n for r in runs for n in r.notes),
-        ),
+        messages=(*verdict_messages(verdict), *notes, *(n for r in runs for n in r.notes)),
     )
     return {kind.file_name: gitlab.render_gitlab(kind, findings, ctx) for kind in gitlab_types(runs, findings)}
+
+
+def verdict_messages(verdict: Verdict | None) -> tuple[str, ...]:
+    """What GitLab's reports say of the verdict: that none was evaluated, or what relaxed it and its notes."""
+    if verdict is None:
+        return (NOT_GATED,)
+    return (
+        # what made this scan see less than the defaults (scanners left out, skip_paths, …) stays visible
+        *(f"{w.rule_id}: {w.message}" for w in sorted(verdict.warnings) if w.rule_id == RELAXATION_RULE_ID),
+        *verdict.notes,
+    )
 
 
 def merged_findings(runs: Sequence[ToolRun]) -> tuple[Finding, ...]:
@@ -122,7 +128,7 @@ def merged_findings(runs: Sequence[ToolRun]) -> tuple[Finding, ...]:
 def write_reports(
     runs: Sequence[ToolRun],
     findings: Sequence[Finding],
-    verdict: Verdict,
+    verdict: Verdict | None,
     *,
     image: ImageFacts | None = None,
     sboms: Sequence[SbomSummary] = (),
@@ -136,12 +142,13 @@ def write_reports(
     GitLab's security reports (`gitlab_reports`).
 
     `findings` are the merged ones (`pipeline.model.merge_findings`); `notes` are anything else the user
-    should read (they go to the summary and the JSON report, after the SARIF caps' notes).
+    should read (they go to the summary and the JSON report, after the SARIF caps' notes). `verdict` None:
+    no gate was evaluated, and every report says "not gated" where a verdict would be (never a pass).
     """
     scrubber = Scrubber.of(runs)  # secret values out, bidi/control characters neutralised, everywhere
     runs = [scrubber.run(r) for r in runs]
     findings = scrubber.findings(findings)
-    verdict = scrubber.verdict(verdict)
+    verdict = scrubber.verdict(verdict) if verdict is not None else None
     notes = scrubber.texts(notes)
     sarif = render_sarif(runs, findings, limits=sarif_limits, dockerfile=dockerfile)
     all_notes = [*notes, *sarif.notes]

@@ -13,6 +13,9 @@ SEVERITIES_DESC: tuple[Severity, ...] = tuple(sorted(Severity, reverse=True))
 
 IMAGE_PREFIX = "image:"
 
+NOT_GATED = "not gated: no policy was evaluated"
+"""What every report says when it carries no verdict (a single scanner, an image scan): never a pass."""
+
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _SURROGATES = re.compile("[\ud800-\udfff]")
 

@@ -32,6 +32,8 @@ from pipeline.model import (
 )
 
 SCHEMA = "seaworthy.report/v1"
+_OLD_SCAN_ONLY_POLICY = "none"
+"""The policy name of the stand-in verdict (passed, no gate) that ungated reports carried before ``gated``."""
 
 
 @attrs.frozen
@@ -49,7 +51,8 @@ class RunSummary:
 
 @attrs.frozen
 class Report:
-    verdict: Verdict
+    verdict: Verdict | None
+    """None when no gate was evaluated (``"gated": false``)."""
     runs: tuple[RunSummary, ...]
     findings: tuple[Finding, ...]
     image: ImageFacts | None = None
@@ -162,18 +165,21 @@ def verdict_to_json(verdict: Verdict) -> dict[str, Any]:
 def render_report(
     runs: Sequence[ToolRun],
     findings: Sequence[Finding],
-    verdict: Verdict,
+    verdict: Verdict | None,
     *,
     image: ImageFacts | None = None,
     sboms: Sequence[SbomSummary] = (),
     notes: Sequence[str] = (),
 ) -> bytes:
-    """The v1 report of merged `findings`, the tools' runs, the verdict and what is known of the image."""
+    """The v1 report of merged `findings`, the tools' runs, the verdict and what is known of the image.
+
+    `verdict` None: no gate was evaluated; ``gated`` is false and ``verdict`` null (never a passing verdict)."""
     ordered = sort_findings(findings)
     by_category = {c.value: sum(1 for f in ordered if f.category is c) for c in Category}
     doc: dict[str, Any] = {
         "schema": SCHEMA,
-        "verdict": verdict_to_json(verdict),
+        "gated": verdict is not None,
+        "verdict": verdict_to_json(verdict) if verdict is not None else None,
         "summary": {
             "findings": len(ordered),
             "by_severity": _counts(ordered),
@@ -356,14 +362,23 @@ def parse_report(text: str | bytes) -> Report:
     doc = cast(dict[str, Any], doc)
     if doc.get("schema") != SCHEMA:
         raise _bad(f"schema is {doc.get('schema')!r}")
-    v = _get(doc, "verdict", dict, "report")
-    verdict = Verdict(
-        passed=_get(v, "passed", bool, "verdict"),
-        denials=tuple(_parse_reason(r, "verdict.denials") for r in _get(v, "denials", list, "verdict")),
-        warnings=tuple(_parse_reason(r, "verdict.warnings") for r in _get(v, "warnings", list, "verdict")),
-        notes=_strs(_get(v, "notes", list, "verdict"), "verdict.notes"),
-        policy=_get(v, "policy", str, "verdict"),
-    )
+    gated = doc.get("gated", True)  # reports written before `gated` existed always carried a verdict
+    if not isinstance(gated, bool):
+        raise _bad("report.gated is not true or false")
+    verdict: Verdict | None = None
+    if gated:
+        v = _get(doc, "verdict", dict, "report")
+        verdict = Verdict(
+            passed=_get(v, "passed", bool, "verdict"),
+            denials=tuple(_parse_reason(r, "verdict.denials") for r in _get(v, "denials", list, "verdict")),
+            warnings=tuple(_parse_reason(r, "verdict.warnings") for r in _get(v, "warnings", list, "verdict")),
+            notes=_strs(_get(v, "notes", list, "verdict"), "verdict.notes"),
+            policy=_get(v, "policy", str, "verdict"),
+        )
+        if "gated" not in doc and verdict.policy == _OLD_SCAN_ONLY_POLICY:
+            verdict = None  # an ungated report of an older version: its "passed" decided nothing
+    elif doc.get("verdict") is not None:
+        raise _bad("report.gated is false but report.verdict is not null")
     image = doc.get("image")
     return Report(
         verdict=verdict,

@@ -7,7 +7,9 @@ Layout (documented in docs/report-schema.md, "JUnit"):
 - ``policy gate``: one testcase per denial (``<failure>``: message, remedy, findings count) and per
   warning (``<skipped>`` with the message: GitLab and the GitHub JUnit reporters show skipped tests
   apart from passes, without failing the job). With no denial, a ``verdict`` testcase says the gate
-  passed (it fails if the verdict says "failed" without a denial).
+  passed (it fails if the verdict says "failed" without a denial). With no verdict (an ungated run: a single
+  scanner, an image scan), its one testcase ``not gated`` is ``<skipped>`` ("not gated: no policy was
+  evaluated"), never a pass: nothing was decided.
 - tool suites: one testcase per merged finding, in the suite of its first tool (as in the SARIF file).
   A finding that caused a denial is a ``<failure>``; one that only caused a warning is ``<skipped>``;
   any other finding passes, its details in ``<system-out>``. So the failures in the test report are
@@ -22,7 +24,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
-from pipeline.formats._common import sort_findings, sort_runs, where, xml_text
+from pipeline.formats._common import NOT_GATED, sort_findings, sort_runs, where, xml_text
 from pipeline.model import Decision, Finding, Reason, ToolRun, Verdict
 
 GATE_SUITE = "policy gate"
@@ -31,16 +33,18 @@ GATE_SUITE = "policy gate"
 def render_junit(
     runs: Sequence[ToolRun],
     findings: Sequence[Finding],
-    verdict: Verdict,
+    verdict: Verdict | None,
     *,
     max_passing_per_suite: int = 500,
 ) -> bytes:
-    """Render the verdict and merged `findings` as JUnit XML (UTF-8, trailing newline)."""
-    denied = {fp for r in verdict.denials for fp in r.findings}
-    warned = {fp for r in verdict.warnings for fp in r.findings}
+    """Render the verdict and merged `findings` as JUnit XML (UTF-8, trailing newline).
+
+    `verdict` None: no gate was evaluated; the gate suite says so in a skipped case, never a passing one."""
+    denied = {fp for r in verdict.denials for fp in r.findings} if verdict is not None else set[str]()
+    warned = {fp for r in verdict.warnings for fp in r.findings} if verdict is not None else set[str]()
 
     root = ET.Element("testsuites", {"name": "seaworthy"})
-    suites = [_gate_suite(verdict)]
+    suites = [_gate_suite(verdict) if verdict is not None else _ungated_suite()]
     tools: dict[str, list[ToolRun]] = {}
     for run in sort_runs(runs):
         tools.setdefault(run.tool, []).append(run)
@@ -113,6 +117,12 @@ def _gate_suite(verdict: Verdict) -> ET.Element:
             ET.SubElement(case, "failure", {"message": "the gate failed without naming a reason", "type": "deny"})
         cases.insert(0, case)
     return _finish(suite, cases, list(verdict.notes))
+
+
+def _ungated_suite() -> ET.Element:
+    case = _case("not gated", "seaworthy.gate")
+    ET.SubElement(case, "skipped", {"message": NOT_GATED})
+    return _finish(_suite(GATE_SUITE), [case], ["No gate was evaluated: the findings are listed, not judged."])
 
 
 def _finding_text(f: Finding) -> str:

@@ -1,11 +1,12 @@
 """The Markdown summary: for a GitHub job summary ($GITHUB_STEP_SUMMARY) and a GitLab merge-request note.
 
-Order: the verdict first (each denial with rule id, message, remedy and how many findings caused it,
-then warnings), a table of findings per category and severity, the top N findings with place, package and
-fixed version, the tools that ran, then notes (results left out of a capped report, exceptions that
-matched nothing, tool notes). Tool text is escaped so that it can neither break a table nor render as
-Markdown/HTML nor mention anyone; identifiers are shown as code spans. No secret value is ever printed:
-findings carry the rule and the place of a secret, never its value, and nothing here adds one.
+Order: the verdict first (each denial with rule id, message, remedy and how many findings caused it, then
+warnings; with no verdict, "not gated": nothing was decided), a table of findings per category and
+severity, the top N findings with place, package and fixed version, the tools that ran, then notes (results
+left out of a capped report, exceptions that matched nothing, tool notes). Tool text is escaped so that it
+can neither break a table nor render as Markdown/HTML nor mention anyone; identifiers are shown as code
+spans. No secret value is ever printed: findings carry the rule and the place of a secret, never its value,
+and nothing here adds one.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from pipeline.formats._common import SEVERITIES_DESC, sort_findings, sort_runs
+from pipeline.formats._common import NOT_GATED, SEVERITIES_DESC, sort_findings, sort_runs
 from pipeline.formats.coverage import coverage_lines
 from pipeline.model import Category, Finding, Reason, Severity, ToolRun, Verdict
 
@@ -46,13 +47,15 @@ def md_code(text: str, limit: int = 120) -> str:
 def render_markdown(
     runs: Sequence[ToolRun],
     findings: Sequence[Finding],
-    verdict: Verdict,
+    verdict: Verdict | None,
     *,
     notes: Sequence[str] = (),
     top: int = 20,
     title: str = "Seaworthy",
 ) -> str:
-    """Render the summary. `notes` are added to the verdict's and the tools' notes (e.g. SARIF caps)."""
+    """Render the summary. `notes` are added to the verdict's and the tools' notes (e.g. SARIF caps).
+
+    `verdict` None: no gate was evaluated; the first line says "not gated", never "passed"."""
     ordered = sort_findings(findings)
     lines: list[str] = []
     lines += _verdict(verdict, title)
@@ -73,10 +76,15 @@ def _reason(r: Reason) -> list[str]:
     return out
 
 
-def _verdict(verdict: Verdict, title: str) -> list[str]:
+def _verdict(verdict: Verdict | None, title: str) -> list[str]:
+    if verdict is None:  # a single scanner's or an image scan's report: nothing was decided
+        return [
+            f"## {md_text(title)}: not gated",
+            "",
+            f"{NOT_GATED.capitalize()}: these are findings, not a pass. Run `scan` or `ship` for a verdict.",
+            "",
+        ]
     state = "✅ passed" if verdict.passed else "❌ failed"
-    if verdict.policy == "none" and verdict.passed:  # a single scanner's report: nothing was decided
-        state = "not gated"
     lines = [f"## {md_text(title)}: {state}", ""]
     n_deny, n_warn = len(verdict.denials), len(verdict.warnings)
     lines.append(
@@ -157,8 +165,8 @@ def _runs(runs: Sequence[ToolRun]) -> list[str]:
     return [*lines, ""]
 
 
-def _notes(verdict: Verdict, runs: Sequence[ToolRun], extra: Sequence[str]) -> list[str]:
-    notes = [*verdict.notes, *extra]
+def _notes(verdict: Verdict | None, runs: Sequence[ToolRun], extra: Sequence[str]) -> list[str]:
+    notes = [*(verdict.notes if verdict is not None else ()), *extra]
     notes += [f"{r.tool}: {n}" for r in sort_runs(runs) for n in r.notes]
     if not notes:
         return []

@@ -20,9 +20,6 @@ from pipeline.stages.runner import as_directory
 
 _SHA = re.compile(r"[0-9a-f]{7,64}")
 
-SCAN_ONLY = Verdict(passed=True, policy="none", notes=("Scan only: no policy gate was evaluated.",))
-"""The verdict stand-in for `scan` and the single-scanner functions, which report without deciding."""
-
 
 def render(
     runs: Sequence[ToolRun],
@@ -39,6 +36,8 @@ def render(
     commit_sha: str = "",
 ) -> dict[str, bytes]:
     """Every report file of a run, GitLab's security reports included (`pipeline.reports.gitlab_reports`).
+
+    `verdict` None: the run was not gated (a single scanner, an image scan); every report says so.
 
     `started`: when the scan began (GitLab's ``scan.start_time``; None: now); the end time is now, when the
     reports are rendered. `scanned_image`/`operating_system`: the image the run scanned and its distribution
@@ -57,7 +56,7 @@ def render(
     return write_reports(
         runs,
         findings,
-        verdict or SCAN_ONLY,
+        verdict,
         image=image,
         sboms=sboms,
         notes=notes,

@@ -23,7 +23,7 @@ from dagger import dag
 
 from pipeline import config as config_mod
 from pipeline.config import Config
-from pipeline.errors import InputError
+from pipeline.errors import InputError, ToolOutputError
 from pipeline.formats import sbom_pair
 from pipeline.model import ToolRun
 from pipeline.stages import image as image_stage
@@ -135,11 +135,14 @@ def invocation(
     raise InputError(f"unknown scanner {name!r}; use any of {', '.join(config_mod.SCANNERS)}")
 
 
-def parse(name: str, text: str, cfg: Config | None = None, inv: Invocation | None = None) -> ToolRun:
+def parse(
+    name: str, text: str, cfg: Config | None = None, inv: Invocation | None = None, *, sarif: str | None = None
+) -> ToolRun:
     """One scanner's report, parsed. With `cfg`, only the built Dockerfile (``[build] dockerfile``) must parse
     for hadolint; another Dockerfile hadolint cannot parse is a finding (see `hadolint.parse`). For semgrep,
-    `cfg` says which rules ran (for its coverage counts) and `inv` (the invocation that ran, default: this
-    stage's) where its rule ids' prefixes come from."""
+    `cfg` says which rules ran (for its coverage counts), `inv` (the invocation that ran, default: this
+    stage's) where its rule ids' prefixes come from, and `sarif` (its `semgrep.SARIF_REPORT`) the message
+    templates of every rule that ran (`semgrep.sarif_templates`)."""
     if name == "semgrep":
         cfg = cfg or Config()
         counts: dict[str, int] | None = {}
@@ -153,6 +156,7 @@ def parse(name: str, text: str, cfg: Config | None = None, inv: Invocation | Non
             rules=counts,
             rules_known=not (cfg.semgrep.rules or cfg.semgrep.packs),
             templates=templates,
+            sarif=sarif,
         )
     if name == "gitleaks":
         return gitleaks.parse(text)
@@ -232,6 +236,15 @@ async def source_sbom(source: dagger.Directory) -> str:
     return sbom_pair.finalize_cyclonedx(got.report, tool="trivy")
 
 
+async def semgrep_sarif(ctr: dagger.Container) -> str:
+    """semgrep's SARIF of the run in `ctr` (its rules' message templates); a `ToolOutputError` when missing."""
+    if not await ctr.exists(semgrep.SARIF_REPORT):
+        raise ToolOutputError(
+            semgrep.NAME, f"it wrote no SARIF at {semgrep.SARIF_REPORT}: its rules' messages are unknown"
+        )
+    return await ctr.file(semgrep.SARIF_REPORT).contents()
+
+
 async def run_scanners(
     source: dagger.Directory,
     cfg: Config,
@@ -292,12 +305,13 @@ async def run_scanners(
             dockerfiles=dockerfiles,
             trivy_checks=checks is not None,
         )
-        _, got = await collect_fresh(build, inv, buster=scanner_buster(name, cfg, now))
+        ctr, got = await collect_fresh(build, inv, buster=scanner_buster(name, cfg, now))
+        sarif = await semgrep_sarif(ctr) if name == "semgrep" else None
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)  # hadolint exits 0 when it ignored a broken config file
         if name == "trivy":
             trivy.check_stderr(got.stderr)  # trivy exits 0 when a Rego check failed to load or evaluate
-        results[name] = attrs.evolve(parse(name, got.report, cfg, inv), exit_code=got.exit_code)
+        results[name] = attrs.evolve(parse(name, got.report, cfg, inv, sarif=sarif), exit_code=got.exit_code)
 
     try:
         async with anyio.create_task_group() as tg:

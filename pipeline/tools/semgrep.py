@@ -18,7 +18,9 @@ that way, semgrep writes its errors (bad rule file, bad pattern…) to **stderr*
 JSON and not SARIF: semgrep's SARIF has one ``rules`` entry per rule *id*, so rules that share an id (89 ids
 are shared in semgrep's public rule set, 13 with different severities) collapse into the first one, and
 every result then takes that rule's severity, title and category. The JSON carries each result's own
-rule ``severity`` and ``metadata``, and lists the files scanned (``paths.scanned``).
+rule ``severity`` and ``metadata``, and lists the files scanned (``paths.scanned``). The same run also
+writes its SARIF (``--sarif-output``, `SARIF_REPORT`), read for one thing the JSON lacks: each rule's
+message *template* (`sarif_templates`), for the rules of the scanned tree and registry packs too.
 
 Exit codes (with ``--error``): 0 clean, 1 findings, anything else a failure (seen here: 7 for a rules
 file that is not valid YAML, 2 for a rule whose pattern does not parse or a registry that cannot be
@@ -53,11 +55,13 @@ Per result, all from the result's *own* rule (never from words in its id):
   ``yaml.kubernetes.``, ``terraform.``… — the language directory, not a word); else ``sast``. Whether a
   result is about a secret is `pipeline.formats.redact.is_secret_rule` of its category, tags and metadata
   (as for every SARIF tool). A secret's message is never semgrep's (an interpolated match carries the
-  value): it is the rule's template (metavariables by name) when `parse` is given it (`rule_templates`; the
-  stage knows the bundled rules'), else a fixed text naming the rule. The values go to `ToolRun.scrub`:
-  exactly those interpolated when the template is known (every one for a secret rule, the
-  credential-shaped ones otherwise), else every credential-shaped token of the message (and, for a
-  secret, of ``extra.lines`` when semgrep gives the source line); the reports scrub them everywhere.
+  value): it is the rule's template (metavariables by name) when `parse` knows it (`sarif_templates` of the
+  run's SARIF, which the stage always gives, and `rule_templates` of the bundled rules) and the message
+  follows it, else a fixed text naming the rule. The values go to `ToolRun.scrub`: exactly those
+  interpolated when the template is known (every one of at least `redact.MIN_SCRUB_LENGTH` characters for a
+  secret rule, however plain, e.g. a 6-letter password; the credential-shaped ones otherwise), else every
+  credential-shaped token of the message (and, for a secret, of ``extra.lines`` when semgrep gives the
+  source line); the reports scrub them everywhere.
 - **tags**: ``CWE-<n>`` of ``metadata.cwe``, ``metadata.owasp`` entries, and ``metadata.category``.
 - **title**: ``metadata.shortDescription`` (or ``short-description``), else the message's first sentence.
 - **help**: ``metadata.source`` when it is a link, else the first ``metadata.references`` link.
@@ -96,6 +100,8 @@ IMAGE = pinned(NAME)
 RULES_DIR = f"{IN}/rules"
 INVENTORY_DIR = f"{IN}/inventory"
 REPORT = f"{OUT}/semgrep.json"
+SARIF_REPORT = f"{OUT}/semgrep.sarif"
+"""semgrep's SARIF of the same run (``--sarif-output``): read only for its rules' message templates."""
 BUNDLED_RULES = Path(__file__).resolve().parent.parent / "rules" / "semgrep"
 """Host path of the bundled rules the stage mounts at `RULES_DIR`."""
 INVENTORY_RULES = Path(__file__).resolve().parent.parent / "rules" / "inventory"
@@ -238,6 +244,8 @@ def scan(
         "--error",
         "--json-output",
         REPORT,
+        "--sarif-output",
+        SARIF_REPORT,
         "--output",
         "/dev/null",
     ]
@@ -341,6 +349,38 @@ def rule_templates(paths: Sequence[Path] = (BUNDLED_RULES,)) -> dict[str, str]:
     return {k: v for k, v in found.items() if k not in ambiguous}
 
 
+def sarif_templates(text: str, prefixes: Sequence[str] = ()) -> dict[str, str]:
+    """Rule id (``prefixes`` cut, as `parse` cuts them) → message template, read from semgrep's SARIF of the
+    same run (`SARIF_REPORT`): every rule that ran has one there (``fullDescription``: semgrep writes the
+    rule's ``message``), the scanned tree's own rules and registry packs included, which `rule_templates`
+    cannot know. semgrep's SARIF keeps one rule per id, so an id shared by rules with different messages has
+    the first one's; `parse` uses a template only for a message that follows it.
+
+    A `ToolOutputError` when the SARIF is empty, not JSON or has no ``runs``: without the templates the values
+    a rule interpolated could not be told apart from its text.
+    """
+    text = strip_bom(text)
+    try:
+        data = loads_tool_json(text) if text.strip() else None
+    except (json.JSONDecodeError, ValueError):
+        data = None
+    if not isinstance(data, dict) or not isinstance(data.get("runs"), list):  # pyright: ignore[reportUnknownMemberType]
+        raise ToolOutputError(
+            NAME, f"its SARIF ({SARIF_REPORT}) is empty or not SARIF: its rules' messages are unknown"
+        )
+    found: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for run in _list(_obj(data).get("runs")):
+        for rule in _list(_obj(_obj(_obj(run).get("tool")).get("driver")).get("rules")):
+            rule_id, message = _obj(rule).get("id"), _obj(_obj(rule).get("fullDescription")).get("text")
+            if not isinstance(rule_id, str) or not isinstance(message, str) or not message.strip():
+                continue
+            rule_id = _strip(rule_id, prefixes)
+            if found.setdefault(rule_id, message.strip()) != message.strip():
+                ambiguous.add(rule_id)
+    return {k: v for k, v in found.items() if k not in ambiguous}
+
+
 def _category_of(metadata: Mapping[str, Any], rule_id: str) -> Category:
     chosen = metadata.get("seaworthy-category")
     if isinstance(chosen, str) and chosen.strip().lower() in ("sast", "secret", "misconfiguration"):
@@ -411,6 +451,8 @@ def _finding(result: Mapping[str, Any], templates: Mapping[str, str], scrub: lis
     tags.update(c.strip() for c in _strs(metadata.get("category")))
     tags.discard("")
     template = "" if unidentified else templates.get(rule_id, "")
+    if template and redact.interpolated_values(template, message) is None:
+        template = ""  # not the message this result was written from (another rule of the same id): unknown
     secret = not unidentified and redact.is_secret_rule(category, rule_id, tags, metadata)
     scrub.extend(_scrub_values(message, template, secret))
     lines = extra.get("lines")
@@ -515,13 +557,17 @@ def parse(
     rules: Mapping[str, int] | None = None,
     rules_known: bool = True,
     templates: Mapping[str, str] | None = None,
+    sarif: str | None = None,
 ) -> ToolRun:
     """Parse semgrep's JSON report. An error-level entry in ``errors`` (bad rule…) is a `ToolOutputError`.
 
     ``prefixes`` (`id_prefixes` of the invocation that ran) are cut from the rule ids.
     ``rules`` (rules per language, `rule_counts`) and ``rules_known`` (False when rules from the tree or
     registry packs ran too) fill `ToolRun.coverage`; without ``rules`` the rule counts are unknown.
-    ``templates`` (`rule_templates`, by rule id without prefix) are the messages of the rules known here.
+    ``templates`` (`rule_templates`, by rule id without prefix) are the messages of the rules known here;
+    ``sarif`` (semgrep's SARIF of the same run, `SARIF_REPORT`) adds those of every rule that ran
+    (`sarif_templates`): the stage always gives it, so the values a rule of the scanned tree or of a registry
+    pack interpolated into a secret's message are known and scrubbed, however short or plain.
     Results of the inventory rules (which never match) would be left out.
 
     The same guarantees as the SARIF reader (`pipeline.formats.sarif_in`): a UTF-8 BOM is skipped, lone
@@ -550,7 +596,7 @@ def parse(
     findings: list[Finding] = []
     scrub: list[str] = []
     no_location: Counter[str] = Counter()
-    known = templates or {}
+    known = {**(sarif_templates(sarif, prefixes) if sarif is not None else {}), **(templates or {})}
     with bulk():
         for index, raw in enumerate(_list(data["results"])):
             if not isinstance(raw, dict):

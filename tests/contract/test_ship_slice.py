@@ -29,7 +29,7 @@ from pipeline.policy.input import build_input
 from pipeline.policy.verdict import read_verdict
 from pipeline.reports import write_reports
 from pipeline.stages import scan
-from pipeline.tools import hadolint, languages, trivy
+from pipeline.tools import hadolint, languages, semgrep, trivy
 from pipeline.tools.base import CACHE, IN, OUT, SRC
 from tests.hostrun import run_on_host
 from tests.images import BuiltImage
@@ -71,7 +71,8 @@ def run_source_scanners(tmp: Path, project: Path, cfg: config.Config) -> tuple[T
         inv.exit_codes.check(inv.tool, got.exit_code, got.stderr)  # raises on a tool failure
         if name == "hadolint":
             hadolint.check_stderr(got.stderr)
-        runs.append(scan.parse(name, got.report, cfg, got.invocation))
+        sarif = (tmp / "out" / Path(semgrep.SARIF_REPORT).name).read_text() if name == "semgrep" else None
+        runs.append(scan.parse(name, got.report, cfg, got.invocation, sarif=sarif))  # as the stage reads them
     return tuple(runs)
 
 

@@ -177,12 +177,15 @@ def test_secret_ids() -> None:
 def test_scanned_reports_and_verdict() -> None:
     run = ToolRun(tool="semgrep", version="1", findings=())
     plain = api.scanned((run,))
-    assert plain.passed and plain.verdict is None
+    # an ungated scan decided nothing: it is not gated and it did not pass
+    assert not plain.gated and not plain.passed and plain.verdict is None
+    assert plain.summary.startswith("## Seaworthy: not gated\n")
     assert {"summary.md", "report.json", "junit.xml", "seaworthy.sarif"} <= set(plain.files)
     assert plain.findings_json() == "[]\n"
     denied = Verdict(passed=False, denials=(Reason("secrets.found", Decision.DENY, "a secret is committed"),))
     gated = api.scanned((run,), denied, {"verdict.json": api.verdict_json(denied)})
-    assert not gated.passed and "verdict.json" in gated.files
+    assert gated.gated and not gated.passed and "verdict.json" in gated.files
+    assert api.scanned((run,), Verdict(passed=True)).passed
     assert api.reasons(denied) == ["secrets.found: a secret is committed"]
 
 

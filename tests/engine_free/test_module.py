@@ -104,7 +104,7 @@ def test_every_function_and_argument_is_registrable() -> None:
         "ref", "passed", "verdict", "reasons", "summary", "reports", "sbom", "config_digests",
     }  # fmt: skip
     assert set(ScanResult.__dagger_object_type__.fields) == {  # pyright: ignore[reportAttributeAccessIssue]
-        "findings", "count", "passed", "verdict", "summary", "reports",
+        "findings", "count", "gated", "passed", "verdict", "summary", "reports",
     }  # fmt: skip
     assert set(GateResult.__dagger_object_type__.fields) == {"passed", "verdict", "reasons", "summary"}  # pyright: ignore[reportAttributeAccessIssue]
 

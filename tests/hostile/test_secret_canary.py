@@ -88,6 +88,13 @@ def _tree(tmp: Path) -> Path:
     return src
 
 
+def _sarif(tmp: Path, name: str) -> str | None:
+    """semgrep's SARIF of the run, as the stage reads it (`scan.semgrep_sarif`): OUT is ``tmp/out`` here."""
+    if name != "semgrep":
+        return None
+    return (tmp / "out" / Path(semgrep.SARIF_REPORT).name).read_text()
+
+
 def _run_scanners(tmp: Path, src: Path, cfg: config.Config) -> tuple[ToolRun, ...]:
     cache = tmp / "cache"
     db = cache / "trivy" / "db"
@@ -107,7 +114,7 @@ def _run_scanners(tmp: Path, src: Path, cfg: config.Config) -> tuple[ToolRun, ..
         got = run_on_host(inv, mapping)
         found = inv.exit_codes.check(inv.tool, got.exit_code, got.stderr)
         assert found or name == "trivy", f"{name} found nothing: the canary must be found by every scanner"
-        runs.append(scan.parse(name, got.report, cfg, inv))  # as the stage parses it
+        runs.append(scan.parse(name, got.report, cfg, inv, sarif=_sarif(tmp, name)))  # as the stage parses it
         # the raw reports: semgrep's carries the canary (its message interpolates it); the others do not
         if name == "semgrep":
             assert CANARY in got.report, "the canary rule does not interpolate the match: the test proves nothing"
@@ -125,10 +132,10 @@ def test_the_canary_reaches_no_report_no_gate_input_and_no_verdict(tmp_path: Pat
         assert any(loc.path == "app.py" and loc.start_line == 3 for f in run.findings for loc in f.locations), run.tool
     sem = [f for f in by_tool["semgrep"].findings if f.rule_id == "acme.hardcoded-api-token"]
     assert len(sem) == 1, [f.rule_id for f in by_tool["semgrep"].findings]
-    # redacted by its metadata (CWE-798), not by its id. semgrep's JSON never carries a rule's template and
-    # this rule comes from the scanned tree (the stage knows only the bundled rules' templates): the message
-    # is the fixed text, and the credential-shaped token of semgrep's message goes to the scrubber
-    assert sem[0].message == "Hard-coded secret (semgrep rule acme.hardcoded-api-token; the matched text is not shown)"
+    # redacted by its metadata (CWE-798), not by its id. semgrep's JSON never carries a rule's template; its
+    # SARIF of the same run does, for this rule of the scanned tree too: the message is the template
+    # (metavariables by name) and every value semgrep interpolated goes to the scrubber
+    assert sem[0].message == "Hard-coded API token $VAL assigned to $NAME; load it from the environment"
     assert CANARY in by_tool["semgrep"].scrub
 
     findings = merge_findings(f for r in runs for f in r.findings)
@@ -190,3 +197,67 @@ def test_a_finding_of_another_tool_quoting_the_canary_is_scrubbed_in_every_repor
         assert CANARY.encode() not in data, name
     assert REDACTED in files["report.json"].decode()
     assert attrs.evolve(quoting).message.endswith(CANARY)  # the input itself is untouched (values are immutable)
+
+
+# A short password of no credential shape (6 letters, the shortest value scrubbed: redact.MIN_SCRUB_LENGTH),
+# built at run time. Only the rule's template (from semgrep's SARIF) tells it apart from the message's words.
+SHORT = "".join(chr(ord("k") + i * 3 % 11) for i in range(6))
+
+SHORT_RULES = """\
+rules:
+  - id: acme.db-password
+    languages: [python]
+    severity: ERROR
+    message: Database password $VAL set in $NAME; read it from a secret store
+    metadata:
+      cwe: "CWE-259: Use of Hard-coded Password"
+    patterns:
+      - pattern: $NAME = "$VAL"
+      - metavariable-regex:
+          metavariable: $NAME
+          regex: (?i).*passw.*
+  - id: acme.string-setting
+    languages: [python]
+    severity: INFO
+    message: Setting $NAME is the literal $VAL; move settings to configuration
+    metadata:
+      category: maintainability
+    pattern: $NAME = "$VAL"
+"""
+
+
+def test_a_short_plain_password_a_rule_of_the_tree_interpolates_reaches_no_report(tmp_path: Path) -> None:
+    """The repository's own secret rule matches a 6-letter password; another of its rules (not about secrets)
+    quotes the same value in its message. Real semgrep; the value must leave no trace in any output."""
+    assert len(SHORT) == 6 and SHORT.isalpha()
+    src = tmp_path / "src"
+    (src / "rules").mkdir(parents=True)
+    (src / "rules" / "tokens.yml").write_text(SHORT_RULES)
+    (src / "app.py").write_text(f'DB_PASSWORD = "{SHORT}"\n')
+    (src / "seaworthy.toml").write_text(SETTINGS.replace('"gitleaks", "trivy"', '"gitleaks"'))
+    cfg = config.load((src / "seaworthy.toml").read_text())
+    inv = scan.invocation("semgrep", cfg)
+    got = run_on_host(inv, {SRC: src, OUT: tmp_path / "out", semgrep.INVENTORY_DIR: semgrep.INVENTORY_RULES})
+    assert inv.exit_codes.check(inv.tool, got.exit_code, got.stderr)
+    assert f"literal {SHORT};" in got.report, "semgrep did not interpolate the value: the test proves nothing"
+    run = scan.parse("semgrep", got.report, cfg, inv, sarif=_sarif(tmp_path, "semgrep"))
+    by_id = {f.rule_id: f for f in run.findings}
+    assert set(by_id) == {"acme.db-password", "acme.string-setting"}, sorted(by_id)
+    assert by_id["acme.db-password"].category is Category.SECRET
+    assert by_id["acme.db-password"].message == "Database password $VAL set in $NAME; read it from a secret store"
+    assert SHORT in run.scrub
+
+    def outputs(runs: tuple[ToolRun, ...]) -> dict[str, str]:
+        findings = merge_findings(f for r in runs for f in r.findings)
+        files = write_reports(runs, findings, None)
+        texts = {name: data.decode("utf-8") for name, data in files.items()}
+        texts["findings.json"] = json.dumps([finding_to_json(f) for f in findings], ensure_ascii=False)
+        texts["repr(findings)"] = repr(findings)
+        return texts
+
+    for name, text in outputs((run,)).items():
+        assert SHORT not in text, f"the short password leaked into {name}"
+    assert "app.py" in outputs((run,))["summary.md"]  # the reports still say where
+    # the control: parsed without the SARIF (as before it was read), the other rule's message keeps the value
+    blind = scan.parse("semgrep", got.report, cfg, inv)
+    assert any(SHORT in text for text in outputs((blind,)).values())

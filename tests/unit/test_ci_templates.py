@@ -149,7 +149,7 @@ SURFACE: Signatures = {
         "version": _fn(),
     },
     "ScanResult": {
-        **{name: _fn() for name in ("findings", "count", "passed", "verdict", "summary")},
+        **{name: _fn() for name in ("findings", "count", "gated", "passed", "verdict", "summary")},
         "reports": _fn(returns="Directory"),
     },
     "GateResult": {name: _fn() for name in ("passed", "verdict", "reasons", "summary")},

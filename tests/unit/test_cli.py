@@ -232,6 +232,19 @@ def test_report_renders_sarif_junit_markdown(report_json: Path, tmp_path: Path) 
     assert got.returncode == 0 and "Seaworthy" in got.stdout, got.stderr
 
 
+def test_report_of_an_ungated_run_is_rerendered_not_gated(tmp_path: Path) -> None:
+    runs, findings, _ = realistic()
+    path = tmp_path / "report.json"
+    path.write_bytes(render_report(runs, findings, None))
+    got = run("report", str(path), "--format", "markdown")
+    assert got.returncode == 0 and got.stdout.startswith("## Seaworthy: not gated\n"), got.stderr
+    got = run("report", str(path), "--format", "junit")
+    assert got.returncode == 0 and 'message="not gated: no policy was evaluated"' in got.stdout, got.stderr
+    got = run("report", str(path), "--format", "gitlab-sast")
+    assert got.returncode == 0, got.stderr
+    assert "not gated: no policy was evaluated" in [m["value"] for m in json.loads(got.stdout)["scan"]["messages"]]
+
+
 def test_report_renders_the_four_gitlab_reports_valid_and_deterministic(report_json: Path) -> None:
     schema = json.loads((Path(gitlab.__file__).parent / "schemas" / "gitlab-security-report-15.0.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)

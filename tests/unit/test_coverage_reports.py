@@ -63,8 +63,6 @@ def test_dev_marker_round_trips_through_report_json() -> None:
 
 
 def test_a_report_no_gate_decided_never_says_passed() -> None:
-    from pipeline.stages.report import SCAN_ONLY
-
-    summary = write_reports([], [finding(severity=Severity.CRITICAL)], SCAN_ONLY)["summary.md"].decode()
+    summary = write_reports([], [finding(severity=Severity.CRITICAL)], None)["summary.md"].decode()
     assert summary.startswith("## Seaworthy: not gated\n")
     assert "passed" not in summary.splitlines()[0]

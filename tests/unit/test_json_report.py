@@ -79,7 +79,7 @@ def test_document_shape() -> None:
     runs, findings, verdict = realistic()
     doc = json.loads(render_report(runs, findings, verdict))
     assert doc["schema"] == SCHEMA == "seaworthy.report/v1"
-    assert sorted(doc) == ["findings", "image", "notes", "runs", "sboms", "schema", "summary", "verdict"]
+    assert sorted(doc) == ["findings", "gated", "image", "notes", "runs", "sboms", "schema", "summary", "verdict"]
     assert doc["image"] is None and doc["sboms"] == []
     assert doc["verdict"]["passed"] is False
     assert [d["rule_id"] for d in doc["verdict"]["denials"]] == ["secrets", "vulnerabilities.critical"]

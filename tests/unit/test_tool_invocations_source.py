@@ -83,6 +83,8 @@ def test_semgrep_default_scan_uses_bundled_rules_offline() -> None:
     # with --no-rewrite-rule-ids semgrep keeps one of two rules sharing an id across files: never pass it
     assert "--no-rewrite-rule-ids" not in argv
     assert argv[argv.index("--json-output") + 1] == inv.report == f"{OUT}/semgrep.json"
+    # the same run's SARIF, for every rule's message template (semgrep's JSON has none)
+    assert argv[argv.index("--sarif-output") + 1] == semgrep.SARIF_REPORT == f"{OUT}/semgrep.sarif"
     assert argv[argv.index("--output") + 1] == "/dev/null"  # the text report (with source lines) goes nowhere
     assert argv[-1] == "."
     assert "--no-git-ignore" not in argv
@@ -557,3 +559,57 @@ def test_semgrep_parse_with_a_template_shows_a_secret_rules_message_by_name_and_
         "Hard-coded secret (semgrep rule own.token; the matched text is not shown)"
     )
     assert unknown.scrub == (token,)
+
+
+def _sarif(*rules: tuple[str, str]) -> str:
+    described = [{"id": i, "fullDescription": {"text": m}, "shortDescription": {"text": "x"}} for i, m in rules]
+    return json.dumps({"version": "2.1.0", "runs": [{"tool": {"driver": {"name": "Semgrep OSS", "rules": described}}}]})
+
+
+def test_semgrep_sarif_templates_read_every_rule_that_ran_with_prefixes_cut_and_ambiguous_ids_dropped() -> None:
+    text = _sarif(
+        ("src.rules.own.password", "password $VAL in $NAME"),
+        ("src.rules.own.twice", "one $X"),
+        ("src.rules.own.twice", "two $X"),
+        ("python.lang.registry-rule", "registry says $X"),
+    )
+    assert semgrep.sarif_templates(text, ("src.rules.",)) == {
+        "own.password": "password $VAL in $NAME",
+        "python.lang.registry-rule": "registry says $X",
+    }
+
+
+@pytest.mark.parametrize("broken", ["", "not json", "[]", '{"runs": {}}', "\ufeff"])
+def test_semgrep_sarif_that_cannot_be_read_fails_closed(broken: str) -> None:
+    with pytest.raises(ToolOutputError, match=r"its SARIF .* is empty or not SARIF"):
+        semgrep.sarif_templates(broken)
+    with pytest.raises(ToolOutputError, match="its SARIF"):
+        semgrep.parse(semgrep_json([]), sarif=broken)
+
+
+def test_semgrep_parse_with_the_runs_sarif_scrubs_a_short_plain_password_of_a_rule_of_the_tree() -> None:
+    password = "kqzxwv"  # 6 letters: no credential shape, so only the template can tell it is a matched value
+    results = [
+        result("own.password", f"password {password} in DB_PASSWORD", "ERROR", cwe=["CWE-259"]),
+        result("own.literal", f"string literal {password}", "INFO"),
+    ]
+    sarif = _sarif(("own.password", "password $VAL in $NAME"), ("own.literal", "string literal $X"))
+    run = semgrep.parse(semgrep_json(results), sarif=sarif)
+    by_id = {f.rule_id: f for f in run.findings}
+    assert by_id["own.password"].message == "password $VAL in $NAME"
+    assert by_id["own.literal"].message == "string literal [REDACTED]"  # scrubbed in another rule's text too
+    assert set(run.scrub) == {password, "DB_PASSWORD"}
+    # without the SARIF nothing says which part of the message was matched: the short value stays in the
+    # other rule's message (what the SARIF is for)
+    blind = semgrep.parse(semgrep_json(results))
+    assert password in {f.rule_id: f.message for f in blind.findings}["own.literal"]
+
+
+def test_semgrep_template_a_message_does_not_follow_is_not_used() -> None:
+    """semgrep's SARIF keeps the first rule of a shared id: a result of the other rule must not take its text."""
+    token = "ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"
+    results = [result("own.token", f"other rule says {token}", "ERROR", cwe=["CWE-798"])]
+    run = semgrep.parse(semgrep_json(results), templates={"own.token": "token $VAL in $NAME"})
+    (f,) = run.findings
+    assert f.message == "Hard-coded secret (semgrep rule own.token; the matched text is not shown)"
+    assert run.scrub == (token,)

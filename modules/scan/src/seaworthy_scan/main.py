@@ -23,8 +23,10 @@ class ScanResult:
     findings: str = field()
     """The merged findings as JSON (the `findings` array of report.json)."""
     count: int = field()
+    gated: bool = field()
+    """Whether the policy gate was evaluated (false with --gated=false)."""
     passed: bool = field()
-    """True when the gate passed, or when the scan was not gated."""
+    """True only when the gate was evaluated and passed (false when not gated: an ungated scan passes nothing)."""
     verdict: str = field()
     """The verdict document (JSON); "" when not gated."""
     summary: str = field()
@@ -38,6 +40,7 @@ def scan_result(scanned: api.Scanned) -> ScanResult:
     return ScanResult(
         findings=scanned.findings_json(),
         count=len(scanned.findings),
+        gated=scanned.gated,
         passed=scanned.passed,
         verdict=verdict,
         summary=scanned.summary,

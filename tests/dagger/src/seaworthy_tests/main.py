@@ -270,6 +270,12 @@ class SeaworthyTests:
         }
         for name, count in counts.items():
             check(count > 0, f"{name} found nothing in the bad project: {counts}")
+        # a single scanner decides nothing: not gated, so not passed, and its reports say so
+        alone = sw.gitleaks(source=bad)
+        check(await alone.gated() is False and await alone.passed() is False, "a single scanner passed ungated")
+        check((await alone.summary()).startswith("## Seaworthy: not gated\n"), "summary.md of a single scanner")
+        report = json.loads(await alone.reports().file("report.json").contents())
+        check(report["gated"] is False and report["verdict"] is None, "report.json of a single scanner")
         # njsscan runs only where there is JavaScript: the Express fixture app has its injections
         check(await sw.njsscan(source=express).count() > 0, "njsscan found nothing in the Express fixture app")
         return json.dumps(counts, sort_keys=True)
@@ -411,7 +417,10 @@ class SeaworthyTests:
         check("sha256:" in facts and "config_digest" in facts, facts[:500])
         scanned = image.scan()
         check(await scanned.count() >= 0 and bool(await scanned.summary()), "Image.scan summary")
-        check(await scanned.verdict() == "" and await scanned.passed() is True, "an image scan is not gated")
+        check(
+            await scanned.verdict() == "" and await scanned.gated() is False and await scanned.passed() is False,
+            "an image scan is not gated, so it does not pass",
+        )
         check(await image.tarball().size() > 0 and bool(await image.container().id()), "Image fields")
         other = await dag.seaworthy().image(container=dag.container().from_(ALPINE)).scan().count()
         check(other >= 0, "Image.scan of a given container")
