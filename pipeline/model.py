@@ -367,8 +367,8 @@ class Verdict:
     warnings: tuple[Reason, ...] = ()
     notes: tuple[str, ...] = ()
     """E.g. exceptions that matched nothing, results left out of a capped report."""
-    policy: str = "thresholds"
-    """Which gate decided (the first threshold gate, or the Rego policy set)."""
+    policy: str = "rego"
+    """Which gate decided: "rego" (reports of the removed first threshold gate say "thresholds")."""
 
     @property
     def reasons(self) -> tuple[Reason, ...]:

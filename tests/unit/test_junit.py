@@ -78,7 +78,7 @@ def test_passing_gate_and_idle_tool() -> None:
     gate, hadolint = root
     assert [c.get("name") for c in gate.findall("testcase")] == ["verdict"]
     assert gate.find("testcase/failure") is None
-    assert gate.findtext("testcase/system-out") == "passed (policy: thresholds)"
+    assert gate.findtext("testcase/system-out") == "passed (policy: rego)"
     assert [c.get("name") for c in hadolint.findall("testcase")] == ["no findings"]
     assert root.get("failures") == "0"
 

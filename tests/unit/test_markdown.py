@@ -23,7 +23,7 @@ def test_verdict_comes_first_with_every_denial() -> None:
     md = render_markdown(runs, findings, verdict)
     lines = md.splitlines()
     assert lines[0] == "## Seaworthy: ❌ failed"
-    assert "Policy `thresholds`: 2 denials, 1 warning." in lines
+    assert "Policy `rego`: 2 denials, 1 warning." in lines
     denied = md.index("### Denied")
     assert denied < md.index("### Warnings") < md.index("### Findings") < md.index("### Top")
     assert md.index("### Top") < md.index("### Tools") < md.index("### Notes")
