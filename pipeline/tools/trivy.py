@@ -1011,7 +1011,9 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
     """
     if mode not in ("fs", "image"):
         raise ValueError(f"trivy parse mode {mode!r}; use 'fs' or 'image'")
-    doc = expect_dict(NAME, load_json(NAME, text), "the report")
+    with bulk():  # json.loads builds a dict per entry: no cyclic collections while it does
+        loaded = load_json(NAME, text)
+    doc = expect_dict(NAME, loaded, "the report")
     schema = doc.get("SchemaVersion")
     if schema is None:
         raise ToolOutputError(NAME, "the report has no SchemaVersion (is it trivy's --format json?)")
