@@ -228,7 +228,7 @@ def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     with bulk():
         for f in findings:
             groups.setdefault(f.fingerprint, []).append(f)
-        merged = [_merge_group(g) for g in _join_overlapping_secrets(groups)]
+        merged = [g[0] if len(g) == 1 else _merge_group(g) for g in _join_overlapping_secrets(groups)]
         merged.sort(key=sort_key)
     return tuple(merged)
 
@@ -268,7 +268,7 @@ def _merge_group(group: list[Finding]) -> Finding:
         return group[0]
     group = sorted(group, key=lambda f: (f.tools, f.message))
     best = max(group, key=lambda f: f.severity)
-    category = min((f.category for f in group), key=lambda c: list(Category).index(c))
+    category = min((f.category for f in group), key=_CATEGORY_ORDER.__getitem__)
     package = next((f.package for f in group if f.package and f.package.fixed_version), group[0].package)
     return Finding(
         category=category,
@@ -297,6 +297,8 @@ def sort_key(f: Finding) -> tuple[int, str, str, str, int, str]:
 # sort_key runs once per finding on every sort (100k findings): plain dict lookups, not enum properties.
 _NEGATED_RANK = {s: -int(s) for s in Severity}
 _CATEGORY_VALUE = {c: c.value for c in Category}
+_CATEGORY_ORDER = {c: i for i, c in enumerate(Category)}
+"""Declaration order of the categories (the most specific first), by lookup: `_merge_group` picks the lowest."""
 
 
 @attrs.frozen

@@ -75,48 +75,75 @@ _SEVERITY = {s: (s.name, int(s)) for s in Severity}
 
 def _findings(findings: Sequence[Finding]) -> list[dict[str, Any]]:
     """The findings' entries, most severe first. Hot path (100k findings on the way to the gate): parsers
-    share Package objects and location tuples between findings, so their JSON parts are built once each
-    (the document is only serialized, never mutated, so sharing them is safe)."""
-    packages: dict[int, dict[str, Any]] = {}
-    locations: dict[int, list[dict[str, Any]]] = {}
+    share Package objects, location tuples and tool tuples between findings, so their JSON parts (and the
+    `where` text they decide) are built once each (the document is only serialized, never mutated, so sharing
+    them is safe)."""
+    packages: dict[int, tuple[dict[str, Any], bool, str]] = {}
+    locations: dict[int, tuple[list[dict[str, Any]], str]] = {}
+    tools: dict[int, list[str]] = {}
     out: list[dict[str, Any]] = []
     with bulk():  # no cyclic GC passes over the objects built here (linear time; see pipeline.model.bulk)
-        _add_findings(findings, packages, locations, out)
+        _add_findings(findings, packages, locations, tools, out)
     return out
 
 
 def _add_findings(
     findings: Sequence[Finding],
-    packages: dict[int, dict[str, Any]],
-    locations: dict[int, list[dict[str, Any]]],
+    packages: dict[int, tuple[dict[str, Any], bool, str]],
+    locations: dict[int, tuple[list[dict[str, Any]], str]],
+    tools: dict[int, list[str]],
     out: list[dict[str, Any]],
 ) -> None:
+    """One entry per finding; the parts a finding shares with others come from the caches, keyed by the
+    identity of the shared object (alive in `findings` throughout). `where` is the
+    package's "name version" for a vulnerability with a package, else the first location rendered, else the
+    package's name, else "" (tests/unit/test_gate_input_equivalence.py compares with the plain version)."""
+    append = out.append
     for f in sorted(findings, key=sort_key):
+        f_locations = f.locations
+        loc_entry = locations.get(id(f_locations))
+        if loc_entry is None:
+            loc_entry = locations[id(f_locations)] = (
+                [{"path": loc.path, "line": loc.start_line} for loc in f_locations],
+                f_locations[0].render() if f_locations else "",
+            )
         pkg = f.package
-        pkg_json = None
-        if pkg is not None:
-            pkg_json = packages.get(id(pkg))
-            if pkg_json is None:
-                pkg_json = packages[id(pkg)] = _package(pkg)
-        locs = locations.get(id(f.locations))
-        if locs is None:
-            locs = locations[id(f.locations)] = [{"path": loc.path, "line": loc.start_line} for loc in f.locations]
+        if pkg is None:
+            pkg_json, fixable, where = None, False, loc_entry[1]
+        else:
+            pkg_entry = packages.get(id(pkg))
+            if pkg_entry is None:
+                pkg_entry = packages[id(pkg)] = (
+                    _package(pkg),
+                    bool(pkg.fixed_version),
+                    f"{pkg.name} {pkg.version}".strip(),
+                )
+            pkg_json, fixable, where = pkg_entry
+            if f.category not in _VULN_CATEGORIES:
+                where = loc_entry[1] if f_locations else pkg.name
+        f_tools = f.tools
+        tools_json = tools.get(id(f_tools))
+        if tools_json is None:
+            tools_json = tools[id(f_tools)] = sorted(f_tools)
         severity, rank = _SEVERITY[f.severity]
-        out.append(
+        append(
             {
                 "category": _CATEGORY[f.category],
                 "rule_id": f.rule_id,
                 "severity": severity,
                 "rank": rank,
-                "fixable": pkg is not None and bool(pkg.fixed_version),
+                "fixable": fixable,
                 "package": pkg_json,
-                "locations": locs,
-                "where": _where(f),
-                "tools": sorted(f.tools),
+                "locations": loc_entry[0],
+                "where": where,
+                "tools": tools_json,
                 "fingerprint": f.fingerprint,
                 "dev": f.dev,
             }
         )
+
+
+_VULN_CATEGORIES = frozenset(c for c in Category if c.is_vulnerability)
 
 
 def _package(pkg: Package) -> dict[str, Any]:
@@ -128,14 +155,6 @@ def _package(pkg: Package) -> dict[str, Any]:
         "purl": pkg.purl,
         "fixed_version": pkg.fixed_version,
     }
-
-
-def _where(f: Finding) -> str:
-    if f.package is not None and f.category.is_vulnerability:
-        return f"{f.package.name} {f.package.version}".strip()
-    if f.locations:
-        return f.locations[0].render()
-    return f.package.name if f.package else ""
 
 
 def _sbom(s: SbomSummary) -> dict[str, Any]:

@@ -843,7 +843,14 @@ class _Parser:
                 _required_str(v, "InstalledVersion", f"{what}.Vulnerabilities[{j}]")
             fixed: Any = v.get("FixedVersion")
             fixed = fixed if type(fixed) is str else ""
-            purl, uid = _identifier(v.get("PkgIdentifier"))
+            ident: Any = v.get("PkgIdentifier")  # `_identifier`, inline (once per entry)
+            if type(ident) is dict:
+                ident_d = cast("dict[str, Any]", ident)
+                purl, uid = ident_d.get("PURL"), ident_d.get("UID")
+                purl = purl if type(purl) is str else ""
+                uid = uid if type(uid) is str else ""
+            else:
+                purl = uid = ""
             place: Any = uid if fs_mode else v.get("PkgPath") or ""
             if type(place) is not str:
                 place = ""
@@ -1011,7 +1018,9 @@ def parse(text: str, *, mode: Mode) -> ToolRun:
     """
     if mode not in ("fs", "image"):
         raise ValueError(f"trivy parse mode {mode!r}; use 'fs' or 'image'")
-    doc = expect_dict(NAME, load_json(NAME, text), "the report")
+    with bulk():  # json.loads builds a dict per entry: no cyclic collections while it does
+        loaded = load_json(NAME, text)
+    doc = expect_dict(NAME, loaded, "the report")
     schema = doc.get("SchemaVersion")
     if schema is None:
         raise ToolOutputError(NAME, "the report has no SchemaVersion (is it trivy's --format json?)")

@@ -508,3 +508,17 @@ def test_licence_entries_are_findings_never_dropped() -> None:
     gpl = by_rule["GPL-2.0-only"]
     assert gpl.severity is Severity.HIGH
     assert gpl.package is not None and (gpl.package.name, gpl.package.version) == ("foo", "")
+
+
+@pytest.mark.parametrize(
+    "ident",
+    [["pkg:pypi/jinja2@2.10"], "pkg:pypi/jinja2@2.10", {"PURL": 7, "UID": ["acb40a136af6983f"]}, {}],
+)
+def test_an_unreadable_package_identifier_gives_no_purl_and_keeps_the_finding(ident: Any) -> None:
+    """PkgIdentifier not an object, or PURL/UID not strings: no purl, no lock-file line (no UID to look
+    up), the ecosystem from the result's type; the finding itself is kept."""
+    doc = fs_report()
+    doc["Results"][0]["Vulnerabilities"] = [dict(vuln(), PkgIdentifier=ident)]
+    (f,) = [f for f in trivy.parse(json.dumps(doc), mode="fs").findings if f.rule_id == "CVE-2019-10906"]
+    assert f.package == Package("Jinja2", "2.10", "pypi", "", "2.10.1")
+    assert f.locations == (Location("requirements.txt"),)
