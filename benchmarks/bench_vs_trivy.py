@@ -6,13 +6,14 @@ For each size, one trivy image report (benchmarks/bench_pipeline.py's generator:
 2,000 packages, one in ten reported twice) is written to a file, then timed: wall seconds and CPU seconds
 (user + system of this process and of the children it reaped, from os.times(): the gate's regorus child
 included), the median of --repeat runs (default 3; --repeat-large for 100k and more, where trivy convert
-alone takes a minute or more a run):
+alone takes a minute or more a run), each command after one untimed run (trivy's only below 100k):
 
 - Seaworthy, in process, the steps `ship` runs on it: read the file, `trivy.parse`, `merge_findings`,
   `build_input`, the gate-input.json text ship writes (`json.dumps(..., sort_keys=True)`), the Rego
   gate on the bundled policies (regorus: OPA, which ship runs in a container, cannot run here),
   `read_verdict`, and `render_sarif` (seaworthy.sarif);
-- Seaworthy in a fresh process (`--once FILE`): the same plus the interpreter start and the imports;
+- Seaworthy in a fresh process (`--once FILE`): the same plus the interpreter start and the imports, with
+  the bytecode cache written as an installation has it (PYTHONDONTWRITEBYTECODE is dropped for the child);
 - trivy: `trivy convert --format sarif --output … FILE` (the real binary, a fresh process each time).
 
 Prints a table with the growth factor from each size to the next. Asserts nothing (a shared machine).
@@ -85,14 +86,19 @@ def cpu_seconds() -> float:
     return t.user + t.system + t.children_user + t.children_system
 
 
-def median_run(argv: list[str], repeat: int) -> tuple[float, float]:
-    """(wall, CPU) seconds of a command: the median of `repeat` runs each (CPU = user + system of the child)."""
+def median_run(
+    argv: list[str], repeat: int, env: dict[str, str] | None = None, *, warm: bool = True
+) -> tuple[float, float]:
+    """(wall, CPU) seconds of a command: the median of `repeat` runs each (CPU = user + system of the child),
+    after one untimed run when `warm` (files in the page cache, Python's bytecode cache written)."""
+    if warm:
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     walls: list[float] = []
     cpus: list[float] = []
     for _ in range(repeat):
         c0 = cpu_seconds()
         t0 = time.perf_counter()
-        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
         walls.append(time.perf_counter() - t0)
         cpus.append(cpu_seconds() - c0)
     return statistics.median(walls), statistics.median(cpus)
@@ -126,10 +132,15 @@ def main() -> None:
             wall = statistics.median(r[0] for r in runs)
             cpu = statistics.median(r[1] for r in runs)
             step_median = {k: statistics.median(r[2][k] for r in runs) for k in runs[0][2]}
-            fresh = median_run([sys.executable, __file__, "--once", str(report)], repeat)
+            # as installed: pip writes bytecode at install; PYTHONDONTWRITEBYTECODE (set on some CI machines)
+            # would make every fresh process compile the pipeline's modules again (about 0.2 s)
+            env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+            fresh = median_run([sys.executable, __file__, "--once", str(report)], repeat, env)
             out = Path(tmp) / "trivy.sarif"
             trivy_s = median_run(
-                [trivy_bin, "convert", "--quiet", "--format", "sarif", "--output", str(out), str(report)], repeat
+                [trivy_bin, "convert", "--quiet", "--format", "sarif", "--output", str(out), str(report)],
+                repeat,
+                warm=n < 100_000,  # a warm-up run of trivy at 100k would take minutes
             )
             rows.append((n, (wall, cpu), fresh, trivy_s))
             print(

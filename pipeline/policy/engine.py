@@ -14,7 +14,7 @@ import re
 import select
 import signal
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
 
@@ -133,7 +133,8 @@ def evaluate_with_regorus(
     Fails closed with a one-line PolicyError: an input that does not match the gate input schema, a user
     file that is empty, not UTF-8, outside seaworthy.rules.<name>, calls a forbidden built-in or is
     recursive (regorus would crash), a syntax error (file and line), an evaluation error, an evaluation that
-    takes longer than `timeout` seconds or crashes (it runs in a forked child process).
+    takes longer than `timeout` seconds or crashes. A forked child reads the text and evaluates while this
+    process validates the document; an invalid document stops the child, and no verdict comes from it.
     """
     try:
         regorus: Any = importlib.import_module("regorus")
@@ -145,11 +146,37 @@ def evaluate_with_regorus(
         raise PolicyError("no policy folder given; pass the bundled folder (BUNDLED_POLICY_DIR) at least.")
     if input_text is not None and isinstance(input_doc, str):
         raise TypeError("input_text= goes with an input document (a mapping), not with JSON text")
-    if query == GATE_QUERY:
+
+    def validate() -> None:
+        if query != GATE_QUERY:
+            return
         if isinstance(input_doc, str):
             load_gate_input(input_doc, where="(in-process)")  # parsed and validated; regorus reads the text
         else:
             validate_gate_input(input_doc, where="(in-process)")
+
+    # The input's own errors come first, then the policies', then what regorus makes of the text, as when each
+    # step waited for the one before; but the valid case (all of them pass) validates the document in this
+    # process while a forked child reads the text and evaluates (two cores: issue 8, 100k findings). A verdict
+    # is only read once the document is valid: an invalid one stops the child and raises.
+    try:
+        engine = _load_policies(regorus, policy_dirs)
+        if input_text is not None:
+            text = input_text
+        else:
+            text = input_doc if isinstance(input_doc, str) else json.dumps(input_doc, allow_nan=False)
+    except ValueError as exc:  # NaN/Infinity in the document
+        validate()
+        raise _not_plain_json(exc) from None
+    except PolicyError:
+        validate()
+        raise
+    raw = _eval_bounded(engine, query, timeout, input_text=text, meanwhile=validate)
+    return _value(json.loads(raw), query)
+
+
+def _load_policies(regorus: Any, policy_dirs: Sequence[str | Path]) -> Any:
+    """A fresh engine holding the bundled policies (parsed once per process) and the user's, checked."""
     user_texts = check_packages(policy_dirs)
     first = tuple((str(path), read_policy_text(path)) for path in policy_files(policy_dirs[0]))
     engine: Any = _parsed_policies(regorus, first).clone()  # the bundled folder, parsed once per process
@@ -163,19 +190,14 @@ def evaluate_with_regorus(
             _add_policy(engine, str(path), text)
     if user_files:  # the bundled policies alone have no cycle (tests/hostile/test_user_policies.py checks it)
         check_recursion(json.loads(engine.get_ast_as_json()), user_files)
-    try:
-        if input_text is not None:
-            text = input_text
-        else:
-            text = input_doc if isinstance(input_doc, str) else json.dumps(input_doc, allow_nan=False)
-        engine.set_input_json(text)
-    except (ValueError, RuntimeError) as exc:  # NaN/Infinity, or text regorus refuses (a lone surrogate)
-        raise PolicyError(
-            f"the gate input is not plain JSON ({_first_lines(str(exc))}); "
-            "give the gate a document without NaN/Infinity and with valid Unicode text."
-        ) from None
-    raw = _eval_bounded(engine, query, timeout)
-    return _value(json.loads(raw), query)
+    return engine
+
+
+def _not_plain_json(exc: Exception) -> PolicyError:
+    return PolicyError(
+        f"the gate input is not plain JSON ({_first_lines(str(exc))}); "
+        "give the gate a document without NaN/Infinity and with valid Unicode text."
+    )
 
 
 _PARSED: dict[tuple[tuple[str, str], ...], Any] = {}
@@ -202,17 +224,26 @@ def _add_policy(engine: Any, name: str, text: str) -> None:
         raise PolicyError(_syntax_message(Path(name), str(exc))) from None
 
 
-def _eval_bounded(engine: Any, query: str, timeout: float) -> str:
-    """Evaluate in a forked child: a time limit that can be enforced, and a crash of regorus stays there."""
+def _eval_bounded(
+    engine: Any, query: str, timeout: float, *, input_text: str, meanwhile: Callable[[], None] = lambda: None
+) -> str:
+    """Read the input and evaluate in a forked child: a time limit that can be enforced, a crash of regorus
+    stays there, and this process runs `meanwhile` (the input's validation) at the same time. If `meanwhile`
+    raises, the child is stopped and the error goes on. `timeout` counts from the fork."""
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:  # pragma: no cover - the child process (its coverage is not collected)
         try:
             os.close(read_end)
             try:
-                payload = b"ok\n" + engine.eval_query_as_json(query).encode()
-            except BaseException as exc:  # reported to the parent, which raises PolicyError
-                payload = b"error\n" + str(exc).encode("utf-8", "replace")
+                engine.set_input_json(input_text)
+            except BaseException as exc:  # NaN/Infinity, or text regorus refuses (a lone surrogate)
+                payload = b"input\n" + str(exc).encode("utf-8", "replace")
+            else:
+                try:
+                    payload = b"ok\n" + engine.eval_query_as_json(query).encode()
+                except BaseException as exc:  # reported to the parent, which raises PolicyError
+                    payload = b"error\n" + str(exc).encode("utf-8", "replace")
             view = memoryview(payload)
             while view:
                 view = view[os.write(write_end, view) :]
@@ -223,6 +254,7 @@ def _eval_bounded(engine: Any, query: str, timeout: float) -> str:
     deadline = time.monotonic() + timeout
     finished = False
     try:
+        meanwhile()
         while True:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -240,7 +272,7 @@ def _eval_bounded(engine: Any, query: str, timeout: float) -> str:
             chunks.append(data)
     finally:
         os.close(read_end)
-        if not finished:  # timed out or interrupted: the child must not outlive the call
+        if not finished:  # timed out, invalid input or interrupted: the child must not outlive the call
             os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
     if os.WIFSIGNALED(status):
@@ -251,6 +283,8 @@ def _eval_bounded(engine: Any, query: str, timeout: float) -> str:
     out = b"".join(chunks)
     head, _, body = out.partition(b"\n")
     text = body.decode("utf-8", "replace")
+    if head == b"input":
+        raise _not_plain_json(RuntimeError(text))
     if head != b"ok":
         raise PolicyError(f"evaluating {query} failed: {_first_lines(text)}")
     return text

@@ -64,7 +64,17 @@ from typing import Any, Literal, cast
 import attrs
 
 from pipeline.errors import ConfigError, ToolFailed, ToolOutputError
-from pipeline.model import Category, Finding, Location, Package, Severity, ToolRun, bulk
+from pipeline.model import (
+    Category,
+    Finding,
+    Location,
+    Package,
+    Severity,
+    ToolRun,
+    bulk,
+    finding_from_parts,
+    fingerprint_key,
+)
 from pipeline.tools.base import (
     CACHE,
     IN,
@@ -764,6 +774,8 @@ class _Parser:
         self.no_target: list[int] = []
         """Indexes of results without a Target: their findings are kept, without a location."""
         self.package_index: dict[tuple[str, str], list[_Pkg]] = {}
+        self.fingerprints: dict[tuple[str, ...], str] = {}
+        """Fingerprint by merge key: a vulnerability reported in several places is hashed once."""
 
     def where(self, target: str) -> str:
         if self.mode == "fs":
@@ -830,6 +842,8 @@ class _Parser:
         fs_mode = self.mode == "fs"
         loc_cache: dict[str, tuple[Location, ...]] = {}
         pkg_cache = self.packages
+        fp_cache = self.fingerprints
+        append = out.append
         for j, raw in enumerate(vulns):
             if type(raw) is not dict:
                 raise ToolOutputError(NAME, f"{what}.Vulnerabilities[{j}] is {type(raw).__name__}, expected an object")
@@ -879,19 +893,26 @@ class _Parser:
             dev = bool(dev_uids) and uid in dev_uids
             if dev:
                 fix_text += "; a development dependency"
-            out.append(
-                Finding(
-                    category=category,
-                    rule_id=vuln_id,
-                    severity=severity,
-                    message=f"{name} {version} is affected by {vuln_id} ({fix_text})",
-                    tools=TOOLS,
-                    locations=locs,
-                    package=package,
-                    title=title if type(title) is str else "",
-                    help_uri=help_uri,  # pyright: ignore[reportArgumentType]
-                    tags=tags,
-                    dev=dev,
+            # the fingerprint is the hash of merge_key: for a vulnerability with a package, this tuple
+            key = ("vuln", vuln_id, package.ecosystem, name, version)
+            fingerprint = fp_cache.get(key)
+            if fingerprint is None:
+                fingerprint = fp_cache[key] = fingerprint_key(key)
+            append(
+                finding_from_parts(
+                    category,
+                    vuln_id,
+                    severity,
+                    f"{name} {version} is affected by {vuln_id} ({fix_text})",
+                    TOOLS,
+                    locs,
+                    package,
+                    title if type(title) is str else "",
+                    help_uri,  # pyright: ignore[reportArgumentType]
+                    tags,
+                    "",
+                    dev,
+                    fingerprint,
                 )
             )
 

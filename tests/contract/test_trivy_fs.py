@@ -9,10 +9,11 @@ import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import attrs
 import pytest
 
 from pipeline.errors import ConfigError, ToolFailed
-from pipeline.model import Category, Severity, ToolRun
+from pipeline.model import Category, Finding, Severity, ToolRun, fingerprint_of
 from pipeline.tools import trivy
 from pipeline.tools.base import CACHE, OUT, SRC, Invocation
 from tests.hostrun import HostResult, run_on_host
@@ -107,6 +108,10 @@ def test_bad_project_reports_exactly_the_fixture_cves_with_fixed_versions(
         assert loc.start_line == line_of(src / "requirements.txt", rf"^{f.package.name}==")
         assert f.title  # from the fixture DB's vulnerability bucket
         assert f.fixable
+    # the parser's fast path (`finding_from_parts`, fingerprints cached per merge key) builds what Finding(...) builds
+    for f in run_.findings:
+        assert f == Finding(**{a.name: getattr(f, a.name) for a in attrs.fields(Finding) if a.name != "fingerprint"})
+        assert f.fingerprint == fingerprint_of(f)
 
 
 def test_bad_project_dockerfile_misconfigurations(bad_scan: tuple[ToolRun, Path, bool]) -> None:

@@ -8,10 +8,11 @@ import shutil
 import tarfile
 from pathlib import Path
 
+import attrs
 import pytest
 
 from pipeline.errors import ToolFailed
-from pipeline.model import Category, Finding, Severity
+from pipeline.model import Category, Finding, Severity, fingerprint_of
 from pipeline.tools import trivy
 from pipeline.tools.base import CACHE, IN, OUT, Invocation
 from tests import images
@@ -95,6 +96,10 @@ def test_vulnerable_image_docker_archive(tmp_path: Path, vulnerable_app_image: i
     assert triples(findings) == VULNERABLE_APP
     assert len(findings) == len(VULNERABLE_APP)
     assert {f.category for f in findings} == {Category.IMAGE_VULNERABILITY}
+    # the parser's fast path (`finding_from_parts`, fingerprints cached per merge key) builds what Finding(...) builds
+    for f in findings:
+        assert f == Finding(**{a.name: getattr(f, a.name) for a in attrs.fields(Finding) if a.name != "fingerprint"})
+        assert f.fingerprint == fingerprint_of(f)
     by_pkg = {f.package.name: f for f in findings if f.package}
     libc6 = by_pkg["libc6"]
     assert libc6.package is not None

@@ -278,9 +278,8 @@ def test_a_regorus_crash_is_an_error_and_the_process_survives() -> None:
 
     engine: Any = importlib.import_module("regorus").Engine()
     engine.add_policy("deep.rego", HEAD + "f(n) := y if {\n\ty := f(n + 1)\n}\n\nx := f(1)\n")
-    engine.set_input_json("{}")
     with pytest.raises(PolicyError, match=r"^regorus crashed \(signal \d+\) evaluating data\.seaworthy\.rules\.m\.x; "):
-        _eval_bounded(engine, "data.seaworthy.rules.m.x", 60)
+        _eval_bounded(engine, "data.seaworthy.rules.m.x", 60, input_text="{}")
 
 
 CROSS_PRODUCT = HEAD + (

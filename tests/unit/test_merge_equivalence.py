@@ -83,6 +83,17 @@ def test_merge_gives_what_the_first_version_gave(items: list[Finding]) -> None:
     assert [f.fingerprint for f in new] == [f.fingerprint for f in old]
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(findings(), min_size=1, max_size=10), st.data())
+def test_the_same_finding_object_given_twice_merges_as_before(items: list[Finding], data: st.DataObject) -> None:
+    # the grouping keeps the first finding of a fingerprint without a list: a repeated object is still a group of two
+    again = data.draw(st.lists(st.sampled_from(items), max_size=5))
+    given_ = [*items, *again]
+    new, old = merge_findings(given_), _reference_merge(given_)
+    assert new == old
+    assert [f.fingerprint for f in new] == [f.fingerprint for f in old]
+
+
 def test_the_most_specific_category_wins_whatever_the_order() -> None:
     pkg = PACKAGES[0]
     image = Finding(Category.IMAGE_VULNERABILITY, "CVE-1", Severity.LOW, "m", ("trivy",), (), pkg)

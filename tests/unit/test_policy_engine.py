@@ -370,3 +370,60 @@ def test_user_packages_must_sit_one_level_under_seaworthy_rules(pkg: str) -> Non
 
     with pytest.raises(PolicyError, match=r"name yours seaworthy\.rules\.<your-name>"):
         check_user_policy_texts({"a.rego": f"package {pkg}\n"}, where="policy")
+
+
+# --- the valid case validates while the child evaluates; every error still comes in the order of the steps ------
+
+SLOW = """package seaworthy.rules.slow
+
+import rego.v1
+
+deny contains data.seaworthy.lib.reason("slow.pairs", sprintf("%d", [n]), "", []) if {
+	n := count([1 | some a in input.findings; some b in input.findings; some c in input.findings; a != c])
+	n < 0
+}
+"""
+
+
+def _doc(n: int = 1) -> dict[str, object]:
+    many = [finding(rule_id=f"rule-{i}", path=f"f{i}.py") for i in range(n)]
+    return build_input(many, sbom=None, facts=[], build=None, config=GateConfig(), exceptions=[], today=TODAY)
+
+
+def _invalid() -> dict[str, object]:
+    doc = _doc()
+    doc["findings"][0]["rank"] = 9  # type: ignore[index]  # pyright: ignore[reportIndexIssue, reportArgumentType]
+    return doc
+
+
+def test_an_invalid_input_is_refused_before_a_broken_user_policy(tmp_path: Path) -> None:
+    _write(tmp_path / "p", "bad.rego", "package seaworthy.rules.bad\n\nimport rego.v1\n\ndeny contains x if {\n")
+    with pytest.raises(PolicyError, match=r"findings\[0\]\.rank"):
+        evaluate_with_regorus([BUNDLED_POLICY_DIR, tmp_path / "p"], _invalid())
+    with pytest.raises(PolicyError, match=r"bad\.rego:\d+:\d+: the policy does not parse"):
+        evaluate_with_regorus([BUNDLED_POLICY_DIR, tmp_path / "p"], _doc())
+
+
+def test_an_invalid_input_stops_a_slow_evaluation_and_says_why(tmp_path: Path) -> None:
+    # the child evaluating the slow policy (minutes) is stopped as soon as the validation fails (milliseconds): the
+    # validation's error, not the time limit's, which waiting for the child first would give
+    _write(tmp_path / "p", "slow.rego", SLOW)
+    doc = _doc(300)
+    doc["findings"][5]["rank"] = 9  # type: ignore[index]  # pyright: ignore[reportIndexIssue, reportArgumentType]
+    with pytest.raises(PolicyError, match=r"findings\[5\]\.rank"):
+        evaluate_with_regorus([BUNDLED_POLICY_DIR, tmp_path / "p"], doc, timeout=5)
+
+
+def test_text_regorus_refuses_is_named_after_a_valid_document() -> None:
+    # a lone surrogate passes Python's validation of the text, regorus (in the child) refuses it
+    text = json.dumps(_doc()).replace('"rule-0"', '"rule-\\ud800"')
+    with pytest.raises(PolicyError, match=r"^the gate input is not plain JSON \(.+\); give the gate a document"):
+        evaluate_with_regorus([BUNDLED_POLICY_DIR], text)
+
+
+def test_nan_in_a_document_is_named_after_its_validation() -> None:
+    doc = _doc()
+    doc["config"]["extra"] = float("nan")  # type: ignore[index]  # pyright: ignore[reportIndexIssue]
+    with pytest.raises(PolicyError) as err:
+        evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)
+    assert "config" in str(err.value)  # the schema names the unknown member first, as before
