@@ -11,7 +11,7 @@ import itertools
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from pipeline.formats.coverage import coverage_json
 from pipeline.formats.dev_install import DevInstall
@@ -26,13 +26,180 @@ _MAX_ALTERNATIVES = 64
 
 
 def gate_input_text(doc: dict[str, Any]) -> str:
-    """The gate-input.json text of a document `build_input` made (what `ship` writes and hands to the engine).
+    """The gate-input.json text of a document (what `ship` writes and hands to the engine): byte for byte
+    `json.dumps(doc, sort_keys=True, check_circular=False) + "\\n"`, whatever the document.
 
-    Sorted keys, no indentation (`json.dumps` only uses its C encoder without one: 100k findings in 0.5 s
-    instead of 1.9 s), no check for reference cycles (the document is a tree of fresh dicts and lists),
-    one trailing newline.
+    Sorted keys, no indentation (`json.dumps` only uses its C encoder without one), no check for reference
+    cycles (build_input shares parts between findings but nests nothing in itself), one trailing newline. Hot path (100k
+    findings): the findings array of a document `build_input` made is written here, from pieces
+    (`_findings_text`); the rest of the document by `json.dumps`. A findings array that is not exactly what
+    build_input makes sends the whole document to `json.dumps` (tests/unit/test_gate_input_text.py).
     """
+    if type(doc) is dict and all(type(key) is str for key in doc):  # pyright: ignore[reportUnnecessaryComparison]
+        findings = _findings_text(doc.get("findings", _ABSENT))
+        if findings is not None:
+            # the members json.dumps writes before and after "findings" (sorted keys), each at the depth
+            # json.dumps would reach them; an error in them is the one json.dumps raises first
+            before = json.dumps({k: v for k, v in doc.items() if k < "findings"}, sort_keys=True, check_circular=False)
+            after = json.dumps({k: v for k, v in doc.items() if k > "findings"}, sort_keys=True, check_circular=False)
+            return (
+                "{"
+                + (before[1:-1] + ", " if len(before) > 2 else "")
+                + '"findings": '
+                + findings
+                + (", " + after[1:-1] if len(after) > 2 else "")
+                + "}\n"
+            )
     return json.dumps(doc, sort_keys=True, check_circular=False) + "\n"
+
+
+_ABSENT = object()
+_string = json.encoder.encode_basestring_ascii
+"""The string encoder `json.dumps` uses (ensure_ascii, the default): the C one where there is one."""
+_RANK_TEXT = {rank: str(rank) for rank in range(6)}
+_BOOL_TEXT = {True: "true", False: "false"}
+_PACKAGE_KEYS = ("ecosystem", "fixed_version", "key", "name", "purl", "version")
+"""A package dict's members, sorted."""
+_MAX_LINE = 10**15
+"""The lines the shortcut writes itself (-_MAX_LINE < line < _MAX_LINE); a larger int goes to json.dumps,
+whose `str` of it may raise, and must raise where json.dumps does (after an error before "findings")."""
+
+
+def _findings_text(findings: Any) -> str | None:
+    """The JSON text of a findings array exactly as build_input makes it, else None (json.dumps writes it).
+
+    Exactly: a list of dicts with build_input's 11 members (str keys), str category, rule_id, severity,
+    fingerprint and where, an int rank 0-5, bool fixable and dev, a package dict (6 str members: str
+    values) or None, a list of location dicts (str path, int or None line), a list of str tools. Each
+    package dict, locations list and tools list is written once, by identity, however many findings share
+    it (the document is not changed while this runs, so an id names one object throughout). Every string
+    goes through the encoder json.dumps uses, every other value is a constant text; so the text is
+    json.dumps's, byte for byte (tests/unit/test_gate_input_text.py checks it on hostile documents).
+    """
+    if type(findings) is not list:
+        return None
+    string = _string
+    ranks = _RANK_TEXT
+    bools = _BOOL_TEXT
+    packages: dict[int, str] = {}
+    locations: dict[int, str] = {}
+    tools: dict[int, str] = {}
+    texts: list[str] = []
+    append = texts.append
+    for entry in cast(list[Any], findings):
+        if type(entry) is not dict:
+            return None
+        f = cast(dict[Any, Any], entry)
+        if len(f) != 11:
+            return None
+        for key in f:
+            if type(key) is not str:
+                return None
+        try:  # 11 str keys, these 11 among them: exactly build_input's members
+            category, rule_id, severity, rank, fixable, package, f_locations, where, f_tools, fingerprint, dev = (
+                f["category"],
+                f["rule_id"],
+                f["severity"],
+                f["rank"],
+                f["fixable"],
+                f["package"],
+                f["locations"],
+                f["where"],
+                f["tools"],
+                f["fingerprint"],
+                f["dev"],
+            )
+        except KeyError:
+            return None
+        if not (
+            type(category) is str
+            and type(rule_id) is str
+            and type(severity) is str
+            and type(where) is str
+            and type(fingerprint) is str
+            and type(rank) is int
+            and type(fixable) is bool
+            and type(dev) is bool
+        ):
+            return None
+        rank_text = ranks.get(rank)
+        if rank_text is None:
+            return None
+        if package is None:
+            package_text = "null"
+        else:
+            package_text = packages.get(id(package))
+            if package_text is None:
+                package_text = _package_text(package)
+                if package_text is None:
+                    return None
+                packages[id(package)] = package_text
+        locations_text = locations.get(id(f_locations))
+        if locations_text is None:
+            locations_text = _locations_text(f_locations)
+            if locations_text is None:
+                return None
+            locations[id(f_locations)] = locations_text
+        tools_text = tools.get(id(f_tools))
+        if tools_text is None:
+            tools_text = _strings_text(f_tools)
+            if tools_text is None:
+                return None
+            tools[id(f_tools)] = tools_text
+        append(
+            f'{{"category": {string(category)}, "dev": {bools[dev]}, "fingerprint": {string(fingerprint)}, '
+            f'"fixable": {bools[fixable]}, "locations": {locations_text}, "package": {package_text}, '
+            f'"rank": {rank_text}, "rule_id": {string(rule_id)}, "severity": {string(severity)}, '
+            f'"tools": {tools_text}, "where": {string(where)}}}'
+        )
+    return "[" + ", ".join(texts) + "]"
+
+
+def _package_text(package: Any) -> str | None:
+    """A package dict's JSON text if it is one as build_input makes it (6 str members), else None."""
+    if type(package) is not dict:
+        return None
+    pkg = cast(dict[Any, Any], package)
+    if len(pkg) != len(_PACKAGE_KEYS) or not all(type(key) is str for key in pkg):
+        return None
+    values: list[Any] = [pkg.get(key) for key in _PACKAGE_KEYS]
+    if not all(type(value) is str for value in values):
+        return None
+    return "{" + ", ".join(f'"{k}": {_string(v)}' for k, v in zip(_PACKAGE_KEYS, values, strict=True)) + "}"
+
+
+def _locations_text(locations: Any) -> str | None:
+    """A locations list's JSON text if it is one as build_input makes it, else None."""
+    if type(locations) is not list:
+        return None
+    texts: list[str] = []
+    for entry in cast(list[Any], locations):
+        if type(entry) is not dict:
+            return None
+        loc = cast(dict[Any, Any], entry)
+        if len(loc) != 2 or not all(type(key) is str for key in loc):
+            return None
+        path, line = loc.get("path"), loc.get("line", _ABSENT)
+        if type(path) is not str:
+            return None
+        if line is None:
+            line_text = "null"
+        elif type(line) is int and -_MAX_LINE < line < _MAX_LINE:
+            line_text = str(line)
+        else:
+            return None
+        texts.append(f'{{"line": {line_text}, "path": {_string(path)}}}')
+    return "[" + ", ".join(texts) + "]"
+
+
+def _strings_text(strings: Any) -> str | None:
+    """A list of strings' JSON text (the tools), else None."""
+    if type(strings) is not list:
+        return None
+    items = cast(list[Any], strings)
+    if not all(type(item) is str for item in items):
+        return None
+    return "[" + ", ".join(map(_string, items)) + "]"
 
 
 def build_input(
