@@ -14,6 +14,7 @@ import functools
 import json
 import math
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -218,7 +219,29 @@ def _compiled() -> Check:
 
 
 def _validate(value: Any, path: Path_ = None) -> None:
-    _compiled()(value, path)
+    outer = _PASSED.checks
+    _PASSED.checks = {}  # this call's: an id names one object only while the document holds it
+    try:
+        _compiled()(value, path)
+    finally:
+        _PASSED.checks = outer
+
+
+class _Passed(threading.local):
+    """The objects and arrays one validation has already seen pass, by identity: {id(value): check}.
+
+    A document `build_input` made shares one package dict, locations list or tools list between many
+    findings; each is checked once per call. A check is a pure function of the value (the path only names
+    it in the message) and the document is not changed while it is validated, so a value that passed a
+    check passes it again, and skipping it changes no outcome; a value that fails raises at its first
+    place, as without this. Only successes are kept, only during one `_validate` call (None outside one:
+    the compiled checks called directly keep nothing)."""
+
+    checks: dict[int, Check] | None = None
+
+
+_PASSED = _Passed()
+_CONTAINERS = (dict, list)
 
 
 class _Compiler:
@@ -428,6 +451,7 @@ def _object(
                 raise _Invalid(path, f"is {_describe(_json_type(value))}, must be an object")
             return
         doc: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        passed = _PASSED.checks
         for key in required:
             if key not in doc:
                 raise _Invalid(path, f"has no {key!r} member (required)")
@@ -450,7 +474,15 @@ def _object(
             elif how == "string":
                 if type(item) is str and len(item) >= arg:
                     continue
-            elif how == "int" and type(item) is int and arg[0] <= item <= arg[1]:
+            elif how == "int":
+                if type(item) is int and arg[0] <= item <= arg[1]:
+                    continue
+            elif passed is not None and type(item) in _CONTAINERS:
+                # shared between findings (a package, locations, tools): checked once per validation
+                if passed.get(id(item)) is sub:
+                    continue
+                sub(item, (path, key))
+                passed[id(item)] = sub
                 continue
             sub(item, (path, key))
         if extra is not None:

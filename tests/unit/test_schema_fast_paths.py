@@ -1,14 +1,17 @@
 """The gate input validator's shortcuts accept exactly what the full checks accept, and fail the same way.
 
-Two shortcuts were added for speed (issue 8: 100k findings validated on every `ship`): a finding's rank is
-compared with the rank its severity pins by one lookup (`_switch` with `_pinned` cases), and an array of
-non-empty strings (tools, targets) is checked without a call per item. Each only lets through values the
+Shortcuts added for speed (issue 8: 100k findings validated on every `ship`): a finding's rank is
+compared with the rank its severity pins by one lookup (`_switch` with `_pinned` cases), an array of
+non-empty strings (tools, targets) is checked without a call per item, and within one validation an object
+or array that already passed a member's check (a package dict, locations list or tools list that
+build_input shares between findings) is not checked again (`_PASSED`). Each only lets through values the
 full check passes and leaves everything else to it. Checked here on mutated gate inputs against the same
-schema compiled without the shortcuts, and against the `jsonschema` package.
+schema compiled without the shortcuts (and called without the memo), and against the `jsonschema` package.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime
 from typing import Any
 
@@ -17,10 +20,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from pipeline.errors import PolicyError
+from pipeline.model import Category, Finding, Location, Package, Severity
 from pipeline.policy import schema
 from pipeline.policy.config import GateConfig
 from pipeline.policy.exceptions import parse_exceptions
 from pipeline.policy.input import build_input
+from pipeline.policy.schema import validate_gate_input
 from tests.fuzz.strategies import keys_of, mutated
 from tests.unit.report_factories import image_facts, realistic, sbom
 
@@ -101,3 +107,125 @@ def test_the_reference_has_no_shortcuts() -> None:
     assert _outcome(FULL, doc) is not None
     assert _outcome(FAST, doc) == _outcome(FULL, doc)
     assert _outcome(FAST, BASE) is None
+
+
+# --- within one validation, a shared object or array is checked once ---------------------------------------
+
+
+def _shared_base() -> dict[str, Any]:
+    """Findings sharing package dicts, locations lists and tools lists, as build_input makes them from a
+    trivy report (deep copies keep the sharing: a mutation of a shared part shows under several findings)."""
+    pkgs = [Package("Jinja2", "1.0", "pypi", "pkg:pypi/jinja2@1.0", "3.1"), Package("zlib", "1.2", "deb")]
+    locs = [(Location("image:app/requirements.txt"), Location("src/a.py", 3)), (Location("image:opt/venv"),)]
+    tools = [("trivy",), ("grype", "trivy")]
+    findings = [
+        Finding(
+            Category.IMAGE_VULNERABILITY if i % 3 else Category.LICENSE,
+            f"CVE-2024-{i}",
+            Severity(i % 6),
+            "m",
+            tools[i % 2],
+            locs[i % 2 if i % 5 else 0],
+            pkgs[i % 2],
+            identity=str(i),
+        )
+        for i in range(8)
+    ]
+    findings.append(Finding(Category.SECRET, "aws", Severity.CRITICAL, "m", ("gitleaks",), (Location("x", 1),)))
+    return build_input(
+        findings,
+        sbom=sbom(),
+        facts=[image_facts()],
+        build=None,
+        config=GateConfig(),
+        exceptions=(),
+        today=datetime.date(2026, 6, 1),
+    )
+
+
+SHARED = _shared_base()
+
+
+def _outcome_with_memo(doc: Any) -> tuple[str, str] | None:
+    try:
+        schema._validate(doc)  # pyright: ignore[reportPrivateUsage]
+    except schema._Invalid as exc:  # pyright: ignore[reportPrivateUsage]
+        return exc.path, exc.problem
+    return None
+
+
+def _in_one_call(doc: Any) -> list[int]:
+    """The ids the memo records in one validation of `doc` (each once: what passed is not checked again)."""
+    recorded: list[int] = []
+
+    class Recorder(dict[int, Any]):
+        def __setitem__(self, key: int, value: Any) -> None:
+            recorded.append(key)
+            super().__setitem__(key, value)
+
+    schema._PASSED.checks = Recorder()  # pyright: ignore[reportPrivateUsage]
+    try:
+        schema._compiled()(doc, None)  # pyright: ignore[reportPrivateUsage]
+    finally:
+        schema._PASSED.checks = None  # pyright: ignore[reportPrivateUsage]
+    return recorded
+
+
+def test_the_shared_base_shares_and_each_shared_part_is_checked_once() -> None:
+    findings = SHARED["findings"]
+    assert len(findings) == 9 and len({id(f["package"]) for f in findings if f["package"]}) == 2
+    assert len({id(f["locations"]) for f in findings}) == 3 and len({id(f["tools"]) for f in findings}) == 3
+    recorded = _in_one_call(SHARED)
+    assert len(recorded) == len(set(recorded))
+    shared = {id(f[k]) for f in findings for k in ("package", "locations", "tools") if f[k] is not None}
+    assert shared <= set(recorded)
+    assert _outcome_with_memo(SHARED) is None
+    validate_gate_input(SHARED)
+
+
+@settings(max_examples=400, deadline=None, derandomize=True, database=None)
+@given(mutated(SHARED, keys_of(SHARED)))
+def test_checking_a_shared_part_once_changes_no_outcome(doc: Any) -> None:
+    memo = _outcome_with_memo(doc)
+    assert memo == _outcome(FAST, doc)  # the compiled checks called directly keep no memo
+    assert memo == _outcome(FULL, doc)
+    assert (memo is None) == JSONSCHEMA.is_valid(doc)
+
+
+def _edited(edit: Any) -> dict[str, Any]:
+    doc = copy.deepcopy(SHARED)
+    edit(doc)
+    return doc
+
+
+def test_a_shared_part_that_fails_is_named_at_its_first_place() -> None:
+    doc = _edited(lambda d: d["findings"][-1]["package"].__setitem__("name", 3))  # shared with earlier ones
+    first = next(i for i, f in enumerate(doc["findings"]) if f["package"] is doc["findings"][-1]["package"])
+    assert first < len(doc["findings"]) - 1
+    assert _outcome_with_memo(doc) == (f"findings[{first}].package.name", "is an integer, must be a string")
+    assert _outcome_with_memo(doc) == _outcome(FULL, doc)
+
+
+def test_one_object_under_two_checks_is_checked_by_each() -> None:
+    """The tools list of a finding also the locations of a later one: it passed as tools (checked first),
+    it still fails as locations."""
+
+    def edit(d: dict[str, Any]) -> None:
+        d["findings"][-1]["locations"] = d["findings"][0]["tools"]
+
+    doc = _edited(edit)
+    last = len(doc["findings"]) - 1
+    assert _outcome_with_memo(doc) == (f"findings[{last}].locations[0]", "is a string, must be an object")
+    assert _outcome_with_memo(doc) == _outcome(FULL, doc)
+
+
+def test_nothing_is_remembered_from_one_validation_to_the_next() -> None:
+    doc = copy.deepcopy(SHARED)
+    validate_gate_input(doc)
+    pkg = next(f["package"] for f in doc["findings"] if f["package"] is not None)
+    pkg["version"] = None
+    with pytest.raises(PolicyError, match=r"findings\[\d+\]\.package\.version is null, must be a string"):
+        validate_gate_input(doc)
+    with pytest.raises(PolicyError):  # after a failure too
+        validate_gate_input(doc)
+    assert schema._PASSED.checks is None  # pyright: ignore[reportPrivateUsage]
