@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 import re
 import threading
 from collections.abc import Callable, Mapping
@@ -492,13 +493,42 @@ def _object(
         if then is not None:
             then(doc, path)
 
+    whole = set(required) <= names  # every required member is a property: all properties present, all required
+
+    def bulk(seq: list[Any]) -> bool:
+        """True if every item of `seq` passes `check` (nothing raised): the findings array's 100k objects
+        tested a member at a time over all of them (a column), each member of every object present; False:
+        `check` them one by one (an absent optional member, a failure: its message comes from there)."""
+        if not typed or extra is not None or not whole or set(map(type, seq)) != {dict}:
+            return False
+        docs = cast(list[dict[str, Any]], seq)
+        if closed and set(map(len, docs)) != {len(names)}:  # with every member present: no other member
+            return False
+        columns: dict[str, list[Any]] = {}
+        passed = _PASSED.checks
+        for key, sub, how, arg in plan:
+            try:
+                column: list[Any] = list(map(operator.itemgetter(key), docs))
+            except KeyError:
+                return False
+            if not _column_passes(column, sub, how, arg, passed):
+                return False
+            columns[key] = column
+        if then is not None:
+            then_bulk = _BULK.get(then)
+            return then_bulk is not None and then_bulk(columns)
+        return True
+
+    _BULK[check] = bulk
     return check
 
 
-def _array(items: Check | None, min_items: int, *, typed: bool, fast: Fast = None) -> Check:
+def _array(items: Check | None, min_items: int, *, typed: bool, fast: Fast = None, bulk: bool = True) -> Check:
     # a non-empty string item (tools, targets, labels) is accepted without a call; any other goes to `items`
     strings = fast is not None and fast[0] == "string"
     min_length: int = fast[1] if fast is not None and strings else 0
+    # objects (findings, components): all accepted at once where they all pass, else one by one
+    all_pass = _BULK.get(items) if bulk and items is not None else None
 
     def check(value: Any, path: Path_) -> None:
         if type(value) is not list:
@@ -509,6 +539,8 @@ def _array(items: Check | None, min_items: int, *, typed: bool, fast: Fast = Non
         if len(seq) < min_items:
             raise _Invalid(path, f"has {len(seq)} item(s), needs at least {min_items}")
         if items is not None:
+            if all_pass is not None and len(seq) >= _BULK_FROM and all_pass(seq):
+                return
             for i, item in enumerate(seq):
                 if strings and type(item) is str and len(item) >= min_length:
                     continue
@@ -598,10 +630,54 @@ def _switch(key: str, cases: dict[str, Check], pins: dict[str, tuple[str, Any]])
         if then is not None:
             _rank_message(then, value, path)
 
+    def bulk(columns: dict[str, list[Any]]) -> bool:
+        """True if every object passes `check` by its pin, given their members as columns (all present)."""
+        selected = columns.get(key)
+        if selected is None or set(map(type, selected)) != {str}:
+            return False
+        chosen = set(cast(list[str], selected))
+        if not chosen <= pins.keys() or len({pins[c][0] for c in chosen}) != 1:
+            return False
+        got = columns.get(pins[next(iter(chosen))][0])
+        if got is None or not set(map(type, got)) <= {int, str}:  # no bool (True == 1), nothing else to compare
+            return False
+        # (str, int | str) pairs: equal only when the case's constant is the value, of its type
+        return set(zip(selected, got, strict=True)) <= {(c, pins[c][1]) for c in chosen}
+
+    _BULK[check] = bulk
     return check
 
 
 _MISSING = object()
+
+_BULK: dict[Check, Callable[[Any], bool]] = {}
+"""The compiled object checks (and `_switch` checks) that can accept a whole array of values at once."""
+_BULK_FROM = 32
+"""Arrays of at least this many objects are tried at once first."""
+
+
+def _column_passes(column: list[Any], sub: Check, how: str, arg: Any, passed: dict[int, Check] | None) -> bool:
+    """True if every value of one member, over many objects, passes `sub`: by its shortcut (`_fast`) over the
+    whole column, or by `sub` once per distinct object (a package dict, locations list… shared by many)."""
+    types = set(map(type, column))
+    if how == "types":
+        return types <= set(arg)
+    if how == "enum":
+        return types <= {str} and set(column) <= arg
+    if how == "string":
+        return types <= {str} and (arg <= 0 or min(map(len, column), default=arg) >= arg)
+    if how == "int":
+        return types <= {int} and (not column or (arg[0] <= min(column) and max(column) <= arg[1]))
+    for value in dict(zip(map(id, column), column, strict=True)).values():  # each distinct object once
+        if passed is not None and passed.get(id(value)) is sub:
+            continue
+        try:
+            sub(value, None)
+        except (_Invalid, RecursionError):  # checked again one object at a time: the first failure is named
+            return False
+        if passed is not None and type(value) in _CONTAINERS:
+            passed[id(value)] = sub
+    return True
 
 
 def _rank_message(then: Check, value: Any, path: Path_) -> None:

@@ -2,17 +2,20 @@
 
 Shortcuts added for speed (issue 8: 100k findings validated on every `ship`): a finding's rank is
 compared with the rank its severity pins by one lookup (`_switch` with `_pinned` cases), an array of
-non-empty strings (tools, targets) is checked without a call per item, and within one validation an object
+non-empty strings (tools, targets) is checked without a call per item, within one validation an object
 or array that already passed a member's check (a package dict, locations list or tools list that
-build_input shares between findings) is not checked again (`_PASSED`). Each only lets through values the
-full check passes and leaves everything else to it. Checked here on mutated gate inputs against the same
-schema compiled without the shortcuts (and called without the memo), and against the `jsonschema` package.
+build_input shares between findings) is not checked again (`_PASSED`), and a long array of objects (the
+findings) is accepted a member at a time over all its objects (`_BULK`: a column of values at once), or
+else checked one object at a time. Each only lets through values the full check passes and leaves
+everything else to it. Checked here on mutated gate inputs against the same schema compiled without the
+shortcuts (and called without the memo), and against the `jsonschema` package.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime
+import math
 from typing import Any
 
 import jsonschema
@@ -54,7 +57,7 @@ def _without_shortcuts() -> schema.Check:
     plain_array = schema._array  # pyright: ignore[reportPrivateUsage]
 
     def array(items: Any, min_items: int, *, typed: bool, fast: Any = None) -> schema.Check:
-        return plain_array(items, min_items, typed=typed)
+        return plain_array(items, min_items, typed=typed, bulk=False)
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(schema, "_pinned", lambda then: None)
@@ -72,6 +75,13 @@ def _outcome(check: schema.Check, doc: Any) -> tuple[str, str] | None:
     except schema._Invalid as exc:  # pyright: ignore[reportPrivateUsage]
         return exc.path, exc.problem
     return None
+
+
+def _outcome_in_bulk(doc: Any) -> tuple[str, str] | None:
+    """FAST with every array of objects (of one object or more) tried all at once first."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(schema, "_BULK_FROM", 1)
+        return _outcome(FAST, doc)
 
 
 RANK_VALUES = st.sampled_from([0, 1, 2, 3, 4, 5, 6, -1, 4.0, 5.0, True, False, "5", None, [5]])
@@ -98,6 +108,7 @@ def findings_edits(draw: st.DrawFn) -> dict[str, Any]:
 def test_the_shortcuts_change_no_outcome(doc: Any) -> None:
     fast, full = _outcome(FAST, doc), _outcome(FULL, doc)
     assert fast == full
+    assert _outcome_in_bulk(doc) == full
     assert (fast is None) == JSONSCHEMA.is_valid(doc)
 
 
@@ -189,6 +200,7 @@ def test_checking_a_shared_part_once_changes_no_outcome(doc: Any) -> None:
     memo = _outcome_with_memo(doc)
     assert memo == _outcome(FAST, doc)  # the compiled checks called directly keep no memo
     assert memo == _outcome(FULL, doc)
+    assert _outcome_in_bulk(doc) == memo
     assert (memo is None) == JSONSCHEMA.is_valid(doc)
 
 
@@ -229,3 +241,152 @@ def test_nothing_is_remembered_from_one_validation_to_the_next() -> None:
     with pytest.raises(PolicyError):  # after a failure too
         validate_gate_input(doc)
     assert schema._PASSED.checks is None  # pyright: ignore[reportPrivateUsage]
+
+
+# --- a long array of objects accepted a member at a time -------------------------------------------------
+
+FINDING = schema._Compiler(ROOT)  # pyright: ignore[reportPrivateUsage]
+FINDING.compile(ROOT, "#")
+FINDING_BULK = schema._BULK[FINDING.refs["#/$defs/finding"]]  # pyright: ignore[reportPrivateUsage]
+
+
+class StrSub(str):
+    """Equal to its text and hashed as it: a set test alone would take it for "HIGH" (the checks want a str)."""
+
+
+ODD_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    4,
+    4.0,
+    -1,
+    6,
+    "",
+    "x",
+    "HIGH",
+    "high",
+    [],
+    ["trivy"],
+    [""],
+    {},
+    {"path": "a", "line": None},
+    2**70,
+    float("nan"),
+    StrSub("HIGH"),
+]
+
+
+@st.composite
+def few_edits(draw: st.DrawFn) -> dict[str, Any]:
+    """The shared document with zero to three of its findings' members set, dropped, added or retyped (the
+    rest intact: the whole array often still valid, or wrong in one place only)."""
+    doc = copy.deepcopy(SHARED)
+    findings = doc["findings"]
+    for _ in range(draw(st.integers(0, 3))):
+        f = findings[draw(st.integers(0, len(findings) - 1))]
+        key = draw(st.sampled_from([*f, "extra"]))
+        op = draw(st.sampled_from(["set", "set", "drop", "valid-rank", "shared"]))
+        if op == "drop":
+            f.pop(key, None)
+        elif op == "valid-rank":
+            f["rank"] = schema._RANKS.get(str(f.get("severity")), 0)  # pyright: ignore[reportPrivateUsage]
+        elif op == "shared" and key in ("package", "locations", "tools"):
+            f[key] = draw(
+                st.sampled_from([g[k] for g in findings for k in ("package", "locations", "tools") if k in g])
+            )
+        else:
+            f[key] = draw(st.sampled_from(ODD_VALUES))
+    return doc
+
+
+@settings(max_examples=500, deadline=None, derandomize=True, database=None)
+@given(few_edits())
+def test_an_array_accepted_at_once_is_one_each_object_passes(doc: Any) -> None:
+    full = _outcome(FULL, doc)
+    assert _outcome_in_bulk(doc) == full
+    assert _outcome_with_memo(doc) == full
+    if not any(type(v) is StrSub for f in doc["findings"] for v in f.values()):  # jsonschema takes it as a str
+        assert (full is None) == JSONSCHEMA.is_valid(doc)
+    if full is not None and full[0].startswith("findings"):
+        assert not FINDING_BULK(doc["findings"])  # a finding fails: the array is not accepted at once
+
+
+def test_a_valid_array_is_accepted_at_once() -> None:
+    """The bulk path is the one taken (its refusals are tested above): the findings of valid documents."""
+    assert FINDING_BULK(SHARED["findings"])
+    assert FINDING_BULK(BASE["findings"])
+    doc = copy.deepcopy(SHARED)
+    doc["findings"][2]["rank"] = True  # == 1 and hashes as 1: refused all the same
+    assert not FINDING_BULK(doc["findings"])
+    assert _outcome_in_bulk(doc) == _outcome(FULL, doc) is not None
+
+
+def test_a_long_trivy_shaped_array_with_one_defect_is_named_as_before() -> None:
+    """1,000 findings sharing 50 packages: each kind of defect, at the end, has the message it had."""
+    pkgs = [Package(f"p{i}", "1.0", "pypi", f"pkg:pypi/p{i}@1.0", "1.1" if i % 2 else "") for i in range(50)]
+    locs = [(Location("image:opt/venv"),), (Location("image:app/requirements.txt"), Location("image:opt/venv"))]
+    findings = [
+        Finding(Category.IMAGE_VULNERABILITY, f"CVE-{i}", Severity(i % 6), "m", ("trivy",), locs[i % 2], pkgs[i % 50])
+        for i in range(1000)
+    ]
+    big = build_input(
+        findings, sbom=None, facts=(), build=None, config=GateConfig(), exceptions=(), today=datetime.date(2026, 6, 1)
+    )
+    assert len(big["findings"]) >= schema._BULK_FROM and _outcome_with_memo(big) is None  # pyright: ignore[reportPrivateUsage]
+    last = len(big["findings"]) - 1
+    for key, value in [
+        ("rank", 9),
+        ("rank", True),
+        ("severity", "high"),
+        ("rule_id", ""),
+        ("tools", []),
+        ("dev", None),
+        ("extra", 1),
+        ("fixable", 1),
+        ("where", None),
+    ]:
+        doc = {**big, "findings": [*big["findings"][:-1], {**big["findings"][-1], key: value}]}
+        outcome = _outcome_with_memo(doc)
+        assert outcome is not None and outcome[0].startswith(f"findings[{last}]"), (key, outcome)
+        assert outcome == _outcome(FULL, doc)
+    doc = copy.deepcopy(big)
+    doc["findings"][-1]["package"]["purl"] = None  # a shared package: named where it first appears
+    outcome = _outcome_with_memo(doc)
+    first = next(i for i, f in enumerate(doc["findings"]) if f["package"] is doc["findings"][-1]["package"])
+    assert outcome == (f"findings[{first}].package.purl", "is null, must be a string") == _outcome(FULL, doc)
+
+
+def test_a_column_passes_only_where_each_value_passes_its_shortcut() -> None:
+    """`_column_passes` for each kind of shortcut: the values one by one through the member's check decide."""
+    column_passes = schema._column_passes  # pyright: ignore[reportPrivateUsage]
+
+    def refuse(value: Any, path: Any) -> None:
+        raise schema._Invalid(path, "refused")  # pyright: ignore[reportPrivateUsage]
+
+    cases: list[tuple[str, Any, list[Any], bool]] = [
+        ("types", (bool,), [True, False], True),
+        ("types", (bool,), [True, 1], False),
+        ("types", (str,), ["a", StrSub("a")], False),
+        ("enum", frozenset({"A", "B"}), ["A", "B", "A"], True),
+        ("enum", frozenset({"A", "B"}), ["A", "a"], False),
+        ("enum", frozenset({"A", "B"}), ["A", StrSub("A")], False),
+        ("string", 1, ["a", "bc"], True),
+        ("string", 1, ["a", ""], False),
+        ("string", 0, ["", ""], True),
+        ("string", 1, ["a", 1], False),
+        ("int", (0, 5), [0, 5, 3], True),
+        ("int", (0, 5), [0, 6], False),
+        ("int", (0, 5), [-1, 2], False),
+        ("int", (0, 5), [1, True], False),
+        ("int", (0, 5), [1, 2.0], False),
+        ("int", (0, math.inf), [0, 2**80], True),
+    ]
+    for how, arg, column, expected in cases:
+        assert column_passes(column, refuse, how, arg, None) is expected, (how, arg, column)
+    seen: list[Any] = []
+    shared: dict[str, Any] = {"a": 1}
+    assert column_passes([shared, shared, None, shared], lambda v, p: seen.append(v), "", None, {})
+    assert seen == [shared, None]  # once per distinct object
+    assert not column_passes([shared], refuse, "", None, {})
