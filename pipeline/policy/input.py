@@ -30,26 +30,26 @@ def gate_input_text(doc: dict[str, Any]) -> str:
     `json.dumps(doc, sort_keys=True, check_circular=False) + "\\n"`, whatever the document.
 
     Sorted keys, no indentation (`json.dumps` only uses its C encoder without one), no check for reference
-    cycles (build_input shares parts between findings but nests nothing in itself), one trailing newline. Hot path (100k
-    findings): the findings array of a document `build_input` made is written here, from pieces
-    (`_findings_text`); the rest of the document by `json.dumps`. A findings array that is not exactly what
-    build_input makes sends the whole document to `json.dumps` (tests/unit/test_gate_input_text.py).
+    cycles (build_input shares parts between findings but nests nothing in itself), one trailing newline.
+    Hot path (100k findings): the findings array of a document `build_input` made is written here, from
+    pieces (`_finding_texts`); the rest of the document by `json.dumps`. A findings array that is not
+    exactly what build_input makes sends the whole document to `json.dumps`
+    (tests/unit/test_gate_input_text.py compares the two on hostile documents).
     """
     if type(doc) is dict and all(type(key) is str for key in doc):  # pyright: ignore[reportUnnecessaryComparison]
-        findings = _findings_text(doc.get("findings", _ABSENT))
-        if findings is not None:
+        texts = _finding_texts(doc.get("findings", _ABSENT))
+        if texts is not None:
             # the members json.dumps writes before and after "findings" (sorted keys), each at the depth
             # json.dumps would reach them; an error in them is the one json.dumps raises first
             before = json.dumps({k: v for k, v in doc.items() if k < "findings"}, sort_keys=True, check_circular=False)
             after = json.dumps({k: v for k, v in doc.items() if k > "findings"}, sort_keys=True, check_circular=False)
-            return (
-                "{"
-                + (before[1:-1] + ", " if len(before) > 2 else "")
-                + '"findings": '
-                + findings
-                + (", " + after[1:-1] if len(after) > 2 else "")
-                + "}\n"
-            )
+            head = "{" + (before[1:-1] + ", " if len(before) > 2 else "") + '"findings": ['
+            tail = "]" + (", " + after[1:-1] if len(after) > 2 else "") + "}\n"
+            if not texts:
+                return head + tail
+            texts[0] = head + texts[0]
+            texts[-1] += tail
+            return ", ".join(texts)  # the 40 MB of 100k findings copied once
     return json.dumps(doc, sort_keys=True, check_circular=False) + "\n"
 
 
@@ -58,15 +58,14 @@ _string = json.encoder.encode_basestring_ascii
 """The string encoder `json.dumps` uses (ensure_ascii, the default): the C one where there is one."""
 _RANK_TEXT = {rank: str(rank) for rank in range(6)}
 _BOOL_TEXT = {True: "true", False: "false"}
-_PACKAGE_KEYS = ("ecosystem", "fixed_version", "key", "name", "purl", "version")
-"""A package dict's members, sorted."""
 _MAX_LINE = 10**15
 """The lines the shortcut writes itself (-_MAX_LINE < line < _MAX_LINE); a larger int goes to json.dumps,
 whose `str` of it may raise, and must raise where json.dumps does (after an error before "findings")."""
 
 
-def _findings_text(findings: Any) -> str | None:
-    """The JSON text of a findings array exactly as build_input makes it, else None (json.dumps writes it).
+def _finding_texts(findings: Any) -> list[str] | None:
+    """The JSON text of each entry of a findings array exactly as build_input makes it, else None (json.dumps
+    writes the document).
 
     Exactly: a list of dicts with build_input's 11 members (str keys), str category, rule_id, severity,
     fingerprint and where, an int rank 0-5, bool fixable and dev, a package dict (6 str members: str
@@ -152,7 +151,7 @@ def _findings_text(findings: Any) -> str | None:
             f'"rank": {rank_text}, "rule_id": {string(rule_id)}, "severity": {string(severity)}, '
             f'"tools": {tools_text}, "where": {string(where)}}}'
         )
-    return "[" + ", ".join(texts) + "]"
+    return texts
 
 
 def _package_text(package: Any) -> str | None:
@@ -160,12 +159,36 @@ def _package_text(package: Any) -> str | None:
     if type(package) is not dict:
         return None
     pkg = cast(dict[Any, Any], package)
-    if len(pkg) != len(_PACKAGE_KEYS) or not all(type(key) is str for key in pkg):
+    if len(pkg) != 6:
         return None
-    values: list[Any] = [pkg.get(key) for key in _PACKAGE_KEYS]
-    if not all(type(value) is str for value in values):
+    for key in pkg:
+        if type(key) is not str:
+            return None
+    try:  # 6 str keys, these 6 among them
+        ecosystem, fixed_version, key, name, purl, version = (
+            pkg["ecosystem"],
+            pkg["fixed_version"],
+            pkg["key"],
+            pkg["name"],
+            pkg["purl"],
+            pkg["version"],
+        )
+    except KeyError:
         return None
-    return "{" + ", ".join(f'"{k}": {_string(v)}' for k, v in zip(_PACKAGE_KEYS, values, strict=True)) + "}"
+    if not (
+        type(ecosystem) is str
+        and type(fixed_version) is str
+        and type(key) is str
+        and type(name) is str
+        and type(purl) is str
+        and type(version) is str
+    ):
+        return None
+    string = _string
+    return (
+        f'{{"ecosystem": {string(ecosystem)}, "fixed_version": {string(fixed_version)}, "key": {string(key)}, '
+        f'"name": {string(name)}, "purl": {string(purl)}, "version": {string(version)}}}'
+    )
 
 
 def _locations_text(locations: Any) -> str | None:
@@ -177,18 +200,23 @@ def _locations_text(locations: Any) -> str | None:
         if type(entry) is not dict:
             return None
         loc = cast(dict[Any, Any], entry)
-        if len(loc) != 2 or not all(type(key) is str for key in loc):
+        if len(loc) != 2:
             return None
-        path, line = loc.get("path"), loc.get("line", _ABSENT)
+        for key in loc:
+            if type(key) is not str:
+                return None
+        try:  # 2 str keys, these 2
+            path, line = loc["path"], loc["line"]
+        except KeyError:
+            return None
         if type(path) is not str:
             return None
         if line is None:
-            line_text = "null"
+            texts.append(f'{{"line": null, "path": {_string(path)}}}')
         elif type(line) is int and -_MAX_LINE < line < _MAX_LINE:
-            line_text = str(line)
+            texts.append(f'{{"line": {line}, "path": {_string(path)}}}')
         else:
             return None
-        texts.append(f'{{"line": {line_text}, "path": {_string(path)}}}')
     return "[" + ", ".join(texts) + "]"
 
 
@@ -197,8 +225,9 @@ def _strings_text(strings: Any) -> str | None:
     if type(strings) is not list:
         return None
     items = cast(list[Any], strings)
-    if not all(type(item) is str for item in items):
-        return None
+    for item in items:
+        if type(item) is not str:
+            return None
     return "[" + ", ".join(map(_string, items)) + "]"
 
 

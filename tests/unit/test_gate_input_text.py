@@ -1,7 +1,7 @@
 """gate-input.json as `ship` writes it (`pipeline.policy.input.gate_input_text`).
 
 The text is, by definition, `json.dumps(doc, sort_keys=True, check_circular=False) + "\\n"`. For speed (issue 8:
-100k findings) the findings array of a document `build_input` made is written from pieces (`_findings_text`:
+100k findings) the findings array of a document `build_input` made is written from pieces (`_finding_texts`:
 each shared package, locations list and tools list once, strings by json.dumps's own encoder), and
 anything else goes to json.dumps. Checked here against the plain definition: on documents build_input made
 from hostile findings (lone surrogates, control characters, non-ASCII, empty strings, shared and unshared
@@ -66,7 +66,7 @@ def test_the_text_is_the_sorted_compact_json_of_the_document_with_one_newline() 
     assert json.loads(text) == doc
     assert text.count("\n") == 1
     assert doc["findings"], "the document has findings to write"
-    assert gate_input._findings_text(doc["findings"]) is not None  # pyright: ignore[reportPrivateUsage]
+    assert gate_input._finding_texts(doc["findings"]) is not None  # pyright: ignore[reportPrivateUsage]
 
 
 # --- documents build_input made, from hostile findings: the shortcut writes them ---------------------------
@@ -116,7 +116,7 @@ def test_build_input_documents_are_written_by_the_shortcut_exactly_as_json_dumps
     findings: list[Finding], full: bool
 ) -> None:
     doc = _doc(findings, full=full)
-    assert gate_input._findings_text(doc["findings"]) is not None  # pyright: ignore[reportPrivateUsage]
+    assert gate_input._finding_texts(doc["findings"]) is not None  # pyright: ignore[reportPrivateUsage]
     assert gate_input_text(doc) == _plain(doc)
 
 
@@ -297,7 +297,7 @@ ELSEWHERE: dict[str, Any] = {
 @pytest.mark.parametrize("case", list(CASES), ids=list(CASES))
 def test_a_findings_array_build_input_did_not_make_goes_to_json_dumps(case: str) -> None:
     doc = CASES[case]
-    assert gate_input._findings_text(doc["findings"]) is None  # pyright: ignore[reportPrivateUsage]
+    assert gate_input._finding_texts(doc["findings"]) is None  # pyright: ignore[reportPrivateUsage]
     assert _outcome(gate_input_text, doc) == _outcome(_plain, doc)
 
 
@@ -308,7 +308,7 @@ def test_any_other_document_gives_what_json_dumps_gives(case: str) -> None:
 
 
 def test_the_shared_base_is_written_by_the_shortcut() -> None:
-    assert gate_input._findings_text(SHARED["findings"]) is not None  # pyright: ignore[reportPrivateUsage]
+    assert gate_input._finding_texts(SHARED["findings"]) is not None  # pyright: ignore[reportPrivateUsage]
     assert len({id(f["package"]) for f in SHARED["findings"][1:]}) == 1
     assert len({id(f["locations"]) for f in SHARED["findings"][1:]}) == 1
     assert gate_input_text(SHARED) == _plain(SHARED)
