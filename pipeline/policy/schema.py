@@ -505,13 +505,12 @@ def _object(
         if closed and set(map(len, docs)) != {len(names)}:  # with every member present: no other member
             return False
         columns: dict[str, list[Any]] = {}
-        passed = _PASSED.checks
         for key, sub, how, arg in plan:
             try:
                 column: list[Any] = list(map(operator.itemgetter(key), docs))
             except KeyError:
                 return False
-            if not _column_passes(column, sub, how, arg, passed):
+            if not _column_passes(column, sub, how, arg):
                 return False
             columns[key] = column
         if then is not None:
@@ -656,7 +655,7 @@ _BULK_FROM = 32
 """Arrays of at least this many objects are tried at once first."""
 
 
-def _column_passes(column: list[Any], sub: Check, how: str, arg: Any, passed: dict[int, Check] | None) -> bool:
+def _column_passes(column: list[Any], sub: Check, how: str, arg: Any) -> bool:
     """True if every value of one member, over many objects, passes `sub`: by its shortcut (`_fast`) over the
     whole column, or by `sub` once per distinct object (a package dict, locations list… shared by many)."""
     types = set(map(type, column))
@@ -669,14 +668,10 @@ def _column_passes(column: list[Any], sub: Check, how: str, arg: Any, passed: di
     if how == "int":
         return types <= {int} and (not column or (arg[0] <= min(column) and max(column) <= arg[1]))
     for value in dict(zip(map(id, column), column, strict=True)).values():  # each distinct object once
-        if passed is not None and passed.get(id(value)) is sub:
-            continue
         try:
             sub(value, None)
         except (_Invalid, RecursionError):  # checked again one object at a time: the first failure is named
             return False
-        if passed is not None and type(value) in _CONTAINERS:
-            passed[id(value)] = sub
     return True
 
 

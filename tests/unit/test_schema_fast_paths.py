@@ -384,9 +384,9 @@ def test_a_column_passes_only_where_each_value_passes_its_shortcut() -> None:
         ("int", (0, math.inf), [0, 2**80], True),
     ]
     for how, arg, column, expected in cases:
-        assert column_passes(column, refuse, how, arg, None) is expected, (how, arg, column)
+        assert column_passes(column, refuse, how, arg) is expected, (how, arg, column)
     seen: list[Any] = []
     shared: dict[str, Any] = {"a": 1}
-    assert column_passes([shared, shared, None, shared], lambda v, p: seen.append(v), "", None, {})
+    assert column_passes([shared, shared, None, shared], lambda v, p: seen.append(v), "", None)
     assert seen == [shared, None]  # once per distinct object
-    assert not column_passes([shared], refuse, "", None, {})
+    assert not column_passes([shared], refuse, "", None)
