@@ -36,12 +36,12 @@ def gate_input_text(doc: dict[str, Any]) -> str:
     exactly what build_input makes sends the whole document to `json.dumps`
     (tests/unit/test_gate_input_text.py compares the two on hostile documents).
     """
-    if type(doc) is dict and all(type(key) is str for key in doc):  # pyright: ignore[reportUnnecessaryComparison]
-        texts = _finding_texts(doc.get("findings", _ABSENT))
+    if type(doc) is dict and all(type(key) is str for key in doc) and "findings" in doc:  # pyright: ignore[reportUnnecessaryComparison]
+        # in json.dumps's order (sorted keys): the members before "findings", the findings, the members after,
+        # each member at the depth json.dumps reaches it; an error is the one json.dumps raises first
+        before = json.dumps({k: v for k, v in doc.items() if k < "findings"}, sort_keys=True, check_circular=False)
+        texts = _finding_texts(doc["findings"])
         if texts is not None:
-            # the members json.dumps writes before and after "findings" (sorted keys), each at the depth
-            # json.dumps would reach them; an error in them is the one json.dumps raises first
-            before = json.dumps({k: v for k, v in doc.items() if k < "findings"}, sort_keys=True, check_circular=False)
             after = json.dumps({k: v for k, v in doc.items() if k > "findings"}, sort_keys=True, check_circular=False)
             head = "{" + (before[1:-1] + ", " if len(before) > 2 else "") + '"findings": ['
             tail = "]" + (", " + after[1:-1] if len(after) > 2 else "") + "}\n"
@@ -53,7 +53,6 @@ def gate_input_text(doc: dict[str, Any]) -> str:
     return json.dumps(doc, sort_keys=True, check_circular=False) + "\n"
 
 
-_ABSENT = object()
 _string = json.encoder.encode_basestring_ascii
 """The string encoder `json.dumps` uses (ensure_ascii, the default): the C one where there is one."""
 _RANK_TEXT = {rank: str(rank) for rank in range(6)}

@@ -322,3 +322,23 @@ def test_the_shared_base_is_written_by_the_shortcut() -> None:
 @given(mutated(SHARED, keys_of(SHARED)))
 def test_mutated_documents_give_what_json_dumps_gives(doc: Any) -> None:
     assert _outcome(gate_input_text, doc) == _outcome(_plain, doc)
+
+
+def test_the_members_are_written_in_json_dumps_order() -> None:
+    """A member before "findings" whose writing changes the findings (a dict subclass whose items() edits
+    them): json.dumps writes the findings as they are then, and so does the shortcut (before, findings, after)."""
+
+    class Editing(dict[str, Any]):
+        def items(self) -> Any:
+            self["findings"][1]["rule_id"] = "edited"
+            return super().items()
+
+    def doc() -> dict[str, Any]:
+        d = copy.deepcopy(SHARED)
+        d["config"] = Editing(findings=d["findings"])  # "config" < "findings"
+        return d
+
+    text = gate_input_text(doc())
+    assert '"rule_id": "edited"' in text
+    assert text == _plain(doc())
+    assert gate_input._finding_texts(doc()["findings"]) is not None  # pyright: ignore[reportPrivateUsage]
