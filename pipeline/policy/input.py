@@ -11,7 +11,7 @@ import itertools
 import json
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from pipeline.formats.coverage import coverage_json
 from pipeline.formats.dev_install import DevInstall
@@ -26,13 +26,208 @@ _MAX_ALTERNATIVES = 64
 
 
 def gate_input_text(doc: dict[str, Any]) -> str:
-    """The gate-input.json text of a document `build_input` made (what `ship` writes and hands to the engine).
+    """The gate-input.json text of a document (what `ship` writes and hands to the engine): byte for byte
+    `json.dumps(doc, sort_keys=True, check_circular=False) + "\\n"`, whatever the document.
 
-    Sorted keys, no indentation (`json.dumps` only uses its C encoder without one: 100k findings in 0.5 s
-    instead of 1.9 s), no check for reference cycles (the document is a tree of fresh dicts and lists),
-    one trailing newline.
+    Sorted keys, no indentation (`json.dumps` only uses its C encoder without one), no check for reference
+    cycles (build_input shares parts between findings but nests nothing in itself), one trailing newline.
+    Hot path (100k findings): the findings array of a document `build_input` made is written here, from
+    pieces (`_finding_texts`); the rest of the document by `json.dumps`. A findings array that is not
+    exactly what build_input makes sends the whole document to `json.dumps`
+    (tests/unit/test_gate_input_text.py compares the two on hostile documents).
     """
+    if type(doc) is dict and all(type(key) is str for key in doc) and "findings" in doc:  # pyright: ignore[reportUnnecessaryComparison]
+        # in json.dumps's order (sorted keys): the members before "findings", the findings, the members after,
+        # each member at the depth json.dumps reaches it; an error is the one json.dumps raises first
+        before = json.dumps({k: v for k, v in doc.items() if k < "findings"}, sort_keys=True, check_circular=False)
+        texts = _finding_texts(doc["findings"])
+        if texts is not None:
+            after = json.dumps({k: v for k, v in doc.items() if k > "findings"}, sort_keys=True, check_circular=False)
+            head = "{" + (before[1:-1] + ", " if len(before) > 2 else "") + '"findings": ['
+            tail = "]" + (", " + after[1:-1] if len(after) > 2 else "") + "}\n"
+            if not texts:
+                return head + tail
+            texts[0] = head + texts[0]
+            texts[-1] += tail
+            return ", ".join(texts)  # the 40 MB of 100k findings copied once
     return json.dumps(doc, sort_keys=True, check_circular=False) + "\n"
+
+
+_string = json.encoder.encode_basestring_ascii
+"""The string encoder `json.dumps` uses (ensure_ascii, the default): the C one where there is one."""
+_RANK_TEXT = {rank: str(rank) for rank in range(6)}
+_BOOL_TEXT = {True: "true", False: "false"}
+_MAX_LINE = 10**15
+"""The lines the shortcut writes itself (-_MAX_LINE < line < _MAX_LINE); a larger int goes to json.dumps,
+whose `str` of it may raise, and must raise where json.dumps does (after an error before "findings")."""
+
+
+def _finding_texts(findings: Any) -> list[str] | None:
+    """The JSON text of each entry of a findings array exactly as build_input makes it, else None (json.dumps
+    writes the document).
+
+    Exactly: a list of dicts with build_input's 11 members (str keys), str category, rule_id, severity,
+    fingerprint and where, an int rank 0-5, bool fixable and dev, a package dict (6 str members: str
+    values) or None, a list of location dicts (str path, int or None line), a list of str tools. Each
+    package dict, locations list and tools list is written once, by identity, however many findings share
+    it (the document is not changed while this runs, so an id names one object throughout). Every string
+    goes through the encoder json.dumps uses, every other value is a constant text; so the text is
+    json.dumps's, byte for byte (tests/unit/test_gate_input_text.py checks it on hostile documents).
+    """
+    if type(findings) is not list:
+        return None
+    string = _string
+    ranks = _RANK_TEXT
+    bools = _BOOL_TEXT
+    packages: dict[int, str] = {}
+    locations: dict[int, str] = {}
+    tools: dict[int, str] = {}
+    texts: list[str] = []
+    append = texts.append
+    for entry in cast(list[Any], findings):
+        if type(entry) is not dict:
+            return None
+        f = cast(dict[Any, Any], entry)
+        if len(f) != 11:
+            return None
+        for key in f:
+            if type(key) is not str:
+                return None
+        try:  # 11 str keys, these 11 among them: exactly build_input's members
+            category, rule_id, severity, rank, fixable, package, f_locations, where, f_tools, fingerprint, dev = (
+                f["category"],
+                f["rule_id"],
+                f["severity"],
+                f["rank"],
+                f["fixable"],
+                f["package"],
+                f["locations"],
+                f["where"],
+                f["tools"],
+                f["fingerprint"],
+                f["dev"],
+            )
+        except KeyError:
+            return None
+        if not (
+            type(category) is str
+            and type(rule_id) is str
+            and type(severity) is str
+            and type(where) is str
+            and type(fingerprint) is str
+            and type(rank) is int
+            and type(fixable) is bool
+            and type(dev) is bool
+        ):
+            return None
+        rank_text = ranks.get(rank)
+        if rank_text is None:
+            return None
+        if package is None:
+            package_text = "null"
+        else:
+            package_text = packages.get(id(package))
+            if package_text is None:
+                package_text = _package_text(package)
+                if package_text is None:
+                    return None
+                packages[id(package)] = package_text
+        locations_text = locations.get(id(f_locations))
+        if locations_text is None:
+            locations_text = _locations_text(f_locations)
+            if locations_text is None:
+                return None
+            locations[id(f_locations)] = locations_text
+        tools_text = tools.get(id(f_tools))
+        if tools_text is None:
+            tools_text = _strings_text(f_tools)
+            if tools_text is None:
+                return None
+            tools[id(f_tools)] = tools_text
+        append(
+            f'{{"category": {string(category)}, "dev": {bools[dev]}, "fingerprint": {string(fingerprint)}, '
+            f'"fixable": {bools[fixable]}, "locations": {locations_text}, "package": {package_text}, '
+            f'"rank": {rank_text}, "rule_id": {string(rule_id)}, "severity": {string(severity)}, '
+            f'"tools": {tools_text}, "where": {string(where)}}}'
+        )
+    return texts
+
+
+def _package_text(package: Any) -> str | None:
+    """A package dict's JSON text if it is one as build_input makes it (6 str members), else None."""
+    if type(package) is not dict:
+        return None
+    pkg = cast(dict[Any, Any], package)
+    if len(pkg) != 6:
+        return None
+    for key in pkg:
+        if type(key) is not str:
+            return None
+    try:  # 6 str keys, these 6 among them
+        ecosystem, fixed_version, key, name, purl, version = (
+            pkg["ecosystem"],
+            pkg["fixed_version"],
+            pkg["key"],
+            pkg["name"],
+            pkg["purl"],
+            pkg["version"],
+        )
+    except KeyError:
+        return None
+    if not (
+        type(ecosystem) is str
+        and type(fixed_version) is str
+        and type(key) is str
+        and type(name) is str
+        and type(purl) is str
+        and type(version) is str
+    ):
+        return None
+    string = _string
+    return (
+        f'{{"ecosystem": {string(ecosystem)}, "fixed_version": {string(fixed_version)}, "key": {string(key)}, '
+        f'"name": {string(name)}, "purl": {string(purl)}, "version": {string(version)}}}'
+    )
+
+
+def _locations_text(locations: Any) -> str | None:
+    """A locations list's JSON text if it is one as build_input makes it, else None."""
+    if type(locations) is not list:
+        return None
+    texts: list[str] = []
+    for entry in cast(list[Any], locations):
+        if type(entry) is not dict:
+            return None
+        loc = cast(dict[Any, Any], entry)
+        if len(loc) != 2:
+            return None
+        for key in loc:
+            if type(key) is not str:
+                return None
+        try:  # 2 str keys, these 2
+            path, line = loc["path"], loc["line"]
+        except KeyError:
+            return None
+        if type(path) is not str:
+            return None
+        if line is None:
+            texts.append(f'{{"line": null, "path": {_string(path)}}}')
+        elif type(line) is int and -_MAX_LINE < line < _MAX_LINE:
+            texts.append(f'{{"line": {line}, "path": {_string(path)}}}')
+        else:
+            return None
+    return "[" + ", ".join(texts) + "]"
+
+
+def _strings_text(strings: Any) -> str | None:
+    """A list of strings' JSON text (the tools), else None."""
+    if type(strings) is not list:
+        return None
+    items = cast(list[Any], strings)
+    for item in items:
+        if type(item) is not str:
+            return None
+    return "[" + ", ".join(map(_string, items)) + "]"
 
 
 def build_input(

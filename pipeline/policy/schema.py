@@ -13,7 +13,9 @@ from __future__ import annotations
 import functools
 import json
 import math
+import operator
 import re
+import threading
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, cast
@@ -218,7 +220,29 @@ def _compiled() -> Check:
 
 
 def _validate(value: Any, path: Path_ = None) -> None:
-    _compiled()(value, path)
+    outer = _PASSED.checks
+    _PASSED.checks = {}  # this call's: an id names one object only while the document holds it
+    try:
+        _compiled()(value, path)
+    finally:
+        _PASSED.checks = outer
+
+
+class _Passed(threading.local):
+    """The objects and arrays one validation has already seen pass, by identity: {id(value): check}.
+
+    A document `build_input` made shares one package dict, locations list or tools list between many
+    findings; each is checked once per call. A check is a pure function of the value (the path only names
+    it in the message) and the document is not changed while it is validated, so a value that passed a
+    check passes it again, and skipping it changes no outcome; a value that fails raises at its first
+    place, as without this. Only successes are kept, only during one `_validate` call (None outside one:
+    the compiled checks called directly keep nothing)."""
+
+    checks: dict[int, Check] | None = None
+
+
+_PASSED = _Passed()
+_CONTAINERS = (dict, list)
 
 
 class _Compiler:
@@ -428,6 +452,7 @@ def _object(
                 raise _Invalid(path, f"is {_describe(_json_type(value))}, must be an object")
             return
         doc: dict[str, Any] = value  # pyright: ignore[reportUnknownVariableType]
+        passed = _PASSED.checks
         for key in required:
             if key not in doc:
                 raise _Invalid(path, f"has no {key!r} member (required)")
@@ -450,7 +475,15 @@ def _object(
             elif how == "string":
                 if type(item) is str and len(item) >= arg:
                     continue
-            elif how == "int" and type(item) is int and arg[0] <= item <= arg[1]:
+            elif how == "int":
+                if type(item) is int and arg[0] <= item <= arg[1]:
+                    continue
+            elif passed is not None and type(item) in _CONTAINERS:
+                # shared between findings (a package, locations, tools): checked once per validation
+                if passed.get(id(item)) is sub:
+                    continue
+                sub(item, (path, key))
+                passed[id(item)] = sub
                 continue
             sub(item, (path, key))
         if extra is not None:
@@ -460,13 +493,41 @@ def _object(
         if then is not None:
             then(doc, path)
 
+    whole = set(required) <= names  # every required member is a property: all properties present, all required
+
+    def bulk(seq: list[Any]) -> bool:
+        """True if every item of `seq` passes `check` (nothing raised): the findings array's 100k objects
+        tested a member at a time over all of them (a column), each member of every object present; False:
+        `check` them one by one (an absent optional member, a failure: its message comes from there)."""
+        if not typed or extra is not None or not whole or set(map(type, seq)) != {dict}:
+            return False
+        docs = cast(list[dict[str, Any]], seq)
+        if closed and set(map(len, docs)) != {len(names)}:  # with every member present: no other member
+            return False
+        columns: dict[str, list[Any]] = {}
+        for key, sub, how, arg in plan:
+            try:
+                column: list[Any] = list(map(operator.itemgetter(key), docs))
+            except KeyError:
+                return False
+            if not _column_passes(column, sub, how, arg):
+                return False
+            columns[key] = column
+        if then is not None:
+            then_bulk = _BULK.get(then)
+            return then_bulk is not None and then_bulk(columns)
+        return True
+
+    _BULK[check] = bulk
     return check
 
 
-def _array(items: Check | None, min_items: int, *, typed: bool, fast: Fast = None) -> Check:
+def _array(items: Check | None, min_items: int, *, typed: bool, fast: Fast = None, bulk: bool = True) -> Check:
     # a non-empty string item (tools, targets, labels) is accepted without a call; any other goes to `items`
     strings = fast is not None and fast[0] == "string"
     min_length: int = fast[1] if fast is not None and strings else 0
+    # objects (findings, components): all accepted at once where they all pass, else one by one
+    all_pass = _BULK.get(items) if bulk and items is not None else None
 
     def check(value: Any, path: Path_) -> None:
         if type(value) is not list:
@@ -477,6 +538,8 @@ def _array(items: Check | None, min_items: int, *, typed: bool, fast: Fast = Non
         if len(seq) < min_items:
             raise _Invalid(path, f"has {len(seq)} item(s), needs at least {min_items}")
         if items is not None:
+            if all_pass is not None and len(seq) >= _BULK_FROM and all_pass(seq):
+                return
             for i, item in enumerate(seq):
                 if strings and type(item) is str and len(item) >= min_length:
                     continue
@@ -566,10 +629,50 @@ def _switch(key: str, cases: dict[str, Check], pins: dict[str, tuple[str, Any]])
         if then is not None:
             _rank_message(then, value, path)
 
+    def bulk(columns: dict[str, list[Any]]) -> bool:
+        """True if every object passes `check` by its pin, given their members as columns (all present)."""
+        selected = columns.get(key)
+        if selected is None or set(map(type, selected)) != {str}:
+            return False
+        chosen = set(cast(list[str], selected))
+        if not chosen <= pins.keys() or len({pins[c][0] for c in chosen}) != 1:
+            return False
+        got = columns.get(pins[next(iter(chosen))][0])
+        if got is None or not set(map(type, got)) <= {int, str}:  # no bool (True == 1), nothing else to compare
+            return False
+        # (str, int | str) pairs: equal only when the case's constant is the value, of its type
+        return set(zip(selected, got, strict=True)) <= {(c, pins[c][1]) for c in chosen}
+
+    _BULK[check] = bulk
     return check
 
 
 _MISSING = object()
+
+_BULK: dict[Check, Callable[[Any], bool]] = {}
+"""The compiled object checks (and `_switch` checks) that can accept a whole array of values at once."""
+_BULK_FROM = 32
+"""Arrays of at least this many objects are tried at once first."""
+
+
+def _column_passes(column: list[Any], sub: Check, how: str, arg: Any) -> bool:
+    """True if every value of one member, over many objects, passes `sub`: by its shortcut (`_fast`) over the
+    whole column, or by `sub` once per distinct object (a package dict, locations list… shared by many)."""
+    types = set(map(type, column))
+    if how == "types":
+        return types <= set(arg)
+    if how == "enum":
+        return types <= {str} and set(column) <= arg
+    if how == "string":
+        return types <= {str} and (arg <= 0 or min(map(len, column), default=arg) >= arg)
+    if how == "int":
+        return types <= {int} and (not column or (arg[0] <= min(column) and max(column) <= arg[1]))
+    for value in dict(zip(map(id, column), column, strict=True)).values():  # each distinct object once
+        try:
+            sub(value, None)
+        except (_Invalid, RecursionError):  # checked again one object at a time: the first failure is named
+            return False
+    return True
 
 
 def _rank_message(then: Check, value: Any, path: Path_) -> None:
