@@ -118,6 +118,28 @@ _thresholds_deny(ot) := {reason |
 	)
 }
 
+# collect.rego's `suppressed` and gate.rego's exceptions_applied rules as first written (every exception
+# tried on every candidate)
+suppressed_plain(r) if {
+	some e in data.seaworthy.lib.active_exceptions
+	data.seaworthy.collect.suppresses(e, r)
+}
+
+suppressed_candidates := {r | some [_, _, r] in data.seaworthy.collect.candidates; data.seaworthy.collect.suppressed(r)}
+
+suppressed_candidates_plain := {r | some [_, _, r] in data.seaworthy.collect.candidates; suppressed_plain(r)}
+
+rules_waived := {e.name: data.seaworthy.collect.rules_waived_by(e) | some e in data.seaworthy.lib.active_exceptions}
+
+rules_waived_plain := {e.name: rules |
+	some e in data.seaworthy.lib.active_exceptions
+	rules := sort({r.id |
+		some [_, _, r] in data.seaworthy.collect.candidates
+		is_object(r)
+		data.seaworthy.collect.suppresses(e, r)
+	})
+}
+
 # collect.rego's `_fingerprints` as first written (a body per fingerprint)
 fingerprints_every(fps) if {
 	is_array(fps)
@@ -135,6 +157,8 @@ LICENSES = ["GPL-3.0-only", "MIT", "agpl-3.0", "GPL-3.0-ONLY"]
 RULES = ["r1", "r2", "CVE-1", "CVE-2", "r\u0301\u202e", *LICENSES]
 # enough for more than five findings over one threshold (the summaries' "and N more"); odd unicode sorts too
 FINGERPRINTS = [*(f"fp{i}" for i in range(12)), "fp\u00e9", "fp\U0001f600", "FP0", "fp\x00"]
+# what an exception names: findings' rule ids and fingerprints, and gate rule ids (a user module's too)
+TARGETS = [*RULES, *FINGERPRINTS[:3], "threshold.secret", "threshold.license", "license.copyleft", "acme.odd", "5"]
 WHERE = ["src/a.py:1", "", "s\u0301rc/\u202eb.py:2", "\U0001f600", "missing"]
 PATHS = ["src/a.py", "src/b/c.py", "tests/t.py", "image:usr/lib/x"]
 
@@ -172,15 +196,16 @@ def finding(draw: st.DrawFn, index: int, shared: bool = False, categories: list[
 
 @st.composite
 def exception(draw: st.DrawFn, index: int) -> dict[str, Any]:
-    package = draw(st.sampled_from(["", "jinja2", "requests"]))
+    whole_rule = draw(st.booleans())  # no package or path scope: it may waive a gate rule as a whole
+    package = "" if whole_rule else draw(st.sampled_from(["", "jinja2", "requests"]))
     return {
         "index": index,
         "name": f"exceptions[{index}]",
-        "targets": sorted(set(draw(st.lists(st.sampled_from(RULES + FINGERPRINTS[:3]), min_size=1, max_size=3)))),
+        "targets": sorted(set(draw(st.lists(st.sampled_from(TARGETS), min_size=1, max_size=3)))),
         "package": package,
         "package_keys": {"*": package} if package else {},
         "version": draw(st.sampled_from(["", "1.0"])) if package else "",
-        "path": draw(st.sampled_from(["", "src/**", "tests/*", "nowhere/**"])),
+        "path": "" if whole_rule else draw(st.sampled_from(["", "src/**", "tests/*", "nowhere/**"])),
         "image": draw(st.sampled_from(["", "registry.example/app", "other/*"])),
         "owner": "o",
         "reason": "r",
@@ -227,16 +252,57 @@ def gate_input(draw: st.DrawFn) -> dict[str, Any]:
     return doc
 
 
-def _engine() -> Any:
+# A user module whose reasons are odd candidates: malformed ones (no id, a number id, a string) included.
+USER = """
+package seaworthy.rules.acme
+
+import rego.v1
+
+deny contains {"id": "acme.odd", "msg": "m", "findings": [f.fingerprint]} if some f in input.findings
+
+deny contains "a string, not a reason" if count(input.findings) > 2
+
+deny contains {"msg": "no id"} if count(input.findings) > 1
+
+warn contains {"id": 5, "msg": "a number id"} if count(input.findings) > 0
+
+warn contains {"id": "5", "msg": "a string id"} if count(input.exceptions) > 1
+"""
+
+
+@st.composite
+def waiver_input(draw: st.DrawFn) -> dict[str, Any]:
+    """gate_input with more exceptions naming gate rules (bundled and the user module's) as wholes."""
+    doc = draw(gate_input())
+    for _ in range(draw(st.integers(0, 3))):
+        e = draw(exception(len(doc["exceptions"])))
+        e["targets"] = sorted(set(draw(st.lists(st.sampled_from(GATE_RULE_IDS), min_size=1, max_size=2))))
+        # a package or a path scope: such an exception waives findings, never a whole rule
+        scope = draw(st.sampled_from(["none", "none", "path", "package"]))
+        e["package"], e["package_keys"], e["version"] = (
+            ("jinja2", {"*": "jinja2"}, "") if scope == "package" else ("", {}, "")
+        )
+        e["path"] = "src/**" if scope == "path" else ""
+        doc["exceptions"].append(e)
+    return doc
+
+
+GATE_RULE_IDS = ["threshold.secret", "threshold.license", "threshold.sast", "license.copyleft", "acme.odd", "5", "r1"]
+
+
+def _engine(*extra: str) -> Any:
     regorus: Any = importlib.import_module("regorus")
     engine: Any = regorus.Engine()
     for path in sorted(Path(BUNDLED_POLICY_DIR).rglob("*.rego")):
         engine.add_policy(str(path), path.read_text(encoding="utf-8"))
     engine.add_policy("naive.rego", NAIVE)
+    for i, text in enumerate(extra):
+        engine.add_policy(f"user{i}.rego", text)
     return engine
 
 
 ENGINE = _engine()
+ENGINE_WITH_USER = _engine(USER)
 
 
 def _eval(engine: Any, query: str) -> Any:
@@ -354,6 +420,22 @@ def test_a_waived_dev_dependency_finding_is_no_hit_and_an_unwaived_one_is() -> N
         assert len(got) == hits
 
 
+@settings(max_examples=200, deadline=None, derandomize=True, database=None)
+@given(waiver_input())
+def test_rule_waivers_by_lookup_equal_every_exception_tried(doc: dict[str, Any]) -> None:
+    """collect.suppressed and collect.rules_waived_by (gate.exceptions_applied) look rule ids up; the plain
+    rules try every exception in force on every candidate (rule-id targets, package/path/image scopes,
+    expired exceptions, malformed reasons of a user module)."""
+    engine = ENGINE_WITH_USER.clone()
+    engine.set_input_json(json.dumps(doc))
+    assert _eval(engine, "data.seaworthy.naive.suppressed_candidates") == _eval(
+        engine, "data.seaworthy.naive.suppressed_candidates_plain"
+    )
+    assert _eval(engine, "data.seaworthy.naive.rules_waived") == _eval(
+        engine, "data.seaworthy.naive.rules_waived_plain"
+    )
+
+
 def test_the_generated_inputs_reach_what_the_hot_paths_decide() -> None:
     """The comparison above means something only if the inputs reach the cases: summaries with "and N more",
     shared fingerprints, development dependencies set aside and counted, listed licence findings, waivers."""
@@ -381,6 +463,21 @@ def test_the_generated_inputs_reach_what_the_hot_paths_decide() -> None:
             seen.add("fixable-only limits")
 
     survey()
+
+    @settings(max_examples=200, deadline=None, derandomize=True, database=None)
+    @given(waiver_input())
+    def survey_waivers(doc: dict[str, Any]) -> None:
+        user = ENGINE_WITH_USER.clone()
+        user.set_input_json(json.dumps(doc))
+        waived = _eval(user, "data.seaworthy.naive.suppressed_candidates")
+        if any(isinstance(r, dict) and r.get("id") == "acme.odd" for r in waived):
+            seen.add("a user rule waived")
+        if any(isinstance(r, dict) and str(r.get("id")).startswith("threshold.") for r in waived):
+            seen.add("a threshold rule waived")
+        if any(_eval(user, "data.seaworthy.naive.rules_waived").values()):
+            seen.add("exceptions_applied rules")
+
+    survey_waivers()
     assert seen >= {
         "shared fingerprints",
         "threshold reason",
@@ -391,6 +488,9 @@ def test_the_generated_inputs_reach_what_the_hot_paths_decide() -> None:
         "listed licence findings",
         "waived",
         "fixable-only limits",
+        "a user rule waived",
+        "a threshold rule waived",
+        "exceptions_applied rules",
     }
 
 
