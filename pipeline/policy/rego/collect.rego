@@ -179,10 +179,32 @@ suppresses(e, r) if {
 # Names of the exceptions that took effect (computed once: the gate's notes look each exception up here).
 applied_exception_names := {a.exception | some a in data.seaworthy.gate.exceptions_applied}
 
-suppressed(r) if {
+# A candidate reason an exception in force waives as a whole rule (`suppresses`, by lookup): the gate asks
+# this for every candidate, so it looks its id up among the waived rule ids instead of trying every
+# exception (candidates x exceptions: seconds with 1,000 exceptions, each one a long-lived warning).
+suppressed(r) if r.id in waived_rule_ids
+
+# The ids exceptions in force waive as whole rules: every target of an exception that `suppresses` a reason
+# with that id (no package or path scope, image scope holds).
+waived_rule_ids contains id if {
 	some e in data.seaworthy.lib.active_exceptions
-	suppresses(e, r)
+	_waives_rules(e)
+	some id in e.targets
 }
+
+_waives_rules(e) if {
+	e.package == ""
+	e.path == ""
+	data.seaworthy.lib.image_scope_ok(e)
+}
+
+# The rule ids exception `e` waives among the candidates' (gate.exceptions_applied), sorted: those of
+# {r.id | some [_, _, r] in candidates; is_object(r); suppresses(e, r)}, by lookup in the candidates' ids.
+rules_waived_by(e) := sort({id | some id in e.targets; id in _candidate_ids}) if _waives_rules(e)
+
+rules_waived_by(e) := [] if not _waives_rules(e)
+
+_candidate_ids := {r.id | some [_, _, r] in candidates; is_object(r)}
 
 well_formed(r) if {
 	is_object(r)
@@ -194,9 +216,18 @@ well_formed(r) if {
 	_fingerprints(object.get(r, "findings", []))
 }
 
+# An array of strings. Hot path (a threshold reason names every finding over the limit: 10^5 fingerprints):
+# values compare by type first, in OPA and regorus alike (null < booleans < numbers < strings < arrays,
+# objects, sets), so every element is a string exactly when the least and the greatest are; min and max
+# are one builtin call each, where `every fp in fps { is_string(fp) }` evaluated a body per fingerprint.
+# tests/unit/test_rego_hot_paths.py checks it against that definition.
 _fingerprints(fps) if {
 	is_array(fps)
-	every fp in fps {
-		is_string(fp)
-	}
+	count(fps) == 0
+}
+
+_fingerprints(fps) if {
+	is_array(fps)
+	is_string(min(fps))
+	is_string(max(fps))
 }

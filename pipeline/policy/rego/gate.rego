@@ -152,7 +152,7 @@ deny contains r if {
 exceptions_applied contains a if {
 	some e in data.seaworthy.lib.active_exceptions
 	fps := sort([fp | some fp in data.seaworthy.lib.covered_by[e.name]])
-	rules := sort({r.id | some [_, _, r] in data.seaworthy.collect.candidates; is_object(r); data.seaworthy.collect.suppresses(e, r)})
+	rules := data.seaworthy.collect.rules_waived_by(e)
 	count(fps) + count(rules) > 0
 	a := {
 		"exception": e.name,

@@ -73,8 +73,12 @@ by_target[t] contains e if {
 }
 
 # [exception name, fingerprint] for every finding an exception in force covers (`covers`, by lookup).
+# No exception in force (the common case: no exception file): no pass over the findings at all. Otherwise
+# two passes, one by rule id and one by fingerprint; one pass looking both up (`some t in [f.rule_id,
+# f.fingerprint]`, or object.get of both) costs regorus more than the two, as it builds a value per finding.
 covered contains [e.name, f.fingerprint] if {
 	index := by_target
+	count(index) > 0
 	some f in input.findings
 	some e in index[f.rule_id]
 	_scope_ok(e, f)
@@ -82,6 +86,7 @@ covered contains [e.name, f.fingerprint] if {
 
 covered contains [e.name, f.fingerprint] if {
 	index := by_target
+	count(index) > 0
 	some f in input.findings
 	some e in index[f.fingerprint]
 	_scope_ok(e, f)
@@ -136,35 +141,97 @@ _fixable_filtered(c) if {
 # Findings that break their category's threshold (after exceptions and the fixable-only switch).
 # Set aside (and said so by their own rules): development-only dependencies the image does not install
 # (rules/dev_dependencies.rego) and licence findings whose licence is on a licence list (rules/licenses.rego).
-over_threshold := _over_threshold(input.findings, limits, always_counted, waived_fingerprints | _set_aside)
-
-# Hot path (one pass over every finding): the limits, categories and skipped fingerprints are arguments,
-# i.e. local values (a lookup by a computed key in a rule's value costs several times more), there is no
-# function call per finding, and `findings` (after exceptions) is not built first: the cheap rank test
-# drops most findings before the lookup. Same findings, same order as filtering `findings`.
-# A finding counts when its category always counts or it is fixable (`fixable` present and not false).
-_over_threshold(fs, lim, counted, skipped) := [f |
-	some f in fs
-	f.rank >= lim[f.category]
-	true in {f.category in counted, object.get(f, "fixable", false) != false}
-	not f.fingerprint in skipped
+# In input order; the bundled rules read `_over_at` (below) instead, so this list is built only for the
+# policies that read it (yours): from `_over_at`, without another pass over every finding.
+over_threshold := [f |
+	fs := input.findings
+	listed := _license_set_aside
+	some i in sort({j | some _, indexes in _over_at; some j in indexes})
+	f := fs[i]
+	not f.fingerprint in listed
 ]
+
+# Hot path (the one pass over every finding that the threshold rules take): the index in input.findings of
+# every finding at or over its category's limit, not waived and not a development dependency set aside,
+# by category. thresholds.deny and dev_dependencies._dev_hits read their category's indexes (ascending:
+# input order) instead of filtering a list of every finding over a threshold once per category.
+# Licence findings on a licence list are not left out here but by the readers (`over_threshold_at`):
+# dev_dependencies._dev_hits does not leave them out (the same fingerprint, from a hand-written input).
+# The limits, categories and skipped fingerprints are local values (a lookup by a computed key in a rule's
+# value costs several times more), there is no function call per finding, and `findings` (after exceptions)
+# is not built first: the cheap rank test drops most findings before the lookup.
+# A finding counts when its category always counts or it is fixable (`fixable` present and not false); when
+# no category with a limit is filtered by fixable_only (the default), every finding at its limit counts,
+# and the first definition skips that test.
+_over_at[c] contains i if {
+	count(_fixable_limited) == 0
+	lim := limits
+	skipped := waived_fingerprints | _dev_set_aside
+	some i, f in input.findings
+	c := f.category
+	f.rank >= lim[c]
+	not f.fingerprint in skipped
+}
+
+_over_at[c] contains i if {
+	count(_fixable_limited) > 0
+	lim := limits
+	counted := always_counted
+	skipped := waived_fingerprints | _dev_set_aside
+	some i, f in input.findings
+	c := f.category
+	f.rank >= lim[c]
+	true in {c in counted, object.get(f, "fixable", false) != false}
+	not f.fingerprint in skipped
+}
+
+# Categories with a limit whose findings count only when fixable (fixable_only).
+_fixable_limited := {c | some c, _ in limits; not c in always_counted}
+
+# The indexes (in input.findings, ascending) of the findings of `category` in over_threshold; undefined when
+# there are none before the licence findings on a licence list are left out.
+over_threshold_at(category) := sort(_over_at[category]) if count(_license_set_aside) == 0
+
+over_threshold_at(category) := [i |
+	fs := input.findings
+	listed := _license_set_aside
+	some i in sort(_over_at[category])
+	not fs[i].fingerprint in listed
+] if {
+	count(_license_set_aside) > 0
+	_over_at[category]
+}
 
 # The fingerprints `over_threshold` sets aside (see dev_set_aside and license_listed), built without a
 # function call per finding.
-_set_aside := {f.fingerprint |
+_set_aside := _dev_set_aside | _license_set_aside
+
+_dev_set_aside := {f.fingerprint | some f in dev_not_installed}
+
+# The development-only dependency findings when the image does not install them (dev_set_aside), in input
+# order, before exceptions: [] when it does or nobody knows. One pass, shared with
+# rules/dev_dependencies.rego.
+dev_not_installed := [f |
 	object.get(input, ["dev_dependencies", "installed"], null) == false
 	some f in input.findings
 	f.category == "dependency"
 	object.get(f, "dev", false) == true
-} | {f.fingerprint |
-	ids := _license_list_ids
-	some f in license_findings
-	lower(f.rule_id) in ids
-}
+]
 
-# The licence findings (trivy's licence scanner), in input order, before exceptions: found in one pass for
-# the rules that read only these (_set_aside here, rules/licenses.rego).
+_license_set_aside := {f.fingerprint | some f in license_listed_findings}
+
+# The licence findings whose licence is on a licence list (license_listed), in input order, before
+# exceptions: found in one pass over every finding (none when both lists are empty) for the rules that read
+# only these (_license_set_aside here, rules/licenses.rego).
+license_listed_findings := [f |
+	ids := _license_list_ids
+	count(ids) > 0
+	some f in input.findings
+	f.category == "license"
+	lower(f.rule_id) in ids
+]
+
+# The licence findings (trivy's licence scanner), in input order, before exceptions.
 license_findings := [f | some f in input.findings; f.category == "license"]
 
 # A development-only dependency finding while the Dockerfile's final stage does not install them.
@@ -193,6 +260,13 @@ summary(fs, n) := s if {
 	shown := [sprintf("%s at %s", [f.rule_id, f.where]) | some f in array.slice(fs, 0, n)]
 	rest := count(fs) - count(shown)
 	s := with_rest(concat(", ", shown), rest)
+}
+
+# The same text as summary(fs, n) from `first` (array.slice(fs, 0, n)) and `total` (count(fs)), for a rule
+# that does not build `fs` (rules/thresholds.rego).
+summary_of_first(first, total) := s if {
+	shown := [sprintf("%s at %s", [f.rule_id, f.where]) | some f in first]
+	s := with_rest(concat(", ", shown), total - count(shown))
 }
 
 with_rest(text, 0) := text

@@ -11,18 +11,26 @@ _installed := object.get(input, ["dev_dependencies", "installed"], null)
 _evidence := object.get(input, ["dev_dependencies", "evidence"], "")
 
 # Development dependencies at or over the dependency threshold (after exceptions and fixable-only).
-# Hot path: one pass over input.findings, the waived ones skipped by lookup (those of lib.findings, in the
-# same order), so lib.findings is not built for this rule. tests/unit/test_rego_hot_paths.py checks it
-# against the plain definition.
+# Hot path, no pass over input.findings of its own: when the image installs them (or nobody knows), the
+# development dependencies among the dependency findings over the threshold (lib._over_at.dependency, the
+# indexes of the one pass the threshold rules take; licence findings on a licence list are not left out
+# there, and this rule never left them out); when it does not, the development dependency findings that
+# lib.dev_not_installed found for lib.dev_set_aside, filtered here. Either way those of lib.findings, in the
+# same order. tests/unit/test_rego_hot_paths.py checks it against the plain definition.
+_dev_hits := [f |
+	fs := input.findings
+	some i in sort(data.seaworthy.lib._over_at.dependency)
+	f := fs[i]
+	object.get(f, "dev", false) == true
+] if _installed != false
+
 _dev_hits := [f |
 	waived := data.seaworthy.lib.waived_fingerprints
-	some f in input.findings
-	f.category == "dependency"
-	object.get(f, "dev", false) == true
+	some f in data.seaworthy.lib.dev_not_installed
 	not f.fingerprint in waived
 	f.rank >= data.seaworthy.lib.limits.dependency
 	_fixable_ok(f)
-]
+] if _installed == false
 
 _fixable_ok(_) if not data.seaworthy.lib.config.fixable_only
 

@@ -22,17 +22,23 @@ _fixable_note(category) := " with a fix available" if {
 	category in data.seaworthy.lib.vulnerability_categories
 } else := ""
 
+# The findings of data.seaworthy.lib.over_threshold in `category`: count, summary and fingerprints.
+# Hot path: the category's indexes in input.findings (lib.over_threshold_at, grouped in the one pass over
+# every finding) instead of a pass over over_threshold per category; only the first five findings are taken
+# for the summary. tests/unit/test_rego_hot_paths.py checks it against the plain definition.
 deny contains reason if {
 	some category, limit in data.seaworthy.lib.config.thresholds
 	is_string(limit)
-	hits := [f | some f in data.seaworthy.lib.over_threshold; f.category == category]
-	count(hits) > 0
+	at := data.seaworthy.lib.over_threshold_at(category)
+	count(at) > 0
+	fs := input.findings
+	shown := [fs[i] | some i in array.slice(at, 0, 5)]
 	reason := data.seaworthy.lib.reason(
 		sprintf("threshold.%s", [category]),
 		sprintf("%d %s finding(s) at %s%s: %s", [
-			count(hits), category, _floor(limit), _fixable_note(category), data.seaworthy.lib.summary(hits, 5),
+			count(at), category, _floor(limit), _fixable_note(category), data.seaworthy.lib.summary_of_first(shown, count(at)),
 		]),
 		object.get(remedies, category, "Fix the findings, or record a reviewed exception."),
-		data.seaworthy.lib.fingerprints(hits),
+		sort([fs[i].fingerprint | some i in at]),
 	)
 }
