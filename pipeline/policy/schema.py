@@ -155,6 +155,24 @@ def validate_gate_input(doc: Any, *, where: str = "document") -> None:
         raise PolicyError(f"gate input {where}: {path} {exc.problem}; {_REGENERATE}.") from None
     except RecursionError:
         raise PolicyError(f"gate input {where} is nested too deeply to be a gate input; {_REGENERATE}.") from None
+    _unique_fingerprints(cast(dict[str, Any], doc)["findings"], where)
+
+
+def _unique_fingerprints(findings: list[dict[str, Any]], where: str) -> None:
+    """Refuse two findings with one fingerprint (beyond what JSON Schema can say): the rules and exceptions tell
+    findings apart by it, so a finding sharing another's could be set aside or waived with it (`ship` merges
+    findings by fingerprint: its documents never have two)."""
+    fingerprints = [f["fingerprint"] for f in findings]
+    if len(set(fingerprints)) == len(fingerprints):
+        return
+    first: dict[str, int] = {}
+    for i, fp in enumerate(fingerprints):
+        j = first.setdefault(fp, i)
+        if j != i:
+            raise PolicyError(
+                f"gate input {where}: findings[{i}].fingerprint {_show(fp)} is also findings[{j}]'s; each finding "
+                f"needs its own (rules and exceptions tell findings apart by it): merge the two, or {_REGENERATE}."
+            )
 
 
 def _json_type(value: Any) -> str:

@@ -20,7 +20,7 @@ import jsonschema
 import pytest
 
 from pipeline.errors import PolicyError
-from pipeline.model import Category, Component, Severity
+from pipeline.model import Category, Component, Package, Severity
 from pipeline.policy.config import GateConfig
 from pipeline.policy.engine import BUNDLED_POLICY_DIR, evaluate_with_regorus
 from pipeline.policy.input import SCHEMA, build_input
@@ -296,3 +296,52 @@ def test_build_input_always_writes_a_valid_document() -> None:
     relaxed["config"]["source"] = "seaworthy.toml"
     validate_gate_input(relaxed)
     jsonschema.Draft202012Validator(dict(gate_input_schema())).validate(relaxed)
+
+
+# --- two findings, one fingerprint: beyond what JSON Schema can say, refused all the same -------------------
+
+
+def _two_with_one_fingerprint() -> dict[str, Any]:
+    """A CRITICAL dependency and a licence finding on license_warn (GPL-3.0-only) that share a fingerprint: the
+    licence rules set the licence finding aside from the thresholds by fingerprint, and the CVE went with it."""
+    pkg = Package("requests", "2.19.0", "pypi", "pkg:pypi/requests@2.19.0", "2.20.0")
+    doc = build_input(
+        [
+            finding(Category.DEPENDENCY, "CVE-2018-18074", Severity.CRITICAL, tool="trivy", line=None, package=pkg),
+            finding(Category.LICENSE, "GPL-3.0-only", Severity.LOW, tool="trivy", line=None, package=pkg),
+        ],
+        sbom=None,
+        facts=[good_image()],
+        build=good_build(),
+        config=GateConfig(),
+        exceptions=[],
+        today=TODAY,
+    )
+    doc["findings"][1]["fingerprint"] = doc["findings"][0]["fingerprint"]
+    return doc
+
+
+def test_two_findings_with_one_fingerprint_are_refused_naming_both() -> None:
+    doc = _two_with_one_fingerprint()
+    fp = doc["findings"][0]["fingerprint"]
+    # JSON Schema cannot say "unique by member": the published schema accepts it, the validator does not
+    assert jsonschema.Draft202012Validator(dict(gate_input_schema())).is_valid(doc)
+    with pytest.raises(PolicyError) as err:
+        validate_gate_input(doc, where="test")
+    assert str(err.value) == (
+        f'gate input test: findings[1].fingerprint "{fp}" is also findings[0]\'s; each finding needs its own '
+        f"(rules and exceptions tell findings apart by it): merge the two, or {REGENERATE}"
+    )
+
+
+def test_a_critical_cve_sharing_a_licence_finding_s_fingerprint_never_passes() -> None:
+    """Before the check: the dependency finding was set aside with the licence finding, and no threshold denied."""
+    doc = _two_with_one_fingerprint()
+    with pytest.raises(PolicyError, match=r"findings\[1\]\.fingerprint .* is also findings\[0\]'s"):
+        evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)
+    with pytest.raises(PolicyError, match=r"findings\[1\]\.fingerprint .* is also findings\[0\]'s"):
+        load_gate_input(json.dumps(doc), where="--input")
+    # with distinct fingerprints the CVE denies
+    doc["findings"][1]["fingerprint"] = "f" * 32
+    deny = {r["id"] for r in evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)["deny"]}
+    assert "threshold.dependency" in deny
