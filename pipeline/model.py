@@ -75,8 +75,9 @@ def bulk() -> Generator[None]:
 
     On the way out, the objects built inside go straight to the oldest generation (`gc.freeze` then
     `gc.unfreeze`: two list splices) instead of being walked by the young generation's collection that
-    re-enabling would trigger at once (about 40 ms after a 100k-entry report is decoded). Not done when the
-    process holds frozen objects of its own (a pre-fork server's `gc.freeze`), which unfreezing would thaw.
+    re-enabling would trigger at once (about 40 ms after a 100k-entry report is decoded); any cyclic garbage
+    among the process's young objects waits for the next full collection. Not done when the process holds
+    frozen objects of its own (a pre-fork server's `gc.freeze`), which unfreezing would thaw.
     """
     was_enabled = gc.isenabled()
     gc.disable()
