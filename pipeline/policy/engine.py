@@ -378,6 +378,13 @@ def check_user_policy_texts(files: Mapping[str, str], *, where: str) -> None:
                 f"{shown}:{line}: package {pkg} calls {builtin}, a built-in the gate forbids (network, "
                 f"environment, clock, randomness or output: docs/policy.md); decide on the input document only."
             )
+        for target, line in replaced_with(code):
+            raise PolicyError(
+                f"{shown}:{line}: package {pkg} replaces {target} with `with`; which rule of the gate reads which "
+                f"member of data (or which built-in) is not part of its interface, so the replacement could "
+                f"silently change nothing: read the lib's members and filter them, or replace only input "
+                f"(`with input as …`; docs/policy.md)."
+            )
 
 
 # --- static checks over Rego source ------------------------------------------------------------------------
@@ -406,6 +413,19 @@ def forbidden_calls(code: str) -> Iterator[tuple[str, int]]:
         for banned in FORBIDDEN_BUILTINS:
             if name == banned or (banned.endswith(".*") and name.startswith(banned[:-1])):
                 yield name, code.count("\n", 0, m.start()) + 1
+
+
+_WITH = re.compile(r"(?<![\w.])with\s+([A-Za-z_][A-Za-z0-9_]*(?:\s*\.\s*[A-Za-z_][A-Za-z0-9_]*)*)")
+
+
+def replaced_with(code: str) -> Iterator[tuple[str, int]]:
+    """(target, line) for each `with <target> as …` in `code` (see `code_only`) whose target is not `input`:
+    `with data.…` replaces a rule or a lib member, `with count` mocks a built-in, for what is evaluated
+    under it."""
+    for m in _WITH.finditer(code):
+        target = re.sub(r"\s+", "", m.group(1))
+        if target != "input" and not target.startswith("input."):
+            yield target, code.count("\n", 0, m.start()) + 1
 
 
 Node = tuple[str, str]

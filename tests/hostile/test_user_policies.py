@@ -159,6 +159,67 @@ REFUSED += [
 ]
 
 
+# `with` on anything but input: the bundled rules changed which lib members they read (issue 8), and a user rule
+# that re-evaluated thresholds.deny `with data.seaworthy.lib.over_threshold as input.findings` to be stricter then
+# silently denied nothing (found by a review of that change): refused, naming the target
+_WITH_MESSAGE = (
+    " with `with`; which rule of the gate reads which member of data (or which built-in) is not part of its "
+    "interface, so the replacement could silently change nothing: read the lib's members and filter them, or "
+    "replace only input (`with input as …`; docs/policy.md)."
+)
+REFUSED += [
+    (
+        "with-lib-member",
+        {
+            "m.rego": HEAD + "deny contains r if {\n\tsome r in data.seaworthy.rules.thresholds.deny "
+            "with data.seaworthy.lib.over_threshold as input.findings\n}\n"
+        },
+        "m.rego",
+        ":6: package seaworthy.rules.m replaces data.seaworthy.lib.over_threshold" + _WITH_MESSAGE,
+    ),
+    (
+        "with-lib-set-aside",
+        {
+            "m.rego": HEAD + 'deny contains data.seaworthy.lib.reason("m.all", "x", "", []) if {\n'
+            "\tcount(data.seaworthy.lib.over_threshold) > 0 with data.seaworthy.lib._set_aside as set()\n}\n"
+        },
+        "m.rego",
+        ":6: package seaworthy.rules.m replaces data.seaworthy.lib._set_aside" + _WITH_MESSAGE,
+    ),
+    (
+        "with-builtin-mock",
+        {"m.rego": HEAD + "x := y if {\n\ty := data.seaworthy.rules.thresholds.deny with count as 0\n}\n"},
+        "m.rego",
+        ":6: package seaworthy.rules.m replaces count" + _WITH_MESSAGE,
+    ),
+    (
+        "with-spaced-over-lines",
+        {
+            "m.rego": HEAD
+            + "x := y if {\n\ty := data.seaworthy.lib.findings with\n\t\tdata . seaworthy.lib.limits as {}\n}\n"
+        },
+        "m.rego",
+        ":6: package seaworthy.rules.m replaces data.seaworthy.lib.limits" + _WITH_MESSAGE,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "# with data.seaworthy.lib.findings as [] would be refused\nx := 1\n",
+        'x := "with data.seaworthy.lib.findings as []"\n',
+        "x := y if {\n\ty := count(data.seaworthy.lib.findings) with input.findings as []\n}\n",
+        "x := y if {\n\ty := count(data.seaworthy.lib.findings) with input as {}\n}\n",
+        "within := 1\n\ny := within\n",
+    ],
+    ids=["in-comment", "in-string", "input-member", "input", "similar-name"],
+)
+def test_with_on_input_and_the_word_elsewhere_are_accepted(tmp_path: Path, body: str) -> None:
+    verdict = _run(tmp_path, {"m.rego": HEAD + body}, findings=[])
+    assert verdict.passed and verdict.denials == ()
+
+
 @pytest.mark.parametrize(("files", "named", "message"), [c[1:] for c in REFUSED], ids=[c[0] for c in REFUSED])
 def test_a_hostile_policy_file_is_refused_naming_it(
     tmp_path: Path, files: dict[str, str | bytes], named: str, message: str
