@@ -161,16 +161,21 @@ def evaluate_with_regorus(
     # is only read once the document is valid: an invalid one stops the child and raises.
     try:
         engine = _load_policies(regorus, policy_dirs)
-        if input_text is not None:
-            text = input_text
-        else:
-            text = input_doc if isinstance(input_doc, str) else json.dumps(input_doc, allow_nan=False)
-    except ValueError as exc:  # NaN/Infinity in the document
-        validate()
-        raise _not_plain_json(exc) from None
     except PolicyError:
         validate()
         raise
+    if input_text is not None:
+        text = input_text
+    elif isinstance(input_doc, str):
+        text = input_doc
+    else:
+        try:
+            text = json.dumps(input_doc, allow_nan=False)
+        except Exception as exc:  # the document's own error first (its validation used to run before this)
+            validate()
+            if isinstance(exc, ValueError):  # NaN/Infinity in a document the schema accepts
+                raise _not_plain_json(exc) from None
+            raise
     raw = _eval_bounded(engine, query, timeout, input_text=text, meanwhile=validate)
     return _value(json.loads(raw), query)
 

@@ -427,3 +427,26 @@ def test_nan_in_a_document_is_named_after_its_validation() -> None:
     with pytest.raises(PolicyError) as err:
         evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)
     assert "config" in str(err.value)  # the schema names the unknown member first, as before
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [({1, 2}, r"config"), (object(), r"config"), ([[[[]]]], r"config")],
+    ids=["set", "object", "nested"],
+)
+def test_a_document_json_cannot_write_gets_the_validation_s_error(value: object, match: str) -> None:
+    # json.dumps now runs before the validation finishes: its TypeError must not come first
+    doc = _doc()
+    doc["config"]["extra"] = value  # type: ignore[index]  # pyright: ignore[reportIndexIssue]
+    with pytest.raises(PolicyError, match=match):
+        evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)
+
+
+def test_a_document_nested_too_deeply_for_json_gets_the_validation_s_error() -> None:
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    doc = _doc()
+    doc["config"]["extra"] = deep  # type: ignore[index]  # pyright: ignore[reportIndexIssue]
+    with pytest.raises(PolicyError, match=r"gate input \(in-process\)"):
+        evaluate_with_regorus([BUNDLED_POLICY_DIR], doc)
