@@ -170,7 +170,6 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         report = ""
         if args.trivy:  # written once, by a child: generating it in the timed process would slow its allocator
-            sys.path.insert(0, str(Path(__file__).resolve().parent))
             report = str(Path(tmp) / "trivy.json")
             subprocess.run(
                 [

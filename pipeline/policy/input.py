@@ -155,34 +155,10 @@ def _finding_texts(findings: Any) -> list[str] | None:
 
 def _package_text(package: Any) -> str | None:
     """A package dict's JSON text if it is one as build_input makes it (6 str members), else None."""
-    if type(package) is not dict:
+    values = _exact_members(package, _PACKAGE_MEMBERS)
+    if values is None or not all(type(v) is str for v in values):
         return None
-    pkg = cast(dict[Any, Any], package)
-    if len(pkg) != 6:
-        return None
-    for key in pkg:
-        if type(key) is not str:
-            return None
-    try:  # 6 str keys, these 6 among them
-        ecosystem, fixed_version, key, name, purl, version = (
-            pkg["ecosystem"],
-            pkg["fixed_version"],
-            pkg["key"],
-            pkg["name"],
-            pkg["purl"],
-            pkg["version"],
-        )
-    except KeyError:
-        return None
-    if not (
-        type(ecosystem) is str
-        and type(fixed_version) is str
-        and type(key) is str
-        and type(name) is str
-        and type(purl) is str
-        and type(version) is str
-    ):
-        return None
+    ecosystem, fixed_version, key, name, purl, version = values
     string = _string
     return (
         f'{{"ecosystem": {string(ecosystem)}, "fixed_version": {string(fixed_version)}, "key": {string(key)}, '
@@ -196,18 +172,10 @@ def _locations_text(locations: Any) -> str | None:
         return None
     texts: list[str] = []
     for entry in cast(list[Any], locations):
-        if type(entry) is not dict:
+        values = _exact_members(entry, _LOCATION_MEMBERS)
+        if values is None:
             return None
-        loc = cast(dict[Any, Any], entry)
-        if len(loc) != 2:
-            return None
-        for key in loc:
-            if type(key) is not str:
-                return None
-        try:  # 2 str keys, these 2
-            path, line = loc["path"], loc["line"]
-        except KeyError:
-            return None
+        path, line = values
         if type(path) is not str:
             return None
         if line is None:
@@ -217,6 +185,27 @@ def _locations_text(locations: Any) -> str | None:
         else:
             return None
     return "[" + ", ".join(texts) + "]"
+
+
+_PACKAGE_MEMBERS = ("ecosystem", "fixed_version", "key", "name", "purl", "version")
+_LOCATION_MEMBERS = ("path", "line")
+
+
+def _exact_members(obj: Any, names: tuple[str, ...]) -> tuple[Any, ...] | None:
+    """The values of `names` if `obj` is a plain dict with exactly these members (str keys), else None. (The
+    findings' own 11 members are checked inline in `_finding_texts`: a call per finding is its hot path.)"""
+    if type(obj) is not dict:
+        return None
+    members = cast(dict[Any, Any], obj)
+    if len(members) != len(names):
+        return None
+    for key in members:
+        if type(key) is not str:
+            return None
+    try:
+        return tuple(members[name] for name in names)
+    except KeyError:
+        return None
 
 
 def _strings_text(strings: Any) -> str | None:
