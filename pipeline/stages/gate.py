@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
+import anyio
+import anyio.to_thread
 import dagger
 
 from pipeline.errors import ToolFailed, ToolOutputError
@@ -20,6 +22,8 @@ from pipeline.tools import opa
 BUNDLED_POLICY = "pipeline/policy/rego"
 """The bundled policies, relative to the module source."""
 OPA_USER = opa.USER
+
+T = TypeVar("T")
 
 
 def bundled_policy() -> dagger.Directory:
@@ -50,9 +54,44 @@ async def evaluate(
 async def evaluate_built(
     doc: Mapping[str, Any], input_text: str, *, user_policies: Sequence[tuple[str, dagger.Directory]] = ()
 ) -> Verdict:
-    """`evaluate` for the document `ship` has just built: `doc` is validated, `input_text` (its JSON) evaluated."""
-    validate_gate_input(doc, where="built by ship")
-    return await _evaluate_valid(input_text, user_policies)
+    """`evaluate` for the document `ship` has just built: `doc` is validated, `input_text` (its JSON) evaluated.
+
+    The validation (pure Python, 0.2 s at 100k findings) runs in a worker thread while OPA evaluates in its
+    container (`validated_while`): an invalid document gives its error and no verdict, whatever OPA answered.
+    """
+    return await validated_while(
+        lambda: validate_gate_input(doc, where="built by ship"), lambda: _evaluate_valid(input_text, user_policies)
+    )
+
+
+async def validated_while(validate: Callable[[], None], evaluate: Callable[[], Awaitable[T]]) -> T:
+    """`evaluate()`'s result, computed while `validate()` runs in a worker thread, and returned only once
+    `validate()` has passed: fail closed. When `validate()` raises, `evaluate()` is cancelled and the
+    validation's error is raised (not wrapped in an exception group), whatever `evaluate()` did; otherwise
+    `evaluate()`'s own error, if any. The same order as validating first: the document's error comes before
+    anything the policies or the engine make of it."""
+    outcome: list[T] = []
+    evaluate_error: list[Exception] = []
+    invalid: list[Exception] = []
+
+    async def run_evaluate() -> None:
+        try:
+            outcome.append(await evaluate())
+        except Exception as exc:  # kept for after the validation: its error comes first
+            evaluate_error.append(exc)
+
+    async with anyio.create_task_group() as tg:
+        tg.start_soon(run_evaluate)
+        try:
+            await anyio.to_thread.run_sync(validate)
+        except Exception as exc:  # raised below, after the task group, so that it is not wrapped
+            invalid.append(exc)
+            tg.cancel_scope.cancel()
+    if invalid:
+        raise invalid[0]
+    if evaluate_error:
+        raise evaluate_error[0]
+    return outcome[0]
 
 
 async def _evaluate_valid(input_text: str, user_policies: Sequence[tuple[str, dagger.Directory]]) -> Verdict:

@@ -8,7 +8,6 @@ every exception applies as in `ship`. So a project whose findings would stop `sh
 from __future__ import annotations
 
 import datetime
-import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -20,7 +19,7 @@ from pipeline.formats.dev_install import dev_install
 from pipeline.model import Finding, ToolRun, Verdict
 from pipeline.model_gate import Exception_
 from pipeline.policy.config import gate_config_from
-from pipeline.policy.input import build_input
+from pipeline.policy.input import build_input, gate_input_text
 from pipeline.stages import gate as gate_stage
 from pipeline.stages import ship as ship_stage
 
@@ -71,7 +70,7 @@ async def evaluate(
     if await source.exists(cfg.build.dockerfile, expected_type=dagger.ExistsType.REGULAR_TYPE):
         text = await source.file(cfg.build.dockerfile).contents()
     doc = source_gate_input(findings, runs, cfg, exceptions=exceptions, today=today, dockerfile_text=text)
-    input_text = json.dumps(doc, sort_keys=True, indent=2) + "\n"
+    input_text = gate_input_text(doc)  # the same writer as ship's gate-input.json
     user_policies = [(d, source.directory(d)) for d in cfg.gate.policy_dirs]
     if user_policy is not None:
         user_policies.append(("--policy", user_policy))
