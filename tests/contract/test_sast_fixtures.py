@@ -203,6 +203,35 @@ def test_exclude_skips_paths(tmp_path: Path) -> None:
     assert paths == {"src/auth.js", "src/server.js"}
 
 
+def test_what_the_readme_says_the_sast_scanners_leave_out_on_their_own(tmp_path: Path) -> None:
+    """README, "What the SAST scanners leave out on their own": bandit does not run B101 (an access check by
+    `assert` included), and njsscan skips a path that merely *contains* one of its words (`inspect` has
+    `spec`), while the same code under another name is reported; semgrep's bundled rules still read it."""
+    readme = (ROOT / "README.md").read_text()
+    assert "bandit: check B101" in readme and "`lib/inspect.js` is skipped too" in readme
+    assert bandit.SKIPPED_TESTS == ("B101",)
+    py = tmp_path / "b" / "src"
+    py.mkdir(parents=True)
+    (py / "views.py").write_text("def delete_user(user, target):\n    assert user.is_admin\n    target.delete()\n")
+    res, found = run(bandit.scan(), tmp_path / "b", py)
+    assert (res.exit_code, found) == (0, False)
+    assert bandit.parse(res.report).findings == ()
+
+    js = tmp_path / "n" / "src"
+    (js / "lib").mkdir(parents=True)
+    code = (
+        "module.exports = function (req, res) {\n  const total = eval(req.body.formula);\n  res.json({ total });\n};\n"
+    )
+    (js / "lib" / "handler.js").write_text(code)
+    (js / "lib" / "inspect.js").write_text(code)
+    res, _ = run(njsscan.scan(), tmp_path / "n", js)
+    found_at = {(f.locations[0].path, f.rule_id) for f in njsscan.parse(res.report).findings}
+    assert ("lib/handler.js", "eval_nodejs") in found_at
+    assert not any(path == "lib/inspect.js" for path, _ in found_at)
+    sem = semgrep_run(js, tmp_path / "s")
+    assert {f.locations[0].path for f in sem.findings} >= {"lib/handler.js", "lib/inspect.js"}
+
+
 def test_njsscan_without_semgrep_is_a_failure_not_a_clean_scan(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """libsast reports "semgrep not found" inside the report: that is never "no findings"."""
     bare = tmp_path / "bin"
