@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 import anyio
+import anyio.lowlevel
 import anyio.to_thread
 import dagger
 
@@ -69,7 +70,8 @@ async def validated_while(validate: Callable[[], None], evaluate: Callable[[], A
     `validate()` has passed: fail closed. When `validate()` raises, `evaluate()` is cancelled and the
     validation's error is raised (not wrapped in an exception group), whatever `evaluate()` did; otherwise
     `evaluate()`'s own error, if any. The same order as validating first: the document's error comes before
-    anything the policies or the engine make of it."""
+    anything the policies or the engine make of it. A caller's own cancellation or deadline reaches it as such
+    (once the validation thread is done); an evaluation cancelled on its own is an error, never a verdict."""
     outcome: list[T] = []
     evaluate_error: list[Exception] = []
     invalid: list[Exception] = []
@@ -91,6 +93,9 @@ async def validated_while(validate: Callable[[], None], evaluate: Callable[[], A
         raise invalid[0]
     if evaluate_error:
         raise evaluate_error[0]
+    if not outcome:  # the evaluation was cancelled: by the caller (raised here), or by itself
+        await anyio.lowlevel.checkpoint()
+        raise RuntimeError("the policy evaluation was cancelled before it gave a verdict")
     return outcome[0]
 
 

@@ -105,3 +105,38 @@ def test_the_evaluations_error_when_the_document_is_valid() -> None:
     with pytest.raises(RuntimeError, match="rego_parse_error") as caught:
         run(lambda: None, evaluate)
     assert type(caught.value) is RuntimeError
+
+
+def test_a_caller_that_gives_up_gets_its_cancellation_not_a_verdict() -> None:
+    """The caller's deadline passes while the (valid) document is being validated: the evaluation is cancelled,
+    and the caller sees its own timeout or cancellation, never a verdict nor an internal error."""
+
+    def validate() -> None:
+        time.sleep(0.3)
+
+    async def evaluate() -> str:
+        await anyio.sleep(30)
+        return "verdict"
+
+    async def moved_on() -> list[str]:
+        got: list[str] = []
+        with anyio.move_on_after(0.1) as scope:
+            got.append(await validated_while(validate, evaluate))
+        assert scope.cancelled_caught
+        return got
+
+    async def timed_out() -> str:
+        with anyio.fail_after(0.1):
+            return await validated_while(validate, evaluate)
+
+    assert anyio.run(moved_on) == []
+    with pytest.raises(TimeoutError):
+        anyio.run(timed_out)
+
+
+def test_an_evaluation_cancelled_on_its_own_is_an_error_not_a_verdict() -> None:
+    async def evaluate() -> str:
+        raise anyio.get_cancelled_exc_class()()
+
+    with pytest.raises(RuntimeError, match="cancelled before it gave a verdict"):
+        run(lambda: None, evaluate)
