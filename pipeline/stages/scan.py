@@ -159,7 +159,7 @@ def parse(
             sarif=sarif,
         )
     if name == "gitleaks":
-        return gitleaks.parse(text)
+        return gitleaks.parse(text, version=gitleaks.VERSION)  # the pinned image's: its SARIF says v8.0.0
     if name == "hadolint":
         return hadolint.parse(text, must_parse=None if cfg is None else (cfg.build.dockerfile,))
     if name == "bandit":

@@ -21,7 +21,8 @@ otherwise reads by itself); a ``.gitleaksignore`` file keeps working.
 
 Severity: every secret is at least HIGH; CRITICAL when the rule is about a private key or a credential that
 opens a cloud account, a code host or a package registry (`CRITICAL_RULES`). Category SECRET always.
-``ToolRun.version`` is "": gitleaks' SARIF says ``v8.0.0`` whatever the real version (8.30.1 here).
+Version: gitleaks' SARIF says ``v8.0.0`` whatever the real version is, so `parse` does not read it: the
+pipeline gives the pinned image's (`VERSION`, from images.toml's tag), and a report parsed without one has "".
 """
 
 from __future__ import annotations
@@ -38,6 +39,8 @@ from pipeline.tools.base import OUT, SRC, ExitCodes, Invocation, glob_body, pinn
 NAME = "gitleaks"
 IMAGE = pinned(NAME)
 """Pinned in images.toml. The image declares ``USER gitleaks``; the stage runs it as root (runner.ROOT)."""
+VERSION = IMAGE.tag.removeprefix("v")
+"""The version of the pinned image (its tag is ``v`` and the release, as gitleaks publishes them)."""
 
 REPORT = f"{OUT}/gitleaks.sarif"
 LEAKS_EXIT_CODE = 3
@@ -141,7 +144,9 @@ def _severity_hook(rule: SarifRule, level: str) -> Severity:
     return severity_of(rule.id)
 
 
-def parse(text: str) -> ToolRun:
-    """Parse gitleaks' SARIF: one Category.SECRET finding per leak, with its place and rule, never a value."""
+def parse(text: str, *, version: str = "") -> ToolRun:
+    """Parse gitleaks' SARIF: one Category.SECRET finding per leak, with its place and rule, never a value.
+
+    ``version``: of the gitleaks that wrote it, when the caller knows (the SARIF's own is always v8.0.0)."""
     run = parse_sarif(text, tool=NAME, category=Category.SECRET, severity_of=_severity_hook)
-    return attrs.evolve(run, version="")
+    return attrs.evolve(run, version=version)

@@ -7,12 +7,14 @@ not in the report file, not in what gitleaks printed.
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
 
 from pipeline.errors import ToolFailed, ToolOutputError
 from pipeline.model import Category, Severity, ToolRun
+from pipeline.stages import scan as scan_stage
 from pipeline.tools import gitleaks
 from pipeline.tools.base import OUT, SRC, Invocation
 from tests.hostrun import HostResult, run_on_host
@@ -88,7 +90,18 @@ def test_bad_project_aws_key_and_github_token(bad_scan: tuple[HostResult, bool, 
         (loc.path, loc.start_line) for f in run_.findings for loc in f.locations
     }
     assert all(f.title for f in run_.findings)
-    assert run_.version == ""  # gitleaks' SARIF claims v8.0.0 whatever it is
+    assert run_.version == ""  # gitleaks' SARIF claims v8.0.0 whatever it is: not read
+
+
+def test_the_pipeline_gives_the_pinned_version_which_is_the_one_tested_here(
+    bad_scan: tuple[HostResult, bool, ToolRun],
+) -> None:
+    """The stage parses with the pinned image's version (images.toml's tag), and the gitleaks these contract
+    tests run is that very release."""
+    host = subprocess.run(["gitleaks", "version"], check=True, capture_output=True, text=True).stdout.strip()
+    assert host.removeprefix("v") == gitleaks.VERSION == gitleaks.IMAGE.tag.removeprefix("v") != ""
+    res, _, _ = bad_scan
+    assert scan_stage.parse("gitleaks", res.report).version == gitleaks.VERSION
 
 
 def test_no_secret_value_anywhere(bad_scan: tuple[HostResult, bool, ToolRun]) -> None:
