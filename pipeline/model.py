@@ -188,7 +188,7 @@ def merge_key(f: Finding) -> tuple[str, ...]:
     """
     first = f.locations[0] if f.locations else None
     if f.category in _VULN_CATEGORIES and f.package is not None:  # is_vulnerability, without a call (hot)
-        return ("vuln", f.rule_id, f.package.ecosystem, f.package.name, f.package.version)
+        return vulnerability_key(f.rule_id, f.package)
     if f.category is Category.LICENSE and f.package is not None:
         return ("license", f.rule_id, f.package.ecosystem, f.package.name, f.package.version)
     if first is None:
@@ -207,6 +207,11 @@ def merge_key(f: Finding) -> tuple[str, ...]:
         str(first.start_column or 0),
         f.message,
     )
+
+
+def vulnerability_key(vuln_id: str, package: Package) -> tuple[str, ...]:
+    """`merge_key` of a vulnerability finding (dependency or image) about `package`."""
+    return ("vuln", vuln_id, package.ecosystem, package.name, package.version)
 
 
 def location_key(loc: Location) -> tuple[str, int, int, int, int]:
@@ -309,11 +314,9 @@ def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
                     group.append(f)
         if secrets:  # overlapping secrets join their groups (same groups, same order as without the shortcut)
             groups = {fp: more.get(fp) or [f] for fp, f in first.items()}
-            merged = [g[0] if len(g) == 1 else _merge_group(g) for g in _join_overlapping_secrets(groups)]
-        elif more:
-            merged = [f if fp not in more else _merge_group(more[fp]) for fp, f in first.items()]
+            merged = [_merge_group(g) for g in _join_overlapping_secrets(groups)]
         else:
-            merged = list(first.values())
+            merged = [f if fp not in more else _merge_group(more[fp]) for fp, f in first.items()]
         merged.sort(key=sort_key)
     return tuple(merged)
 

@@ -10,7 +10,7 @@ import datetime
 import itertools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, cast
 
 from pipeline.formats.coverage import coverage_json
@@ -123,27 +123,14 @@ def _finding_texts(findings: Any) -> list[str] | None:
         rank_text = ranks.get(rank)
         if rank_text is None:
             return None
-        if package is None:
-            package_text = "null"
-        else:
-            package_text = packages.get(id(package))
-            if package_text is None:
-                package_text = _package_text(package)
-                if package_text is None:
-                    return None
-                packages[id(package)] = package_text
-        locations_text = locations.get(id(f_locations))
-        if locations_text is None:
-            locations_text = _locations_text(f_locations)
-            if locations_text is None:
-                return None
-            locations[id(f_locations)] = locations_text
-        tools_text = tools.get(id(f_tools))
-        if tools_text is None:
-            tools_text = _strings_text(f_tools)
-            if tools_text is None:
-                return None
-            tools[id(f_tools)] = tools_text
+        # each part shared between findings is written once (no text is empty, so `or` means "not written yet")
+        package_text = (
+            "null" if package is None else (packages.get(id(package)) or _memo(packages, package, _package_text))
+        )
+        locations_text = locations.get(id(f_locations)) or _memo(locations, f_locations, _locations_text)
+        tools_text = tools.get(id(f_tools)) or _memo(tools, f_tools, _strings_text)
+        if package_text is None or locations_text is None or tools_text is None:
+            return None
         append(
             f'{{"category": {string(category)}, "dev": {bools[dev]}, "fingerprint": {string(fingerprint)}, '
             f'"fixable": {bools[fixable]}, "locations": {locations_text}, "package": {package_text}, '
@@ -151,6 +138,14 @@ def _finding_texts(findings: Any) -> list[str] | None:
             f'"tools": {tools_text}, "where": {string(where)}}}'
         )
     return texts
+
+
+def _memo(cache: dict[int, str], part: Any, write: Callable[[Any], str | None]) -> str | None:
+    """`write(part)`, kept in `cache` by identity when it is a text (None: not shaped as build_input makes it)."""
+    text = write(part)
+    if text is not None:
+        cache[id(part)] = text
+    return text
 
 
 def _package_text(package: Any) -> str | None:

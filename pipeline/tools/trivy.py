@@ -74,6 +74,7 @@ from pipeline.model import (
     bulk,
     finding_from_parts,
     fingerprint_key,
+    vulnerability_key,
 )
 from pipeline.tools.base import (
     CACHE,
@@ -893,8 +894,7 @@ class _Parser:
             dev = bool(dev_uids) and uid in dev_uids
             if dev:
                 fix_text += "; a development dependency"
-            # the fingerprint is the hash of merge_key: for a vulnerability with a package, this tuple
-            key = ("vuln", vuln_id, package.ecosystem, name, version)
+            key = vulnerability_key(vuln_id, package)  # its merge_key: the fingerprint is that key's hash
             fingerprint = fp_cache.get(key)
             if fingerprint is None:
                 fingerprint = fp_cache[key] = fingerprint_key(key)

