@@ -256,11 +256,7 @@ _counts(f) if f.category in always_counted
 _counts(f) if f.fixable
 
 # "rule at place, rule at place, … and N more", from the first `n` findings.
-summary(fs, n) := s if {
-	shown := [sprintf("%s at %s", [f.rule_id, f.where]) | some f in array.slice(fs, 0, n)]
-	rest := count(fs) - count(shown)
-	s := with_rest(concat(", ", shown), rest)
-}
+summary(fs, n) := summary_of_first(array.slice(fs, 0, n), count(fs))
 
 # The same text as summary(fs, n) from `first` (array.slice(fs, 0, n)) and `total` (count(fs)), for a rule
 # that does not build `fs` (rules/thresholds.rego).
