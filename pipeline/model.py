@@ -292,6 +292,10 @@ def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
     The merged finding keeps the highest severity, the union of tools and locations, the first
     non-empty message/title/help text in tool order, and the most specific category
     (dependency before image-vulnerability).
+
+    The result does not depend on the order of `findings` (ties inside a group are broken on every field the
+    merge picks, `_group_order`; the output is sorted by `sort_key`, which ends with the fingerprint). So a
+    parser need not sort what it returns for the reports to be deterministic: trivy's keeps the report's order.
     """
     # the fingerprint is the hash of the merge key, computed once per finding: group by it. Hot (100k findings):
     # the first finding of each fingerprint is kept as it is, a list is made only for the fingerprints seen twice.
@@ -352,12 +356,12 @@ def _join_overlapping_secrets(groups: dict[str, list[Finding]]) -> list[list[Fin
 
 
 def _merge_group(group: list[Finding]) -> Finding:
-    """One finding for a group (see `merge_findings`). One pass over the group, in (tools, message) order, picks
+    """One finding for a group (see `merge_findings`). One pass over the group, in `_group_order`, picks
     every field (10k groups in a 100k-finding report); tests/unit/test_merge_equivalence.py compares it with the
     first version, which took one pass per field."""
     if len(group) == 1:
         return group[0]
-    group = sorted(group, key=_tools_message)
+    group = sorted(group, key=_group_order)
     head = group[0]
     best = head
     category = head.category
@@ -387,6 +391,8 @@ def _merge_group(group: list[Finding]) -> Finding:
         locations.update(f.locations)
         tags.update(f.tags)
         dev = dev and f.dev
+    if package is None:
+        package = head.package
     return Finding(
         category=category,
         rule_id=rule_id,
@@ -394,7 +400,7 @@ def _merge_group(group: list[Finding]) -> Finding:
         message=best.message or message,
         tools=tuple(sorted(tools)),
         locations=tuple(sorted(locations, key=location_key)),
-        package=head.package if package is None else package,
+        package=package,
         title=title,
         help_uri=help_uri,
         tags=tuple(sorted(tags)),
@@ -403,8 +409,13 @@ def _merge_group(group: list[Finding]) -> Finding:
     )
 
 
-def _tools_message(f: Finding) -> tuple[tuple[str, ...], str]:
-    return (f.tools, f.message)
+def _group_order(f: Finding) -> tuple[Any, ...]:
+    """The order `_merge_group` reads a group in: by tools and message, then by every field it picks from a
+    member (title, help text, identity, package). Members equal in all of these give the same merged finding
+    whichever comes first, so the merge does not depend on the order its input came in."""
+    p = f.package
+    pkg = () if p is None else (p.name, p.version, p.ecosystem, p.purl, p.fixed_version)
+    return (f.tools, f.message, f.title, f.help_uri, f.identity, pkg)
 
 
 def sort_key(f: Finding) -> tuple[int, str, str, str, int, str]:
