@@ -231,8 +231,14 @@ def fingerprint_of(f: Finding) -> str:
 
 def fingerprint_key(key: tuple[str, ...]) -> str:
     """The fingerprint of a merge key: `fingerprint_of(f)` is `fingerprint_key(merge_key(f))`."""
-    # surrogatepass: undecodable file names reach us as lone surrogates and must still fingerprint
-    return _sha256("\x1f".join(key).encode("utf-8", "surrogatepass")).hexdigest()[:32]
+    text = "\x1f".join(key)
+    try:
+        data = text.encode()  # without an error handler: a fifth faster per call (100k calls)
+    except UnicodeEncodeError:
+        # undecodable file names reach us as lone surrogates and must still fingerprint (the same bytes
+        # the "surrogatepass" handler always gave)
+        data = text.encode("utf-8", "surrogatepass")
+    return _sha256(data).hexdigest()[:32]
 
 
 _sha256 = hashlib.sha256
@@ -393,6 +399,24 @@ def _merge_group(group: list[Finding]) -> Finding:
         dev = dev and f.dev
     if package is None:
         package = head.package
+    if category in _VULN_CATEGORIES and package is not None:
+        # Hot (10k groups in a 100k-finding report). A vulnerability's merge key is its id and package, never a
+        # location, and every member of the group has it: the group's fingerprint is the merged finding's.
+        return finding_from_parts(
+            category,
+            rule_id,
+            best.severity,
+            best.message or message,
+            tuple(sorted(tools)),
+            tuple(sorted(locations, key=location_key)),
+            package,
+            title,
+            help_uri,
+            tuple(sorted(tags)),
+            head.identity,
+            dev,
+            head.fingerprint,
+        )
     return Finding(
         category=category,
         rule_id=rule_id,
