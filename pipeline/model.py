@@ -131,7 +131,7 @@ class Finding:
     `fingerprint` is the hash of `merge_key`: stable across runs and machines for the same tool output. It
     never includes a timestamp, a path outside the scanned root or a secret's own message; it includes
     the tool's message only where the message tells two results of one rule at one place apart (SAST,
-    location-less results).
+    location-less results). A merged finding keeps the fingerprint of the reports it merges (`merge_findings`).
     """
 
     category: Category
@@ -317,6 +317,8 @@ def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
                 if f.category is Category.SECRET:
                     secrets = True
             else:
+                if f.category is Category.SECRET:  # a group's secret need not come first
+                    secrets = True
                 group = more.get(fp)
                 if group is None:
                     more[fp] = [head, f]
@@ -324,23 +326,41 @@ def merge_findings(findings: Iterable[Finding]) -> tuple[Finding, ...]:
                     group.append(f)
         if secrets:  # overlapping secrets join their groups (same groups, same order as without the shortcut)
             groups = {fp: more.get(fp) or [f] for fp, f in first.items()}
-            merged = [_merge_group(g) for g in _join_overlapping_secrets(groups)]
+            merged = [_merge_group(fp, g) for fp, g in _join_overlapping_secrets(groups).items()]
         else:
-            merged = [f if fp not in more else _merge_group(more[fp]) for fp, f in first.items()]
+            merged = [f if fp not in more else _merge_group(fp, more[fp]) for fp, f in first.items()]
         merged.sort(key=sort_key)
     return tuple(merged)
 
 
-def _join_overlapping_secrets(groups: dict[str, list[Finding]]) -> list[list[Finding]]:
+def _secret_span(group: list[Finding]) -> tuple[str, int, int] | None:
+    """The file and lines a group of secret reports covers, from all of its members (so not from whichever came
+    first): the first path, and in it the lowest start and the highest end. None when no member is a secret with
+    a line."""
+    span: tuple[str, int, int] | None = None
+    for f in group:
+        loc = f.locations[0] if f.locations else None
+        if f.category is not Category.SECRET or loc is None or loc.start_line is None:
+            continue
+        end = max(loc.end_line or loc.start_line, loc.start_line)
+        if span is None or loc.path < span[0]:
+            span = (loc.path, loc.start_line, end)
+        elif loc.path == span[0]:
+            span = (loc.path, min(span[1], loc.start_line), max(span[2], end))
+    return span
+
+
+def _join_overlapping_secrets(groups: dict[str, list[Finding]]) -> dict[str, list[Finding]]:
     """Secret groups in one file whose line ranges overlap are one secret: gitleaks reports a private key at
-    lines 1-15 (BEGIN to END), trivy at 2-14 (its body). Sorted sweep per file: O(n log n), no pairs."""
+    lines 1-15 (BEGIN to END), trivy at 2-14 (its body). Sorted sweep per file: O(n log n), no pairs.
+
+    Returns the groups by fingerprint: a joined group under the fingerprint of its first span (lowest start,
+    then end, then fingerprint), which the merged finding keeps."""
     by_path: dict[str, list[tuple[int, int, str]]] = {}
     for key, group in groups.items():
-        f = group[0]
-        loc = f.locations[0] if f.locations else None
-        if f.category is Category.SECRET and loc is not None and loc.start_line is not None:
-            end = max(loc.end_line or loc.start_line, loc.start_line)
-            by_path.setdefault(loc.path, []).append((loc.start_line, end, key))
+        span = _secret_span(group)
+        if span is not None:
+            by_path.setdefault(span[0], []).append((span[1], span[2], key))
     joined: dict[str, str] = {}
     for spans in by_path.values():
         if len(spans) < 2:
@@ -354,17 +374,21 @@ def _join_overlapping_secrets(groups: dict[str, list[Finding]]) -> list[list[Fin
             else:
                 head, reach = key, end
     if not joined:
-        return list(groups.values())
+        return groups
     out: dict[str, list[Finding]] = {}
     for key, group in groups.items():
         out.setdefault(joined.get(key, key), []).extend(group)
-    return list(out.values())
+    return out
 
 
-def _merge_group(group: list[Finding]) -> Finding:
-    """One finding for a group (see `merge_findings`). One pass over the group, in `_group_order`, picks
-    every field (10k groups in a 100k-finding report); tests/unit/test_merge_equivalence.py compares it with the
-    first version, which took one pass per field."""
+def _merge_group(fingerprint: str, group: list[Finding]) -> Finding:
+    """One finding for a group (see `merge_findings`), under the group's `fingerprint`. One pass over the group,
+    in `_group_order`, picks every field (10k groups in a 100k-finding report); tests/unit/test_merge_equivalence.py
+    compares it with the first version, which took one pass per field.
+
+    The merged finding keeps the group's fingerprint, as a finding reported once keeps its own: computed again
+    from the merged fields it could move (the locations are sorted, so a result listing a.py:10 before a.py:1
+    would take the fingerprint of another finding at a.py:1) and two findings would share one."""
     if len(group) == 1:
         return group[0]
     group = sorted(group, key=_group_order)
@@ -397,39 +421,21 @@ def _merge_group(group: list[Finding]) -> Finding:
         locations.update(f.locations)
         tags.update(f.tags)
         dev = dev and f.dev
-    if package is None:
-        package = head.package
-    if category in _VULN_CATEGORIES and package is not None:
-        # Hot (10k groups in a 100k-finding report). A vulnerability's merge key is its id and package, never a
-        # location, and every member of the group has it: the group's fingerprint is the merged finding's.
-        return finding_from_parts(
-            category,
-            rule_id,
-            best.severity,
-            best.message or message,
-            tuple(sorted(tools)),
-            tuple(sorted(locations, key=location_key)),
-            package,
-            title,
-            help_uri,
-            tuple(sorted(tags)),
-            head.identity,
-            dev,
-            head.fingerprint,
-        )
-    return Finding(
-        category=category,
-        rule_id=rule_id,
-        severity=best.severity,
-        message=best.message or message,
-        tools=tuple(sorted(tools)),
-        locations=tuple(sorted(locations, key=location_key)),
-        package=package,
-        title=title,
-        help_uri=help_uri,
-        tags=tuple(sorted(tags)),
-        identity=head.identity,
-        dev=dev,
+    # every field given, `tools` not empty (a union of non-empty tuples): the fast constructor applies
+    return finding_from_parts(
+        category,
+        rule_id,
+        best.severity,
+        best.message or message,
+        tuple(sorted(tools)),
+        tuple(sorted(locations, key=location_key)),
+        head.package if package is None else package,
+        title,
+        help_uri,
+        tuple(sorted(tags)),
+        head.identity,
+        dev,
+        fingerprint,
     )
 
 

@@ -45,10 +45,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import PurePosixPath
+from typing import Any
 
 import attrs
 
-from pipeline.model import Category, Finding, Severity, ToolRun, sort_key
+from pipeline.model import Category, Finding, Severity, ToolRun, location_key, sort_key
 from pipeline.tools.base import glob_body
 
 HADOLINT = "hadolint"
@@ -179,6 +180,10 @@ def select_dockerfiles(
 # ------------------------------------------------------------------------------------------ merging
 
 
+def _fold_order(f: Finding) -> tuple[Any, ...]:
+    return (sort_key(f), f.message, f.title, f.help_uri, f.tags, f.tools, [location_key(loc) for loc in f.locations])
+
+
 def _where(f: Finding) -> tuple[str, int] | None:
     if not f.locations or f.locations[0].start_line is None:
         return None
@@ -192,7 +197,9 @@ def fold(hadolint_run: ToolRun, trivy_run: ToolRun) -> tuple[ToolRun, ToolRun]:
     with a note. Nothing is dropped: a finding either stays or is part of a merged one.
     """
     by_place: dict[tuple[str, str, int], int] = {}
-    trivy_findings = list(trivy_run.findings)
+    # a total order first, so that which of two trivy reports of one check on one line takes the hadolint finding
+    # does not depend on the order trivy wrote them in (trivy's parser keeps the report's order)
+    trivy_findings = sorted(trivy_run.findings, key=_fold_order)
     for i, f in enumerate(trivy_findings):
         where = _where(f)
         if f.category is Category.MISCONFIGURATION and where is not None:

@@ -1111,4 +1111,3 @@ def _eosl_finding(meta: dict[str, Any]) -> Finding | None:
         locations=(Location(f"image:{name}"),),
         title=f"End-of-life base OS ({name})",
     )
-

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+import attrs
 import pytest
 
 from pipeline.errors import ConfigError, ToolFailed
@@ -158,6 +159,20 @@ def test_fold_merges_the_same_problem_on_the_same_line_only() -> None:
     # nothing lost: every finding is either kept or inside a merged one
     everything = merge_findings([*h2.findings, *t2.findings])
     assert len(everything) == len(h.findings) + len(t.findings) - 1
+
+
+def test_fold_does_not_depend_on_the_order_trivy_wrote_its_findings_in() -> None:
+    # trivy reports DS-0002 twice on line 5 (its parser keeps the report's order): the same one takes hadolint's
+    # DL3002 either way, so the merged title and message are the same
+    h = ToolRun("hadolint", "", (_h("DL3002", "Dockerfile", 5),))
+    loud = _t("DS-0002", "Dockerfile", 5, Severity.HIGH)
+    quiet = attrs.evolve(_t("DS-0002", "Dockerfile", 5, Severity.HIGH), title="", message="another text")
+    results = []
+    for order in ((loud, quiet), (quiet, loud)):
+        h2, t2 = fold(h, ToolRun("trivy", "0.76.0", order))
+        results.append(merge_findings([*h2.findings, *t2.findings]))
+    assert results[0] == results[1]
+    assert [(f.tools, f.title) for f in results[0]] == [(("hadolint", "trivy"), "DS-0002 title")]
 
 
 def test_fold_without_pairs_changes_nothing() -> None:

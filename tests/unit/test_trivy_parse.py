@@ -346,6 +346,33 @@ def test_findings_keep_the_reports_order_and_merge_the_same_whatever_it_is() -> 
     assert sev == sorted(sev, reverse=True)
 
 
+def test_overlapping_secrets_merge_the_same_whatever_the_reports_order() -> None:
+    # two rules at line 1 of a key file (one over the whole block, 1-15) and a key at line 5: one secret, whichever
+    # rule trivy listed first (the span of line 1 is taken from every report of it, not from the first)
+    def report(secrets: list[dict[str, Any]]) -> str:
+        doc = {
+            "SchemaVersion": 2,
+            "ArtifactName": "/src",
+            "ArtifactType": "filesystem",
+            "Results": [{"Target": "k.pem", "Class": "secret", "Secrets": secrets}],
+        }
+        return dump(doc)
+
+    block = {
+        "RuleID": "private-key",
+        "Category": "AsymmetricPrivateKey",
+        "Severity": "HIGH",
+        "StartLine": 1,
+        "EndLine": 15,
+    }
+    token = {"RuleID": "generic-token", "Category": "Generic", "Severity": "HIGH", "StartLine": 1, "EndLine": 1}
+    aws = {"RuleID": "aws-access-key-id", "Category": "AWS", "Severity": "CRITICAL", "StartLine": 5, "EndLine": 5}
+    first = merge_findings(trivy.parse(report([block, token, aws]), mode="fs").findings)
+    second = merge_findings(trivy.parse(report([token, block, aws]), mode="fs").findings)
+    assert first == second
+    assert [(f.severity, f.rule_id) for f in first] == [(Severity.CRITICAL, "aws-access-key-id")]
+
+
 # ---------------------------------------------------------------------------------------------- tolerance
 
 
