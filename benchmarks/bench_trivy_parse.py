@@ -11,6 +11,14 @@ Each run is a fresh process that reads the report file and times, in its CPU sec
 includes decoding the JSON) and `merge_findings` on its findings; prints every run, then the median and the
 best of `--repeat` runs against the target. Exits 1 when the median is over the target (run by hand: a
 shared machine is noisy).
+
+    .venv/bin/python benchmarks/bench_trivy_parse.py --instructions
+
+counts instead the instructions parse + merge executes (valgrind's cachegrind: a run that only reads the
+report subtracted from one that also parses and merges it). The count does not move with the machine's
+load, so it compares two versions of the code in one run each where seconds need many alternating runs; it
+does not see memory stalls (a sort's cache misses), so seconds remain the target's measure. About a minute
+per report.
 """
 
 from __future__ import annotations
@@ -18,6 +26,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -63,6 +73,27 @@ def report(n: int) -> str:
     return json.dumps(doc)
 
 
+def instructions(path: str) -> float:
+    """Billions of instructions parse + merge of `path` executes (cachegrind, two fresh processes)."""
+    counts: list[int] = []
+    for mode in ("--load-only", "--once"):
+        out = subprocess.run(
+            ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null",
+             sys.executable, __file__, mode, path],
+            check=True, capture_output=True, text=True,
+        ).stderr  # fmt: skip
+        refs = re.search(r"I\s+refs:\s+([\d,]+)", out)
+        if refs is None:
+            raise SystemExit(f"valgrind printed no instruction count:\n{out[-500:]}")
+        counts.append(int(refs.group(1).replace(",", "")))
+    return (counts[1] - counts[0]) / 1e9
+
+
+def load_only(path: str) -> None:
+    """What `once` does before it times: the imports and reading the report."""
+    Path(path).read_text(encoding="utf-8")
+
+
 def once(path: str) -> None:
     """One run in this (fresh) process: prints "parse merge findings merged" (CPU seconds)."""
     text = Path(path).read_text(encoding="utf-8")
@@ -77,11 +108,19 @@ def once(path: str) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--instructions", action="store_true", help="count instructions (valgrind) instead of seconds")
     ap.add_argument("--once", help=argparse.SUPPRESS)
+    ap.add_argument("--load-only", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.once:
         once(args.once)
         return 0
+    if args.load_only:
+        load_only(args.load_only)
+        return 0
+    if args.instructions and shutil.which("valgrind") is None:
+        print("--instructions needs valgrind on PATH (Debian: apt-get install valgrind)", file=sys.stderr)
+        return 2
     from bench_pipeline import trivy_report
 
     worst = 0.0
@@ -90,6 +129,9 @@ def main() -> int:
             path = Path(tmp) / f"{label}.json"
             path.write_text(make(N), encoding="utf-8")
             size = f"{path.stat().st_size / 1e6:.0f} MB"
+            if args.instructions:
+                print(f"{label} ({size}): parse + merge {instructions(str(path)):.3f} billion instructions", flush=True)
+                continue
             totals: list[float] = []
             for _ in range(args.repeat):
                 # a fresh process per run: the report's generation leaves this one's allocator in another state
