@@ -268,10 +268,11 @@ def finding_from_parts(
 ) -> Finding:
     """The `Finding(...)` a parser's hot loop builds, in half the time: every field given, in declaration order.
 
-    For a loop over 100k entries (trivy's vulnerabilities). The caller guarantees what `Finding` would check or
-    compute: `tools` is not empty and `fingerprint` is `fingerprint_key(merge_key(...))` of these fields. The
-    slots are set directly (attrs' frozen `__init__` goes through `object.__setattr__` by name, one lookup per
-    field). tests/unit/test_model_fast_paths.py compares the result with `Finding(...)`'s.
+    For a loop over 100k entries (trivy's vulnerabilities) and the merge. The caller guarantees what `Finding`
+    would check or compute: `tools` is not empty, and `fingerprint` is `fingerprint_key(merge_key(...))` of these
+    fields (a parser) or the fingerprint of the group merged into them (`merge_findings`). The slots are set
+    directly (attrs' frozen `__init__` goes through `object.__setattr__` by name, one lookup per field).
+    tests/unit/test_model_fast_paths.py compares the result with `Finding(...)`'s.
     """
     f = _new(Finding)
     (s_category, s_rule_id, s_severity, s_message, s_tools, s_locations, s_package,
