@@ -204,18 +204,25 @@ REFUSED += [
 ]
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        "# with data.seaworthy.lib.findings as [] would be refused\nx := 1\n",
-        'x := "with data.seaworthy.lib.findings as []"\n',
-        "x := y if {\n\ty := count(data.seaworthy.lib.findings) with input.findings as []\n}\n",
-        "x := y if {\n\ty := count(data.seaworthy.lib.findings) with input as {}\n}\n",
-        "within := 1\n\ny := within\n",
-    ],
-    ids=["in-comment", "in-string", "input-member", "input", "similar-name"],
-)
-def test_with_on_input_and_the_word_elsewhere_are_accepted(tmp_path: Path, body: str) -> None:
+# Policy text that only looks like what is refused: accepted, and the gate runs it.
+ACCEPTED: list[tuple[str, str]] = [
+    # `with` on input, and the word elsewhere
+    ("with-in-comment", "# with data.seaworthy.lib.findings as [] would be refused\nx := 1\n"),
+    ("with-in-string", 'x := "with data.seaworthy.lib.findings as []"\n'),
+    ("with-input-member", "x := y if {\n\ty := count(data.seaworthy.lib.findings) with input.findings as []\n}\n"),
+    ("with-input", "x := y if {\n\ty := count(data.seaworthy.lib.findings) with input as {}\n}\n"),
+    ("with-similar-name", "within := 1\n\ny := within\n"),
+    # forbidden builtins' names outside calls
+    ("call-in-comment", "# http.send(x) is forbidden, so we do not call it\nx := 1\n"),
+    ("call-in-string", 'x := "http.send(req)"\n'),
+    ("call-in-raw-string", "x := `time.now_ns()`\n"),
+    ("call-similar-name", "my_http_send(x) := x\n\ny := my_http_send(1)\n"),
+    ("call-member-named-send", 'x := object.get({"send": 1}, "send", 0)\n'),
+]
+
+
+@pytest.mark.parametrize("body", [c[1] for c in ACCEPTED], ids=[c[0] for c in ACCEPTED])
+def test_text_that_only_looks_refused_is_accepted(tmp_path: Path, body: str) -> None:
     verdict = _run(tmp_path, {"m.rego": HEAD + body}, findings=[])
     assert verdict.passed and verdict.denials == ()
 
@@ -235,22 +242,6 @@ def test_a_hostile_policy_file_is_refused_naming_it(
 def test_every_forbidden_builtin_has_a_case() -> None:
     covered = set(_CALLS) | {"net.*"}
     assert {b for b in FORBIDDEN_BUILTINS if not b.startswith("crypto.")} <= covered
-
-
-@pytest.mark.parametrize(
-    "body",
-    [
-        "# http.send(x) is forbidden, so we do not call it\nx := 1\n",
-        'x := "http.send(req)"\n',
-        "x := `time.now_ns()`\n",
-        "my_http_send(x) := x\n\ny := my_http_send(1)\n",
-        'x := object.get({"send": 1}, "send", 0)\n',
-    ],
-    ids=["in-comment", "in-string", "in-raw-string", "similar-name", "member-named-send"],
-)
-def test_forbidden_names_outside_calls_are_not_refused(tmp_path: Path, body: str) -> None:
-    verdict = _run(tmp_path, {"m.rego": HEAD + body}, findings=[])
-    assert verdict.passed and verdict.denials == ()
 
 
 # --- recursion: refused before regorus could crash on it -------------------------------------------------
